@@ -10,5 +10,6 @@
 //! This crate knows nothing of JSON facts, evaluation, the command line or the language server.
 
 pub mod diagnostics;
+pub mod format;
 pub mod parse;
 pub mod syntax;

@@ -1,0 +1,1 @@
+//! The one canonical layout of a policy file (`cordon fmt`). Being written.
