@@ -1,1 +1,37 @@
-fn main() {}
+//! `cordon`: check, format, test, evaluate and diff export-control policies.
+//!
+//! This binary only parses arguments and prints; each subcommand lives in `commands/`, and the work
+//! is done by the `cordon-lang` and `cordon-engine` crates.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cordon", version, about = "Export-control rules as code")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check policy sources and print every diagnostic; exits non-zero on errors.
+    Check(commands::check::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => commands::check::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}

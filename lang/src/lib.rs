@@ -9,7 +9,12 @@
 //!
 //! This crate knows nothing of JSON facts, evaluation, the command line or the language server.
 
+pub mod check;
+pub mod db;
 pub mod diagnostics;
 pub mod format;
+pub mod hir;
+pub mod load;
 pub mod parse;
+pub mod render;
 pub mod syntax;

@@ -1,0 +1,2358 @@
+//! Step three: names, types, dimensions, citations, priorities and dates.
+//!
+//! [`check_declaration`] checks one declaration against the type-level view of its version
+//! ([`VersionTypes`]) and lowers it to the checked form in [`hir`]; [`check_version`] assembles a
+//! version and runs the checks that look across rules (conflicts, circles, unreachable rules).
+//! Checking never fails: an unknown name gets a diagnostic and the type `Unknown`, which agrees with
+//! everything, so one mistake is reported once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use jiff::civil::Date;
+
+use crate::db::{self, CheckKey, DeclarationKey, Db, EntryKind, VersionKey};
+use crate::diagnostics::{Code, Diagnostic, LocatedDiagnostic, did_you_mean};
+use crate::hir::{self, Builtin, Dimension, FieldMode, Literal, Type};
+use crate::syntax::{self, BinaryOp, DeclarationKind, ExprKind, Name, ProvisionKind, Span};
+
+/// Whether a two-letter code is an ISO 3166-1 alpha-2 country code.
+pub fn is_country_code(code: &str) -> bool {
+    rust_iso3166::from_alpha2(code).is_some()
+}
+
+/// The English short name of a country code.
+pub fn country_name(code: &str) -> Option<&'static str> {
+    rust_iso3166::from_alpha2(code).map(|country| country.name)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The type-level view of a version
+
+/// What the checker knows of a name without looking at rule bodies.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NameInfo {
+    pub kind: EntryKind,
+    pub ty: Type,
+    pub module: String,
+    /// For constants and tables: their window in time.
+    pub window: (Option<Date>, Option<Date>),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct VersionTypes {
+    pub facts: Option<(hir::Record, String)>,
+    pub outcome: Option<(hir::Record, String)>,
+    pub records: IndexMap<String, hir::Record>,
+    pub enums: IndexMap<String, hir::Enum>,
+    pub units: BTreeSet<String>,
+    pub names: BTreeMap<String, NameInfo>,
+    pub imports: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl VersionTypes {
+    fn visible(&self, from_module: &str, declared_in: &str) -> bool {
+        from_module == declared_in
+            || self
+                .imports
+                .get(from_module)
+                .is_some_and(|imported| imported.contains(declared_in))
+    }
+}
+
+pub fn version_types(db: &dyn Db, version: VersionKey<'_>) -> VersionTypes {
+    let index = db::version_index(db, version);
+    let mut types = VersionTypes {
+        imports: index.imports.clone(),
+        ..VersionTypes::default()
+    };
+    // Units, enums and record names first: field types refer to them.
+    for (name, entry) in &index.names {
+        let Some(declaration) = db::declaration_syntax(db, entry.declaration) else {
+            types.names.insert(name.clone(), info(entry.kind, Type::Unknown, &entry.module));
+            continue;
+        };
+        match &declaration.kind {
+            DeclarationKind::Unit(unit) => {
+                types.units.insert(unit.name.text.clone());
+            }
+            DeclarationKind::Enum(enumeration) => {
+                types.enums.insert(
+                    name.clone(),
+                    hir::Enum {
+                        name: name.clone(),
+                        variants: enumeration.variants.iter().map(|v| v.name.text.clone()).collect(),
+                    },
+                );
+            }
+            _ => {}
+        }
+        types.names.insert(name.clone(), info(entry.kind, Type::Unknown, &entry.module));
+    }
+    let mut scratch = Vec::new();
+    for (name, entry) in &index.names {
+        if let Some(DeclarationKind::Record(record)) =
+            db::declaration_syntax(db, entry.declaration).as_ref().map(|d| &d.kind)
+        {
+            let record = lower_record(&types, name, &record.fields, &mut scratch);
+            types.records.insert(name.clone(), record);
+        }
+    }
+    for entry in &index.unnamed {
+        match db::declaration_syntax(db, entry.declaration).as_ref().map(|d| &d.kind) {
+            Some(DeclarationKind::Facts(fields)) => {
+                types.facts = Some((lower_record(&types, "facts", fields, &mut scratch), entry.module.clone()));
+            }
+            Some(DeclarationKind::Outcome(fields)) => {
+                types.outcome =
+                    Some((lower_record(&types, "outcome", fields, &mut scratch), entry.module.clone()));
+            }
+            _ => {}
+        }
+    }
+    // Constants, tables and definitions: their types come from their values, which may refer to
+    // each other; resolve them in dependency order, with a guard against circles.
+    let mut resolving = BTreeSet::new();
+    let names: Vec<String> = index.names.keys().cloned().collect();
+    for name in names {
+        value_type(db, version, &mut types, &name, &mut resolving);
+    }
+    types
+}
+
+fn info(kind: EntryKind, ty: Type, module: &str) -> NameInfo {
+    NameInfo {
+        kind,
+        ty,
+        module: module.to_string(),
+        window: (None, None),
+    }
+}
+
+/// Computes and stores the type of a constant, table, definition or group.
+fn value_type(
+    db: &dyn Db,
+    version: VersionKey<'_>,
+    types: &mut VersionTypes,
+    name: &str,
+    resolving: &mut BTreeSet<String>,
+) {
+    let index = db::version_index(db, version);
+    let Some(entry) = index.names.get(name) else { return };
+    let Some(existing) = types.names.get(name) else { return };
+    if existing.ty != Type::Unknown || !resolving.insert(name.to_string()) {
+        return;
+    }
+    let Some(declaration) = db::declaration_syntax(db, entry.declaration) else { return };
+    let provision = match &declaration.kind {
+        DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision) => provision,
+        _ => return,
+    };
+    // Types of the names this value reads, first.
+    let mut referenced = Vec::new();
+    match &provision.kind {
+        ProvisionKind::Const { value, .. } | ProvisionKind::Define { value, .. } => {
+            collect_names(value, &mut referenced)
+        }
+        ProvisionKind::Table { rows, .. } => {
+            for row in rows {
+                collect_names(&row.value, &mut referenced);
+            }
+        }
+        _ => {}
+    }
+    for referenced in referenced {
+        value_type(db, version, types, &referenced, resolving);
+    }
+    let window = (
+        provision.effective.map(|dated| dated.date),
+        provision.through.map(|dated| dated.date),
+    );
+    let mut checker = Checker::new(types, &entry.module);
+    let ty = match &provision.kind {
+        ProvisionKind::Const { ty, value } | ProvisionKind::Define { ty, value } => match ty {
+            Some(ty) => checker.lower_type(ty),
+            None => checker.expr(value, None).1,
+        },
+        ProvisionKind::Table { ty, rows } => match (ty, rows.first()) {
+            (Some(ty), _) => checker.lower_type(ty),
+            (None, Some(row)) => checker.expr(&row.value, None).1,
+            (None, None) => Type::Unknown,
+        },
+        ProvisionKind::Group { .. } => Type::Group,
+        ProvisionKind::Alias { .. } => Type::Country,
+        ProvisionKind::Rule(_) => Type::Bool,
+    };
+    let ty = if ty == Type::Unknown && matches!(provision.kind, ProvisionKind::Define { .. }) {
+        // Keep a define whose value is in error usable without further errors.
+        Type::Unknown
+    } else {
+        ty
+    };
+    if let Some(slot) = types.names.get_mut(name) {
+        slot.ty = ty;
+        if matches!(provision.kind, ProvisionKind::Const { .. } | ProvisionKind::Table { .. }) {
+            slot.window = window;
+        }
+        if let ProvisionKind::Table { rows, .. } = &provision.kind
+            && slot.window.0.is_none()
+        {
+            slot.window.0 = rows.first().map(|row| row.from.date);
+        }
+    }
+}
+
+fn collect_names(expr: &syntax::Expr, names: &mut Vec<String>) {
+    match &expr.kind {
+        ExprKind::Name(name) => names.push(name.clone()),
+        ExprKind::Field(base, _) | ExprKind::Not(base) | ExprKind::Negate(base) => collect_names(base, names),
+        ExprKind::Binary(_, left, right) => {
+            collect_names(left, names);
+            collect_names(right, names);
+        }
+        ExprKind::Call(_, arguments) | ExprKind::List(arguments) | ExprKind::Set(arguments) => {
+            for argument in arguments {
+                collect_names(argument, names);
+            }
+        }
+        ExprKind::Quantifier { over, body, .. } => {
+            collect_names(over, names);
+            collect_names(body, names);
+        }
+        _ => {}
+    }
+}
+
+fn lower_record(
+    types: &VersionTypes,
+    name: &str,
+    fields: &[syntax::FieldDeclaration],
+    diagnostics: &mut Vec<Diagnostic>,
+) -> hir::Record {
+    let mut checker = Checker::new(types, "");
+    let fields = fields
+        .iter()
+        .map(|field| {
+            let ty = checker.lower_type(&field.ty);
+            let mode = match &field.default {
+                Some(default) => {
+                    let (value, _) = checker.expr(default, Some(&ty));
+                    FieldMode::Default(literal_of(&value).unwrap_or(Literal::Null))
+                }
+                None if field.ty.optional => FieldMode::Optional,
+                None => FieldMode::Required,
+            };
+            hir::Field {
+                name: field.name.text.clone(),
+                ty: match ty {
+                    Type::Optional(inner) => *inner,
+                    other => other,
+                },
+                mode,
+                docs: field.docs.clone(),
+            }
+        })
+        .collect();
+    diagnostics.append(&mut checker.diagnostics);
+    hir::Record {
+        name: name.to_string(),
+        fields,
+    }
+}
+
+/// The literal value of a checked expression made only of literals.
+pub fn literal_of(expr: &hir::Expr) -> Option<Literal> {
+    match expr {
+        hir::Expr::Literal(literal) => Some(literal.clone()),
+        hir::Expr::Negate(inner) => match literal_of(inner)? {
+            Literal::Number(value) => Some(Literal::Number(-value)),
+            _ => None,
+        },
+        hir::Expr::Set(elements) => {
+            let mut literals = elements.iter().map(literal_of).collect::<Option<Vec<_>>>()?;
+            literals.sort();
+            literals.dedup();
+            Some(Literal::Set(literals))
+        }
+        hir::Expr::List(elements) => Some(Literal::List(elements.iter().map(literal_of).collect::<Option<_>>()?)),
+        _ => None,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+/// Checks expressions of one declaration.
+pub struct Checker<'a> {
+    types: &'a VersionTypes,
+    module: &'a str,
+    pub diagnostics: Vec<Diagnostic>,
+    locals: Vec<(String, Type)>,
+    /// Optional facts known to be present here (after `present(...) and`).
+    present: Vec<Vec<String>>,
+    /// Names of provisions this declaration reads.
+    pub reads: BTreeSet<String>,
+}
+
+impl<'a> Checker<'a> {
+    pub fn new(types: &'a VersionTypes, module: &'a str) -> Checker<'a> {
+        Checker {
+            types,
+            module,
+            diagnostics: Vec::new(),
+            locals: Vec::new(),
+            present: Vec::new(),
+            reads: BTreeSet::new(),
+        }
+    }
+
+    fn error(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    pub fn lower_type(&mut self, ty: &syntax::TypeExpr) -> Type {
+        let base = match &ty.kind {
+            syntax::TypeExprKind::Set(element) => Type::Set(Box::new(self.lower_type(element))),
+            syntax::TypeExprKind::List(element) => Type::List(Box::new(self.lower_type(element))),
+            syntax::TypeExprKind::Named { name, unit } => {
+                let dimension = unit.as_ref().map(|unit| self.dimension(unit));
+                let plain = match name.text.as_str() {
+                    "bool" => Some(Type::Bool),
+                    "int" => Some(Type::Number {
+                        integer: true,
+                        dimension: Dimension::none(),
+                    }),
+                    "decimal" => Some(Type::plain_number()),
+                    "date" => Some(Type::Date),
+                    "country" => Some(Type::Country),
+                    "string" => Some(Type::String),
+                    "eccn" => Some(Type::Eccn),
+                    _ => None,
+                };
+                match (plain, dimension) {
+                    (Some(Type::Number { integer, .. }), Some(dimension)) => Type::Number { integer, dimension },
+                    (Some(_), Some(_)) => {
+                        self.error(
+                            Diagnostic::new(Code::E0201, name.span, format!("`{}` cannot carry a unit", name.text))
+                                .with_label("only `int` and `decimal` have units"),
+                        );
+                        Type::Unknown
+                    }
+                    (Some(plain), None) => plain,
+                    (None, _) => {
+                        if self.types.enums.contains_key(&name.text) {
+                            Type::Enum(name.text.clone())
+                        } else if self.types.records.contains_key(&name.text)
+                            || self
+                                .types
+                                .names
+                                .get(&name.text)
+                                .is_some_and(|info| info.kind == EntryKind::Record)
+                        {
+                            Type::Record(name.text.clone())
+                        } else {
+                            let candidates: Vec<&str> = ["bool", "int", "decimal", "date", "country", "string", "eccn"]
+                                .into_iter()
+                                .chain(self.types.enums.keys().map(String::as_str))
+                                .chain(self.types.records.keys().map(String::as_str))
+                                .collect();
+                            let mut diagnostic = Diagnostic::new(
+                                Code::E0101,
+                                name.span,
+                                format!("unknown type `{}`", name.text),
+                            )
+                            .with_label("not a type");
+                            if let Some(suggestion) = did_you_mean(&name.text, candidates) {
+                                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                            }
+                            self.error(diagnostic);
+                            Type::Unknown
+                        }
+                    }
+                }
+            }
+        };
+        if ty.optional { Type::Optional(Box::new(base)) } else { base }
+    }
+
+    fn dimension(&mut self, unit: &syntax::UnitExpr) -> Dimension {
+        let mut dimension = Dimension::none();
+        for (name, power) in &unit.factors {
+            if !self.types.units.contains(name) {
+                let mut diagnostic = Diagnostic::new(Code::E0205, unit.span, format!("unknown unit `{name}`"))
+                    .with_label("not declared with `unit`");
+                diagnostic = match did_you_mean(name, self.types.units.iter().map(String::as_str)) {
+                    Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                    None => diagnostic.with_help(format!("declare it: `unit {name} \"...\"`")),
+                };
+                self.error(diagnostic);
+            }
+            dimension = dimension.combine(&Dimension(BTreeMap::from([(name.clone(), *power)])), 1);
+        }
+        dimension
+    }
+
+    fn facts(&self) -> Option<&'a hir::Record> {
+        let (record, module) = self.types.facts.as_ref()?;
+        self.types.visible(self.module, module).then_some(record)
+    }
+
+    fn outcome(&self) -> Option<&'a hir::Record> {
+        let (record, module) = self.types.outcome.as_ref()?;
+        self.types.visible(self.module, module).then_some(record)
+    }
+
+    /// Checks an expression, with the type the context expects if it knows one (so enum values can
+    /// be written bare). Returns the checked expression and its type.
+    pub fn expr(&mut self, expr: &syntax::Expr, expected: Option<&Type>) -> (hir::Expr, Type) {
+        match &expr.kind {
+            ExprKind::Number { value, unit } => {
+                let dimension = unit.as_ref().map(|unit| self.dimension(unit)).unwrap_or_default();
+                (
+                    hir::Expr::Literal(Literal::Number(*value)),
+                    Type::Number {
+                        integer: value.fract().is_zero(),
+                        dimension,
+                    },
+                )
+            }
+            ExprKind::Bool(value) => (hir::Expr::Literal(Literal::Bool(*value)), Type::Bool),
+            ExprKind::String(value) => (hir::Expr::Literal(Literal::String(value.clone())), Type::String),
+            ExprKind::Date(value) => (hir::Expr::Literal(Literal::Date(*value)), Type::Date),
+            ExprKind::Eccn(value) => (hir::Expr::Literal(Literal::Eccn(value.clone())), Type::Eccn),
+            ExprKind::Country(code) => {
+                self.check_country(code, expr.span);
+                (hir::Expr::Literal(Literal::Country(code.clone())), Type::Country)
+            }
+            ExprKind::Name(name) => self.name(name, expr.span, expected),
+            ExprKind::Field(base, field) => self.field(base, field),
+            ExprKind::Not(inner) => {
+                let (inner, ty) = self.expr(inner, Some(&Type::Bool));
+                self.expect_bool(&ty, expr.span, "`not`");
+                (hir::Expr::Not(Box::new(inner)), Type::Bool)
+            }
+            ExprKind::Negate(inner) => {
+                let (inner, ty) = self.expr(inner, None);
+                if !matches!(ty, Type::Number { .. } | Type::Unknown) {
+                    self.error(
+                        Diagnostic::new(Code::E0201, expr.span, format!("only numbers can be negative, this is {ty}"))
+                            .with_label("not a number"),
+                    );
+                }
+                (hir::Expr::Negate(Box::new(inner)), ty)
+            }
+            ExprKind::Binary(op, left, right) => self.binary(*op, left, right, expr.span),
+            ExprKind::Call(function, arguments) => self.call(function, arguments, expr.span),
+            ExprKind::List(elements) | ExprKind::Set(elements) => {
+                let is_set = matches!(expr.kind, ExprKind::Set(_));
+                let element_expected = expected.and_then(Type::element).cloned();
+                let mut element_type: Option<Type> = element_expected.clone();
+                let mut lowered = Vec::new();
+                for element in elements {
+                    let (value, ty) = self.expr(element, element_type.as_ref());
+                    match &element_type {
+                        Some(known) if !compatible(known, &ty) => {
+                            self.error(
+                                Diagnostic::new(
+                                    Code::E0201,
+                                    element.span,
+                                    format!("this is {ty}, but the other elements are {known}"),
+                                )
+                                .with_label("does not belong with the others"),
+                            );
+                        }
+                        Some(Type::Unknown) | None => element_type = Some(ty),
+                        Some(_) => {}
+                    }
+                    lowered.push(value);
+                }
+                let element_type = Box::new(element_type.unwrap_or(Type::Unknown));
+                if is_set {
+                    (hir::Expr::Set(lowered), Type::Set(element_type))
+                } else {
+                    (hir::Expr::List(lowered), Type::List(element_type))
+                }
+            }
+            ExprKind::Quantifier {
+                all,
+                variable,
+                over,
+                body,
+            } => {
+                let (over_value, over_type) = self.expr(over, None);
+                let element = match &over_type {
+                    Type::Set(element) | Type::List(element) => (**element).clone(),
+                    Type::Unknown => Type::Unknown,
+                    other => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0201,
+                                over.span,
+                                format!("`{}` needs a list or a set, this is {other}", if *all { "all" } else { "any" }),
+                            )
+                            .with_label("not a list or set"),
+                        );
+                        Type::Unknown
+                    }
+                };
+                self.locals.push((variable.text.clone(), element));
+                let (body_value, body_type) = self.expr(body, Some(&Type::Bool));
+                self.locals.pop();
+                self.expect_bool(&body_type, body.span, "the condition of a quantifier");
+                (
+                    hir::Expr::Quantifier {
+                        all: *all,
+                        variable: variable.text.clone(),
+                        over: Box::new(over_value),
+                        body: Box::new(body_value),
+                    },
+                    Type::Bool,
+                )
+            }
+        }
+    }
+
+    fn check_country(&mut self, code: &str, span: Span) {
+        if !is_country_code(code) {
+            self.error(unknown_country(code, span));
+        }
+    }
+
+    fn expect_bool(&mut self, ty: &Type, span: Span, what: &str) {
+        if !compatible(ty, &Type::Bool) {
+            self.error(
+                Diagnostic::new(Code::E0201, span, format!("{what} needs a condition, this is {ty}"))
+                    .with_label("not a yes/no condition"),
+            );
+        }
+    }
+
+    fn name(&mut self, name: &str, span: Span, expected: Option<&Type>) -> (hir::Expr, Type) {
+        if let Some((_, ty)) = self.locals.iter().rev().find(|(local, _)| local == name) {
+            return (hir::Expr::Variable(name.to_string()), ty.clone());
+        }
+        if let Some(Type::Enum(enum_name)) = expected.map(strip_optional)
+            && let Some(enumeration) = self.types.enums.get(enum_name)
+            && enumeration.variants.iter().any(|variant| variant == name)
+        {
+            return (
+                hir::Expr::Literal(Literal::Enum(enum_name.clone(), name.to_string())),
+                Type::Enum(enum_name.clone()),
+            );
+        }
+        if let Some(field) = self.facts().and_then(|facts| facts.field(name)).cloned() {
+            return self.fact(vec![name.to_string()], &field, span);
+        }
+        if let Some(field) = self.outcome().and_then(|outcome| outcome.field(name)) {
+            let ty = field.ty.clone();
+            return (hir::Expr::Outcome(name.to_string()), ty);
+        }
+        if let Some(info) = self.types.names.get(name) {
+            if !self.types.visible(self.module, &info.module) {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0102,
+                        span,
+                        format!("`{name}` is declared in module `{}`, which this file does not import", info.module),
+                    )
+                    .with_label("not imported")
+                    .with_help(format!("add `import {}` at the top of this file", info.module)),
+                );
+                return (hir::Expr::Literal(Literal::Null), Type::Unknown);
+            }
+            self.reads.insert(name.to_string());
+            let expr = match info.kind {
+                EntryKind::Const => hir::Expr::Const(name.to_string()),
+                EntryKind::Table => hir::Expr::Table(name.to_string()),
+                EntryKind::Define => hir::Expr::Define(name.to_string()),
+                EntryKind::Group => hir::Expr::Group(name.to_string()),
+                EntryKind::Broken => return (hir::Expr::Literal(Literal::Null), Type::Unknown),
+                other => {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0201,
+                            span,
+                            format!("`{name}` is a {}, not a value", other.noun()),
+                        )
+                        .with_label("cannot be used here"),
+                    );
+                    return (hir::Expr::Literal(Literal::Null), Type::Unknown);
+                }
+            };
+            return (expr, info.ty.clone());
+        }
+        // An enum value written where no type is expected: unique across enums.
+        let owners: Vec<&hir::Enum> = self
+            .types
+            .enums
+            .values()
+            .filter(|enumeration| enumeration.variants.iter().any(|variant| variant == name))
+            .collect();
+        if let [owner] = owners.as_slice() {
+            return (
+                hir::Expr::Literal(Literal::Enum(owner.name.clone(), name.to_string())),
+                Type::Enum(owner.name.clone()),
+            );
+        }
+        let mut candidates: Vec<&str> = self
+            .types
+            .names
+            .iter()
+            .filter(|(_, info)| self.types.visible(self.module, &info.module))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if let Some(facts) = self.facts() {
+            candidates.extend(facts.fields.iter().map(|field| field.name.as_str()));
+        }
+        if let Some(outcome) = self.outcome() {
+            candidates.extend(outcome.fields.iter().map(|field| field.name.as_str()));
+        }
+        if let Some(Type::Enum(enum_name)) = expected.map(strip_optional)
+            && let Some(enumeration) = self.types.enums.get(enum_name)
+        {
+            candidates.extend(enumeration.variants.iter().map(String::as_str));
+        }
+        candidates.extend(self.locals.iter().map(|(local, _)| local.as_str()));
+        let mut diagnostic = Diagnostic::new(Code::E0101, span, format!("unknown name `{name}`"))
+            .with_label("not declared in this version");
+        if let Some(suggestion) = did_you_mean(name, candidates) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        } else if let Some(Type::Enum(enum_name)) = expected.map(strip_optional)
+            && let Some(enumeration) = self.types.enums.get(enum_name)
+        {
+            diagnostic = diagnostic.with_help(format!(
+                "`{enum_name}` has the values {}",
+                enumeration.variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        self.error(diagnostic);
+        (hir::Expr::Literal(Literal::Null), Type::Unknown)
+    }
+
+    fn fact(&mut self, path: Vec<String>, field: &hir::Field, span: Span) -> (hir::Expr, Type) {
+        let ty = if field.mode == FieldMode::Optional && !self.present.contains(&path) {
+            Type::Optional(Box::new(field.ty.clone()))
+        } else {
+            field.ty.clone()
+        };
+        let _ = span;
+        (hir::Expr::Fact(path), ty)
+    }
+
+    fn field(&mut self, base: &syntax::Expr, field: &Name) -> (hir::Expr, Type) {
+        let (base_value, base_type) = self.expr(base, None);
+        let record_name = match (&base_value, strip_optional(&base_type)) {
+            (_, Type::Unknown) => return (hir::Expr::Literal(Literal::Null), Type::Unknown),
+            (hir::Expr::Fact(_), Type::Record(name)) => name.clone(),
+            (_, other) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0203,
+                        field.span,
+                        format!("`{}` has no fields: it is {other}", describe(base)),
+                    )
+                    .with_label("no field here"),
+                );
+                return (hir::Expr::Literal(Literal::Null), Type::Unknown);
+            }
+        };
+        let Some(record) = self.types.records.get(&record_name) else {
+            return (hir::Expr::Literal(Literal::Null), Type::Unknown);
+        };
+        let hir::Expr::Fact(mut path) = base_value else {
+            return (hir::Expr::Literal(Literal::Null), Type::Unknown);
+        };
+        match record.field(&field.text) {
+            Some(found) => {
+                let found = found.clone();
+                path.push(field.text.clone());
+                self.fact(path, &found, field.span)
+            }
+            None => {
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0203,
+                    field.span,
+                    format!("`{record_name}` has no field `{}`", field.text),
+                )
+                .with_label("unknown field");
+                if let Some(suggestion) = did_you_mean(&field.text, record.fields.iter().map(|f| f.name.as_str())) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                }
+                self.error(diagnostic);
+                (hir::Expr::Literal(Literal::Null), Type::Unknown)
+            }
+        }
+    }
+
+    /// Reports an optional fact used as a value without `present(...)` first, and returns the type
+    /// to go on with.
+    fn unwrap_optional(&mut self, ty: Type, expr: &syntax::Expr) -> Type {
+        match ty {
+            Type::Optional(inner) => {
+                self.error(
+                    Diagnostic::new(
+                        Code::E0204,
+                        expr.span,
+                        format!("`{}` may be absent from a transaction", describe(expr)),
+                    )
+                    .with_label("optional fact read without a check")
+                    .with_help(format!("check it first: `present({}) and ...`", describe(expr))),
+                );
+                *inner
+            }
+            other => other,
+        }
+    }
+
+    fn binary(&mut self, op: BinaryOp, left: &syntax::Expr, right: &syntax::Expr, span: Span) -> (hir::Expr, Type) {
+        match op {
+            BinaryOp::And | BinaryOp::Or => {
+                let (left_value, left_type) = self.expr(left, Some(&Type::Bool));
+                self.expect_bool(&left_type, left.span, &format!("`{}`", op.as_str()));
+                let proven = if op == BinaryOp::And { present_paths(&left_value) } else { Vec::new() };
+                let before = self.present.len();
+                self.present.extend(proven);
+                let (right_value, right_type) = self.expr(right, Some(&Type::Bool));
+                self.present.truncate(before);
+                self.expect_bool(&right_type, right.span, &format!("`{}`", op.as_str()));
+                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), Type::Bool)
+            }
+            BinaryOp::In | BinaryOp::NotIn => {
+                let (right_value, right_type) = self.expr(right, None);
+                let right_type = self.unwrap_optional(right_type, right);
+                let element = match &right_type {
+                    Type::Group => Some(Type::Country),
+                    Type::Set(element) | Type::List(element) => Some((**element).clone()),
+                    Type::Unknown => None,
+                    other => {
+                        self.error(
+                            Diagnostic::new(
+                                Code::E0201,
+                                right.span,
+                                format!("`{}` needs a group, a set or a list on its right, this is {other}", op.as_str()),
+                            )
+                            .with_label("not a group, set or list"),
+                        );
+                        None
+                    }
+                };
+                let (left_value, left_type) = self.expr(left, element.as_ref());
+                let left_type = self.unwrap_optional(left_type, left);
+                if let Some(element) = &element
+                    && !compatible(element, &left_type)
+                {
+                    self.mismatch(left, &left_type, right, &right_type, span, op);
+                }
+                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), Type::Bool)
+            }
+            BinaryOp::Within => {
+                let (left_value, left_type) = self.expr(left, None);
+                let left_type = self.unwrap_optional(left_type, left);
+                let (right_value, right_type) = self.expr(right, Some(&Type::Set(Box::new(Type::Eccn))));
+                let right_ok = matches!(strip_collection(&right_type), Type::Eccn | Type::Unknown);
+                if !compatible(&left_type, &Type::Eccn) || !right_ok {
+                    self.error(
+                        Diagnostic::new(
+                            Code::E0201,
+                            span,
+                            "`within` compares an ECCN with an ECCN heading or a set of them",
+                        )
+                        .with_label(format!("this compares {left_type} with {right_type}")),
+                    );
+                }
+                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), Type::Bool)
+            }
+            _ => {
+                let (left_value, left_type) = self.expr(left, None);
+                let (right_value, right_type) = self.expr(right, Some(&left_type));
+                let (left_value, left_type) = if matches!(right_type, Type::Enum(_)) && left_type == Type::Unknown {
+                    self.expr(left, Some(&right_type))
+                } else {
+                    (left_value, left_type)
+                };
+                let left_type = self.unwrap_optional(left_type, left);
+                let right_type = self.unwrap_optional(right_type, right);
+                let result = self.operator_type(op, left, &left_type, right, &right_type, span);
+                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), result)
+            }
+        }
+    }
+
+    fn operator_type(
+        &mut self,
+        op: BinaryOp,
+        left: &syntax::Expr,
+        left_type: &Type,
+        right: &syntax::Expr,
+        right_type: &Type,
+        span: Span,
+    ) -> Type {
+        if *left_type == Type::Unknown || *right_type == Type::Unknown {
+            return match op {
+                BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide => Type::Unknown,
+                _ => Type::Bool,
+            };
+        }
+        match op {
+            BinaryOp::Equal | BinaryOp::NotEqual => {
+                if !compatible(left_type, right_type) {
+                    self.mismatch(left, left_type, right, right_type, span, op);
+                }
+                Type::Bool
+            }
+            BinaryOp::Less | BinaryOp::LessOrEqual | BinaryOp::Greater | BinaryOp::GreaterOrEqual => {
+                let orderable = matches!(left_type, Type::Number { .. } | Type::Date);
+                if !orderable || !compatible(left_type, right_type) {
+                    self.mismatch(left, left_type, right, right_type, span, op);
+                }
+                Type::Bool
+            }
+            BinaryOp::Add | BinaryOp::Subtract => match (left_type, right_type) {
+                (
+                    Type::Number {
+                        integer: left_integer,
+                        dimension,
+                    },
+                    Type::Number { integer: right_integer, .. },
+                ) => {
+                    if !compatible(left_type, right_type) {
+                        self.mismatch(left, left_type, right, right_type, span, op);
+                    }
+                    Type::Number {
+                        integer: *left_integer && *right_integer,
+                        dimension: dimension.clone(),
+                    }
+                }
+                _ => {
+                    self.mismatch(left, left_type, right, right_type, span, op);
+                    Type::Unknown
+                }
+            },
+            BinaryOp::Multiply | BinaryOp::Divide => match (left_type, right_type) {
+                (
+                    Type::Number {
+                        integer: left_integer,
+                        dimension: left_dimension,
+                    },
+                    Type::Number {
+                        integer: right_integer,
+                        dimension: right_dimension,
+                    },
+                ) => {
+                    let sign = if op == BinaryOp::Multiply { 1 } else { -1 };
+                    Type::Number {
+                        integer: *left_integer && *right_integer && op == BinaryOp::Multiply,
+                        dimension: left_dimension.combine(right_dimension, sign),
+                    }
+                }
+                _ => {
+                    self.mismatch(left, left_type, right, right_type, span, op);
+                    Type::Unknown
+                }
+            },
+            _ => Type::Bool,
+        }
+    }
+
+    fn mismatch(
+        &mut self,
+        left: &syntax::Expr,
+        left_type: &Type,
+        right: &syntax::Expr,
+        right_type: &Type,
+        span: Span,
+        op: BinaryOp,
+    ) {
+        let verb = match op {
+            BinaryOp::Add => "add",
+            BinaryOp::Subtract => "subtract",
+            BinaryOp::Multiply => "multiply",
+            BinaryOp::Divide => "divide",
+            BinaryOp::In | BinaryOp::NotIn => "look for",
+            _ => "compare",
+        };
+        if let (Type::Number { dimension: left_dim, .. }, Type::Number { dimension: right_dim, .. }) =
+            (strip_collection(left_type), strip_collection(right_type))
+        {
+            let mut diagnostic = Diagnostic::new(
+                Code::E0202,
+                span,
+                format!(
+                    "cannot {verb} {} and {}: `{}` is {} but `{}` is {}",
+                    describe(left),
+                    describe(right),
+                    describe(left),
+                    dimension_phrase(left_dim),
+                    describe(right),
+                    dimension_phrase(right_dim)
+                ),
+            )
+            .with_label("different dimensions");
+            if right_dim.is_none() && matches!(right.kind, ExprKind::Number { .. }) {
+                diagnostic = diagnostic.with_help(format!("write the unit after the number: `{} {left_dim}`", describe(right)));
+            } else if left_dim.is_none() && matches!(left.kind, ExprKind::Number { .. }) {
+                diagnostic = diagnostic.with_help(format!("write the unit after the number: `{} {right_dim}`", describe(left)));
+            }
+            self.error(diagnostic);
+            return;
+        }
+        self.error(
+            Diagnostic::new(
+                Code::E0201,
+                span,
+                format!(
+                    "cannot {verb} {} and {}: `{}` is {left_type}, `{}` is {right_type}",
+                    describe(left),
+                    describe(right),
+                    describe(left),
+                    describe(right)
+                ),
+            )
+            .with_label("types do not match"),
+        );
+    }
+
+    fn call(&mut self, function: &Name, arguments: &[syntax::Expr], span: Span) -> (hir::Expr, Type) {
+        let builtin = match function.text.as_str() {
+            "max" => Builtin::Max,
+            "min" => Builtin::Min,
+            "lowercase" => Builtin::Lowercase,
+            "present" => Builtin::Present,
+            other => {
+                let mut diagnostic = Diagnostic::new(Code::E0101, function.span, format!("unknown function `{other}`"))
+                    .with_label("not a function");
+                diagnostic = match did_you_mean(other, ["max", "min", "lowercase", "present"]) {
+                    Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                    None => diagnostic.with_help("the functions are `max`, `min`, `lowercase` and `present`"),
+                };
+                self.error(diagnostic);
+                return (hir::Expr::Literal(Literal::Null), Type::Unknown);
+            }
+        };
+        let wanted = if builtin == Builtin::Lowercase || builtin == Builtin::Present { 1 } else { 2 };
+        if arguments.len() != wanted {
+            self.error(
+                Diagnostic::new(
+                    Code::E0201,
+                    span,
+                    format!("`{}` takes {wanted} value{}, found {}", function.text, if wanted == 1 { "" } else { "s" }, arguments.len()),
+                )
+                .with_label("wrong number of values"),
+            );
+            return (hir::Expr::Literal(Literal::Null), Type::Unknown);
+        }
+        if builtin == Builtin::Present {
+            let (value, ty) = self.expr(&arguments[0], None);
+            if !matches!(value, hir::Expr::Fact(_)) && ty != Type::Unknown {
+                self.error(
+                    Diagnostic::new(Code::E0201, arguments[0].span, "`present` takes a fact, such as `item.model`")
+                        .with_label("not a fact"),
+                );
+            }
+            return (hir::Expr::Call(builtin, vec![value]), Type::Bool);
+        }
+        let mut lowered = Vec::new();
+        let mut types = Vec::new();
+        for argument in arguments {
+            let (value, ty) = self.expr(argument, None);
+            let ty = self.unwrap_optional(ty, argument);
+            lowered.push(value);
+            types.push(ty);
+        }
+        let result = match builtin {
+            Builtin::Lowercase => {
+                if !compatible(&types[0], &Type::String) {
+                    self.error(
+                        Diagnostic::new(Code::E0201, arguments[0].span, format!("`lowercase` takes a text, this is {}", types[0]))
+                            .with_label("not a text"),
+                    );
+                }
+                Type::String
+            }
+            _ => {
+                let numeric = matches!(types[0], Type::Number { .. } | Type::Unknown);
+                if !numeric || !compatible(&types[0], &types[1]) {
+                    self.mismatch(&arguments[0], &types[0], &arguments[1], &types[1], span, BinaryOp::Equal);
+                }
+                match (&types[0], &types[1]) {
+                    (Type::Unknown, other) => other.clone(),
+                    (first, _) => first.clone(),
+                }
+            }
+        };
+        (hir::Expr::Call(builtin, lowered), result)
+    }
+}
+
+fn strip_optional(ty: &Type) -> &Type {
+    match ty {
+        Type::Optional(inner) => inner,
+        other => other,
+    }
+}
+
+fn strip_collection(ty: &Type) -> &Type {
+    match ty {
+        Type::Set(inner) | Type::List(inner) | Type::Optional(inner) => strip_collection(inner),
+        other => other,
+    }
+}
+
+/// Whether values of two types can be compared: equal types, numbers of one dimension (whole or
+/// not), or anything with `Unknown`.
+pub fn compatible(left: &Type, right: &Type) -> bool {
+    match (left, right) {
+        (Type::Unknown, _) | (_, Type::Unknown) => true,
+        (Type::Number { dimension: a, .. }, Type::Number { dimension: b, .. }) => a == b,
+        (Type::Set(a), Type::Set(b)) | (Type::List(a), Type::List(b)) => compatible(a, b),
+        (Type::Set(a), Type::List(b)) | (Type::List(a), Type::Set(b)) => compatible(a, b),
+        (Type::Optional(a), b) | (b, Type::Optional(a)) => compatible(a, b),
+        (a, b) => a == b,
+    }
+}
+
+fn dimension_phrase(dimension: &Dimension) -> String {
+    if dimension.is_none() {
+        "a plain number (no unit)".to_string()
+    } else {
+        format!("in {dimension}")
+    }
+}
+
+/// The facts a condition proves present: `present(x)` conjuncts.
+fn present_paths(condition: &hir::Expr) -> Vec<Vec<String>> {
+    match condition {
+        hir::Expr::Call(Builtin::Present, arguments) => match arguments.first() {
+            Some(hir::Expr::Fact(path)) => vec![path.clone()],
+            _ => Vec::new(),
+        },
+        hir::Expr::Binary(BinaryOp::And, left, right) => {
+            let mut paths = present_paths(left);
+            paths.extend(present_paths(right));
+            paths
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A short readable form of an expression for messages: names and literals as written.
+pub fn describe(expr: &syntax::Expr) -> String {
+    match &expr.kind {
+        ExprKind::Number { value, unit } => match unit {
+            Some(unit) => format!(
+                "{value} {}",
+                unit.factors
+                    .iter()
+                    .enumerate()
+                    .map(|(index, (name, power))| {
+                        let sep = if index == 0 { "" } else if *power < 0 { "/" } else { "*" };
+                        if power.abs() == 1 { format!("{sep}{name}") } else { format!("{sep}{name}^{}", power.abs()) }
+                    })
+                    .collect::<String>()
+            ),
+            None => value.to_string(),
+        },
+        ExprKind::Bool(value) => value.to_string(),
+        ExprKind::String(value) => format!("\"{value}\""),
+        ExprKind::Date(value) => value.to_string(),
+        ExprKind::Country(code) | ExprKind::Eccn(code) | ExprKind::Name(code) => code.clone(),
+        ExprKind::Field(base, field) => format!("{}.{}", describe(base), field.text),
+        ExprKind::Binary(op, left, right) => format!("{} {} {}", describe(left), op.as_str(), describe(right)),
+        ExprKind::Call(function, arguments) => format!(
+            "{}({})",
+            function.text,
+            arguments.iter().map(describe).collect::<Vec<_>>().join(", ")
+        ),
+        ExprKind::Not(inner) => format!("not {}", describe(inner)),
+        ExprKind::Negate(inner) => format!("-{}", describe(inner)),
+        ExprKind::List(_) => "this list".to_string(),
+        ExprKind::Set(_) => "this set".to_string(),
+        ExprKind::Quantifier { .. } => "this condition".to_string(),
+    }
+}
+
+pub fn unknown_country(code: &str, span: Span) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(Code::E0104, span, format!("`{code}` is not an ISO 3166-1 alpha-2 country code"))
+        .with_label("unknown country code");
+    let known = ["UK", "EL", "XK"];
+    let help = match code {
+        "UK" => Some("the United Kingdom is `GB`".to_string()),
+        "EL" => Some("Greece is `GR`".to_string()),
+        _ if known.contains(&code) => None,
+        _ => None,
+    };
+    if let Some(help) = help {
+        diagnostic = diagnostic.with_help(help);
+    }
+    diagnostic
+}
+
+// ---------------------------------------------------------------------------------------------
+// One declaration
+
+/// A checked declaration: its checked form and diagnostics relative to the declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckedDeclaration {
+    pub item: Option<Item>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Provisions the declaration reads by name.
+    pub reads: BTreeSet<String>,
+    /// Outcome fields the declaration reads.
+    pub reads_outcomes: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Item {
+    Const(hir::Const),
+    Table(hir::Table),
+    Define(hir::Define),
+    Group(hir::Group),
+    Alias(hir::Alias),
+    Rule(hir::Rule),
+    Example(hir::Example),
+    Test(TestSyntax),
+    Manifest(hir::Manifest),
+}
+
+/// A test before its example is merged in (examples are checked as a whole version).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TestSyntax {
+    pub name: String,
+    pub example: Option<(String, Span)>,
+    pub facts: hir::FactValue,
+    pub overrides: Vec<(Vec<String>, hir::FactValue, Span)>,
+    pub expect: IndexMap<String, hir::FactValue>,
+}
+
+pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationKey<'_>) -> CheckedDeclaration {
+    let mut checked = CheckedDeclaration {
+        item: None,
+        diagnostics: Vec::new(),
+        reads: BTreeSet::new(),
+        reads_outcomes: BTreeSet::new(),
+    };
+    let Some(declaration) = db::declaration_syntax(db, key) else {
+        return checked;
+    };
+    let types = db::version_types(db, version);
+    let file = key.file(db);
+    let module = file.module(db).clone();
+    let written_in = file.version_dir(db).clone();
+    let mut checker = Checker::new(types, &module);
+    let provenance_of = |provision: &syntax::Provision| hir::Provenance {
+        citations: provision
+            .citations
+            .iter()
+            .map(|citation| hir::Citation {
+                text: citation.text.clone(),
+                confidence: citation.confidence,
+            })
+            .collect(),
+        docs: declaration.docs.clone(),
+        effective: provision.effective.map(|dated| dated.date),
+        through: provision.through.map(|dated| dated.date),
+        module: module.clone(),
+        written_in: written_in.clone(),
+    };
+    match &declaration.kind {
+        DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision) => {
+            check_citations(&mut checker, provision);
+            check_window(&mut checker, provision.effective, provision.through);
+            let provenance = provenance_of(provision);
+            let name = provision.name.text.clone();
+            checked.item = Some(match &provision.kind {
+                ProvisionKind::Const { ty, value } => {
+                    let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
+                    let (value, actual) = checker.expr(value, declared.as_ref());
+                    let ty = check_declared(&mut checker, declared, actual, provision.name.span);
+                    Item::Const(hir::Const { name, ty, value, provenance })
+                }
+                ProvisionKind::Define { ty, value } => {
+                    let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
+                    let (value, actual) = checker.expr(value, declared.as_ref());
+                    let ty = check_declared(&mut checker, declared, actual, provision.name.span);
+                    Item::Define(hir::Define { name, ty, value, provenance })
+                }
+                ProvisionKind::Table { ty, rows } => {
+                    let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
+                    let mut row_type = declared.clone();
+                    let mut lowered = Vec::new();
+                    let mut previous: Option<Date> = None;
+                    for row in rows {
+                        if let Some(previous) = previous
+                            && row.from.date <= previous
+                        {
+                            checker.error(
+                                Diagnostic::new(
+                                    Code::E0501,
+                                    row.from.span,
+                                    format!("table rows must be in date order: {} does not come after {previous}", row.from.date),
+                                )
+                                .with_label("out of order"),
+                            );
+                        }
+                        previous = Some(row.from.date);
+                        let (value, actual) = checker.expr(&row.value, row_type.as_ref());
+                        match &row_type {
+                            Some(expected) if !compatible(expected, &actual) => checker.error(
+                                Diagnostic::new(
+                                    Code::E0202,
+                                    row.value.span,
+                                    format!("this row is {actual}, the table holds {expected}"),
+                                )
+                                .with_label("does not match the other rows"),
+                            ),
+                            None => row_type = Some(actual),
+                            _ => {}
+                        }
+                        lowered.push((row.from.date, value));
+                    }
+                    if let (Some(through), Some(last)) = (provision.through, previous)
+                        && through.date < last
+                    {
+                        checker.error(
+                            Diagnostic::new(
+                                Code::E0501,
+                                through.span,
+                                format!("the table ends on {} before its last row starts on {last}", through.date),
+                            )
+                            .with_label("ends too early"),
+                        );
+                    }
+                    Item::Table(hir::Table {
+                        name,
+                        ty: row_type.unwrap_or(Type::Unknown),
+                        rows: lowered,
+                        provenance,
+                    })
+                }
+                ProvisionKind::Group { title, members, changes } => {
+                    let members = lower_group(&mut checker, members);
+                    let mut lowered_changes = Vec::new();
+                    for change in changes {
+                        checker.check_country(&change.country.text, change.country.span);
+                        lowered_changes.push(hir::MembershipChange {
+                            country: change.country.text.clone(),
+                            joins: change.joins,
+                            on: change.on.date,
+                            citations: change
+                                .citations
+                                .iter()
+                                .map(|citation| hir::Citation {
+                                    text: citation.text.clone(),
+                                    confidence: citation.confidence,
+                                })
+                                .collect(),
+                        });
+                    }
+                    Item::Group(hir::Group {
+                        name,
+                        title: title.clone(),
+                        members,
+                        changes: lowered_changes,
+                        provenance,
+                    })
+                }
+                ProvisionKind::Alias { target } => {
+                    checker.check_country(&provision.name.text, provision.name.span);
+                    checker.check_country(&target.text, target.span);
+                    Item::Alias(hir::Alias {
+                        code: name,
+                        target: target.text.clone(),
+                        provenance,
+                    })
+                }
+                ProvisionKind::Rule(rule) => {
+                    let when = rule.when.as_ref().map(|condition| {
+                        let (value, ty) = checker.expr(condition, Some(&Type::Bool));
+                        checker.expect_bool(&ty, condition.span, "`when`");
+                        value
+                    });
+                    if rule.then.is_empty() {
+                        checker.error(
+                            Diagnostic::new(Code::E0304, provision.name.span, format!("rule `{name}` concludes nothing"))
+                                .with_label("no `then`")
+                                .with_help("add what the rule concludes: `then license_required = true`"),
+                        );
+                    }
+                    let then = rule
+                        .then
+                        .iter()
+                        .filter_map(|conclusion| check_conclusion(&mut checker, conclusion))
+                        .collect();
+                    Item::Rule(hir::Rule {
+                        name,
+                        unless: rule.unless.iter().map(|name| name.text.clone()).collect(),
+                        notwithstanding: rule.notwithstanding.iter().map(|name| name.text.clone()).collect(),
+                        when,
+                        then,
+                        window: (provenance.effective, provenance.through),
+                        provenance,
+                    })
+                }
+            });
+        }
+        DeclarationKind::Remove(remove) => {
+            if remove.citations.is_empty() {
+                checker.error(
+                    Diagnostic::new(
+                        Code::E0301,
+                        remove.name.span,
+                        format!("the removal of `{}` has no citation", remove.name.text),
+                    )
+                    .with_label("cite the amending document")
+                    .with_help("add `cite \"...\"` naming the paragraph that removes it"),
+                );
+            }
+        }
+        DeclarationKind::Unit(unit) => {
+            let _ = unit;
+        }
+        DeclarationKind::Record(record) => {
+            let _ = lower_record(types, &record.name.text, &record.fields, &mut checker.diagnostics);
+        }
+        DeclarationKind::Facts(fields) | DeclarationKind::Outcome(fields) => {
+            let record = lower_record(types, "facts", fields, &mut checker.diagnostics);
+            if matches!(declaration.kind, DeclarationKind::Facts(_))
+                && record.field("date").is_none_or(|field| field.ty != Type::Date)
+            {
+                checker.error(
+                    Diagnostic::new(Code::E0203, Span::new(0, 5), "the facts must have a field `date: date`")
+                        .with_label("no transaction date")
+                        .with_help("dated provisions follow the transaction's date: add `date: date`"),
+                );
+            }
+            if matches!(declaration.kind, DeclarationKind::Outcome(_)) {
+                for (field, syntax_field) in record.fields.iter().zip(fields) {
+                    let needs_default = !matches!(field.ty, Type::Set(_)) && !syntax_field.ty.optional && syntax_field.default.is_none();
+                    if needs_default {
+                        checker.error(
+                            Diagnostic::new(
+                                Code::E0201,
+                                syntax_field.name.span,
+                                format!("outcome `{}` needs a value for when no rule concludes it", field.name),
+                            )
+                            .with_label("no default")
+                            .with_help(format!("give a default (`{}: ... = false`) or make it optional (`?`)", field.name)),
+                        );
+                    }
+                }
+            }
+        }
+        DeclarationKind::Enum(_) | DeclarationKind::Import(_) => {}
+        DeclarationKind::Version(manifest) => {
+            checked.item = Some(Item::Manifest(check_manifest(&mut checker, manifest)));
+        }
+        DeclarationKind::Example(example) => {
+            let facts = lower_fact_value(&mut checker, &example.value);
+            checked.item = Some(Item::Example(hir::Example {
+                name: example.name.text.clone(),
+                facts,
+            }));
+        }
+        DeclarationKind::Test(test) => {
+            let (example, facts) = match &test.given {
+                syntax::Given::Example(name) => (Some((name.text.clone(), name.span)), hir::FactValue::Record(IndexMap::new())),
+                syntax::Given::Facts(entries, _) => (None, lower_fact_entries(&mut checker, entries)),
+            };
+            let overrides = test
+                .overrides
+                .iter()
+                .map(|entry| (entry.key.clone(), lower_fact_value(&mut checker, &entry.value), entry.key_span))
+                .collect();
+            let mut expect = IndexMap::new();
+            for entry in &test.expect {
+                let key = entry.key.join(".");
+                let known = checker.outcome().is_some_and(|outcome| outcome.field(&key).is_some());
+                if !known {
+                    let mut diagnostic = Diagnostic::new(Code::E0203, entry.key_span, format!("the outcome has no field `{key}`"))
+                        .with_label("not an outcome");
+                    if let Some(outcome) = checker.outcome()
+                        && let Some(suggestion) = did_you_mean(&key, outcome.fields.iter().map(|f| f.name.as_str()))
+                    {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                    }
+                    checker.error(diagnostic);
+                }
+                expect.insert(key, lower_fact_value(&mut checker, &entry.value));
+            }
+            checked.item = Some(Item::Test(TestSyntax {
+                name: test.name.text.clone(),
+                example,
+                facts,
+                overrides,
+                expect,
+            }));
+        }
+    }
+    if let Some(Item::Rule(rule)) = &checked.item {
+        for conclusion in &rule.then {
+            conclusion.value.walk(&mut |expr| {
+                if let hir::Expr::Outcome(field) = expr {
+                    checked.reads_outcomes.insert(field.clone());
+                }
+            });
+        }
+        if let Some(when) = &rule.when {
+            when.walk(&mut |expr| {
+                if let hir::Expr::Outcome(field) = expr {
+                    checked.reads_outcomes.insert(field.clone());
+                }
+            });
+        }
+    }
+    if let Some(Item::Define(define)) = &checked.item {
+        define.value.walk(&mut |expr| {
+            if let hir::Expr::Outcome(field) = expr {
+                checked.reads_outcomes.insert(field.clone());
+            }
+        });
+    }
+    checked.reads = std::mem::take(&mut checker.reads);
+    checked.diagnostics = checker.diagnostics;
+    checked
+}
+
+fn check_declared(checker: &mut Checker<'_>, declared: Option<Type>, actual: Type, span: Span) -> Type {
+    match declared {
+        Some(declared) => {
+            if !compatible(&declared, &actual) {
+                let code = if matches!((&declared, &actual), (Type::Number { .. }, Type::Number { .. })) {
+                    Code::E0202
+                } else {
+                    Code::E0201
+                };
+                checker.error(
+                    Diagnostic::new(code, span, format!("declared as {declared}, but its value is {actual}"))
+                        .with_label("value does not match the declared type"),
+                );
+            }
+            declared
+        }
+        None => actual,
+    }
+}
+
+fn check_citations(checker: &mut Checker<'_>, provision: &syntax::Provision) {
+    if provision.citations.is_empty() && !matches!(provision.kind, ProvisionKind::Define { .. }) {
+        checker.error(
+            Diagnostic::new(
+                Code::E0301,
+                provision.name.span,
+                format!("{} `{}` has no citation", provision.kind.keyword(), provision.name.text),
+            )
+            .with_label("every provision must say where the law says it")
+            .with_help("add `cite \"15 CFR ...\"` with the paragraph; mark it `secondary` or `unconfirmed` if not verified"),
+        );
+    }
+    for citation in &provision.citations {
+        if citation.text.trim().is_empty() {
+            checker.error(
+                Diagnostic::new(Code::E0301, citation.span, "this citation is empty")
+                    .with_label("empty citation")
+                    .with_help("write the paragraph: `cite \"15 CFR 742.6(a)(6)(iii)\"`"),
+            );
+        }
+    }
+}
+
+fn check_window(checker: &mut Checker<'_>, effective: Option<syntax::Dated>, through: Option<syntax::Dated>) {
+    if let (Some(effective), Some(through)) = (effective, through)
+        && through.date < effective.date
+    {
+        checker.error(
+            Diagnostic::new(
+                Code::E0501,
+                through.span,
+                format!("`through {}` is before `effective {}`", through.date, effective.date),
+            )
+            .with_label("ends before it starts")
+            .with_help("the window is inclusive at both ends; swap the dates if they are reversed"),
+        );
+    }
+}
+
+fn check_manifest(checker: &mut Checker<'_>, manifest: &syntax::VersionManifest) -> hir::Manifest {
+    let in_force = match &manifest.in_force {
+        Some(syntax::InForce::Never(_)) => hir::InForce::Never,
+        Some(syntax::InForce::Range { from, through }) => {
+            check_window(checker, Some(*from), *through);
+            hir::InForce::Range {
+                from: from.date,
+                through: through.map(|dated| dated.date),
+            }
+        }
+        None => {
+            checker.error(
+                Diagnostic::new(Code::E0403, manifest.id.span, format!("version `{}` does not say when it is in force", manifest.id.text))
+                    .with_label("no `in_force`")
+                    .with_help("add `in_force from YYYY-MM-DD [through YYYY-MM-DD]`, or `in_force never` for a version reached only by pinning"),
+            );
+            hir::InForce::Never
+        }
+    };
+    if manifest.policy.is_none() {
+        checker.error(
+            Diagnostic::new(Code::E0403, manifest.id.span, format!("version `{}` does not name its policy", manifest.id.text))
+                .with_label("no `policy`")
+                .with_help("add `policy \"ear\"`"),
+        );
+    }
+    hir::Manifest {
+        id: manifest.id.text.clone(),
+        policy: manifest.policy.as_ref().map(|name| name.text.clone()).unwrap_or_default(),
+        title: manifest.title.clone(),
+        source: manifest.source.clone(),
+        amends: manifest.amends.as_ref().map(|name| name.text.clone()),
+        in_force,
+    }
+}
+
+fn lower_group(checker: &mut Checker<'_>, members: &syntax::GroupExpr) -> hir::GroupExpr {
+    let mut result = lower_group_term(checker, &members.first);
+    for (op, term) in &members.rest {
+        let term = lower_group_term(checker, term);
+        result = match op {
+            syntax::GroupOp::Union => hir::GroupExpr::Union(Box::new(result), Box::new(term)),
+            syntax::GroupOp::Difference => hir::GroupExpr::Difference(Box::new(result), Box::new(term)),
+        };
+    }
+    result
+}
+
+fn lower_group_term(checker: &mut Checker<'_>, term: &syntax::GroupTerm) -> hir::GroupExpr {
+    match term {
+        syntax::GroupTerm::Countries(codes, _) => {
+            let mut countries = BTreeSet::new();
+            for code in codes {
+                checker.check_country(&code.text, code.span);
+                countries.insert(code.text.clone());
+            }
+            hir::GroupExpr::Countries(countries)
+        }
+        syntax::GroupTerm::Group(name) => {
+            let (value, ty) = checker.name(&name.text, name.span, None);
+            if !matches!(ty, Type::Group | Type::Unknown) {
+                checker.error(
+                    Diagnostic::new(Code::E0201, name.span, format!("`{}` is {ty}, not a country group", name.text))
+                        .with_label("not a group"),
+                );
+            }
+            match value {
+                hir::Expr::Group(group) => hir::GroupExpr::Group(group),
+                _ => hir::GroupExpr::Countries(BTreeSet::new()),
+            }
+        }
+    }
+}
+
+fn check_conclusion(checker: &mut Checker<'_>, conclusion: &syntax::Conclusion) -> Option<hir::Conclusion> {
+    let Some(outcome) = checker.outcome() else {
+        checker.error(
+            Diagnostic::new(Code::E0304, conclusion.field.span, "no outcome is declared (or imported) here")
+                .with_label("conclusion about nothing")
+                .with_help("declare `outcome { ... }` and import its module"),
+        );
+        return None;
+    };
+    let Some(field) = outcome.field(&conclusion.field.text).cloned() else {
+        let mut diagnostic = Diagnostic::new(
+            Code::E0304,
+            conclusion.field.span,
+            format!("`{}` is not an outcome", conclusion.field.text),
+        )
+        .with_label("rules conclude outcomes");
+        if let Some(suggestion) = did_you_mean(&conclusion.field.text, outcome.fields.iter().map(|f| f.name.as_str())) {
+            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+        }
+        checker.error(diagnostic);
+        return None;
+    };
+    let expected = if conclusion.add {
+        match &field.ty {
+            Type::Set(element) => (**element).clone(),
+            other => {
+                checker.error(
+                    Diagnostic::new(
+                        Code::E0201,
+                        conclusion.field.span,
+                        format!("`+=` adds to a set, but `{}` is {other}", field.name),
+                    )
+                    .with_label("not a set")
+                    .with_help(format!("write `{} = ...`", field.name)),
+                );
+                Type::Unknown
+            }
+        }
+    } else {
+        if matches!(field.ty, Type::Set(_)) {
+            checker.error(
+                Diagnostic::new(
+                    Code::E0201,
+                    conclusion.field.span,
+                    format!("`{}` is a set: rules add to it with `+=`", field.name),
+                )
+                .with_label("use `+=`"),
+            );
+        }
+        field.ty.clone()
+    };
+    let (value, actual) = checker.expr(&conclusion.value, Some(&expected));
+    let actual = checker.unwrap_optional(actual, &conclusion.value);
+    if !compatible(&expected, &actual) {
+        checker.error(
+            Diagnostic::new(
+                Code::E0201,
+                conclusion.value.span,
+                format!("`{}` takes {expected}, this is {actual}", field.name),
+            )
+            .with_label("wrong kind of value"),
+        );
+    }
+    Some(hir::Conclusion {
+        field: field.name,
+        add: conclusion.add,
+        value,
+    })
+}
+
+fn lower_fact_entries(checker: &mut Checker<'_>, entries: &[syntax::FactEntry]) -> hir::FactValue {
+    let mut record = IndexMap::new();
+    for entry in entries {
+        let value = lower_fact_value(checker, &entry.value);
+        insert_path(&mut record, &entry.key, value);
+    }
+    hir::FactValue::Record(record)
+}
+
+/// Sets `path` in a nested fact record, creating records on the way.
+pub fn insert_path(record: &mut IndexMap<String, hir::FactValue>, path: &[String], value: hir::FactValue) {
+    match path {
+        [] => {}
+        [last] => {
+            record.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let slot = record
+                .entry(first.clone())
+                .or_insert_with(|| hir::FactValue::Record(IndexMap::new()));
+            if !matches!(slot, hir::FactValue::Record(_)) {
+                *slot = hir::FactValue::Record(IndexMap::new());
+            }
+            if let hir::FactValue::Record(inner) = slot {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+fn lower_fact_value(checker: &mut Checker<'_>, value: &syntax::FactValue) -> hir::FactValue {
+    match &value.kind {
+        syntax::FactValueKind::Record(entries) => lower_fact_entries(checker, entries),
+        syntax::FactValueKind::List(values) => {
+            hir::FactValue::List(values.iter().map(|value| lower_fact_value(checker, value)).collect())
+        }
+        syntax::FactValueKind::Date(date) => hir::FactValue::Literal(Literal::Date(*date)),
+        syntax::FactValueKind::Eccn(eccn) => hir::FactValue::Literal(Literal::Eccn(eccn.clone())),
+        syntax::FactValueKind::Number(number) => hir::FactValue::Literal(Literal::Number(*number)),
+        syntax::FactValueKind::String(text) => hir::FactValue::Literal(Literal::String(text.clone())),
+        syntax::FactValueKind::Bool(value) => hir::FactValue::Literal(Literal::Bool(*value)),
+        syntax::FactValueKind::Null => hir::FactValue::Literal(Literal::Null),
+        syntax::FactValueKind::Country(code) => {
+            checker.check_country(code, value.span);
+            hir::FactValue::Literal(Literal::Country(code.clone()))
+        }
+        syntax::FactValueKind::Word(word) => hir::FactValue::Word(word.clone()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A whole version
+
+pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion {
+    let index = db::version_index(db, version);
+    let types = db::version_types(db, version);
+    let mut diagnostics: Vec<LocatedDiagnostic> = Vec::new();
+    for file in &index.files {
+        diagnostics.extend(db::syntax_diagnostics(db, *file));
+    }
+    structure_diagnostics(db, version, &mut diagnostics);
+
+    let mut hir_version = hir::Version {
+        manifest: hir::Manifest {
+            id: index.id.clone(),
+            policy: String::new(),
+            title: None,
+            source: None,
+            amends: None,
+            in_force: hir::InForce::Never,
+        },
+        facts: types.facts.as_ref().map(|(record, _)| record.clone()).unwrap_or_default(),
+        outcome: types.outcome.as_ref().map(|(record, _)| record.clone()).unwrap_or_default(),
+        records: types.records.clone(),
+        enums: types.enums.clone(),
+        units: types.units.clone(),
+        consts: IndexMap::new(),
+        tables: IndexMap::new(),
+        defines: IndexMap::new(),
+        groups: IndexMap::new(),
+        aliases: IndexMap::new(),
+        rules: Vec::new(),
+        examples: IndexMap::new(),
+        tests: Vec::new(),
+        sources: Vec::new(),
+    };
+    let mut rule_keys: BTreeMap<String, DeclarationKey<'_>> = BTreeMap::new();
+    let mut reads: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
+    let entries = index.unnamed.iter().chain(index.names.values()).chain(index.tests.iter());
+    let mut tests = Vec::new();
+    for entry in entries {
+        let checked = db::check_declaration(db, CheckKey::new(db, version, entry.declaration));
+        for diagnostic in &checked.diagnostics {
+            diagnostics.push(db::locate(db, entry.declaration, diagnostic.clone()));
+        }
+        let name = entry.declaration.name(db).clone();
+        if !name.starts_with('#') {
+            rule_keys.insert(name.clone(), entry.declaration);
+        }
+        reads.insert(name.clone(), (checked.reads.clone(), checked.reads_outcomes.clone()));
+        match &checked.item {
+            Some(Item::Const(item)) => {
+                hir_version.consts.insert(name, item.clone());
+            }
+            Some(Item::Table(item)) => {
+                hir_version.tables.insert(name, item.clone());
+            }
+            Some(Item::Define(item)) => {
+                hir_version.defines.insert(name, item.clone());
+            }
+            Some(Item::Group(item)) => {
+                hir_version.groups.insert(name, item.clone());
+            }
+            Some(Item::Alias(item)) => {
+                hir_version.aliases.insert(name, item.clone());
+            }
+            Some(Item::Rule(item)) => {
+                hir_version.rules.push(item.clone());
+            }
+            Some(Item::Example(item)) => {
+                hir_version.examples.insert(name, item.clone());
+            }
+            Some(Item::Test(item)) => tests.push((entry.declaration, item.clone())),
+            Some(Item::Manifest(manifest)) => {
+                if entry.own || hir_version.manifest.policy.is_empty() {
+                    hir_version.manifest = manifest.clone();
+                }
+            }
+            None => {}
+        }
+    }
+    // Sources, for the content hash: the version's files and its bases', in path order.
+    let mut chain = Some(version);
+    while let Some(current) = chain {
+        for file in db::version_files(db, current) {
+            hir_version.sources.push((file.path(db).clone(), file.text(db).clone()));
+        }
+        chain = db::version_base(db, current);
+    }
+    hir_version.sources.sort();
+
+    for (key, test) in tests {
+        let located = |span: Span, diagnostic: Diagnostic| db::locate(db, key, Diagnostic { span, ..diagnostic });
+        let mut facts = test.facts.clone();
+        if let Some((example, span)) = &test.example {
+            match hir_version.examples.get(example) {
+                Some(found) => facts = found.facts.clone(),
+                None => {
+                    let mut diagnostic = Diagnostic::new(Code::E0101, *span, format!("unknown example `{example}`"))
+                        .with_label("no such example");
+                    if let Some(suggestion) = did_you_mean(example, hir_version.examples.keys().map(String::as_str)) {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                    }
+                    diagnostics.push(located(*span, diagnostic));
+                }
+            }
+        }
+        if let hir::FactValue::Record(record) = &mut facts {
+            for (path, value, _) in &test.overrides {
+                insert_path(record, path, value.clone());
+            }
+        }
+        let offset = db::declaration_offset(db, key);
+        let file = key.file(db);
+        let line = file.text(db)[..(offset as usize).min(file.text(db).len())].matches('\n').count() + 1;
+        hir_version.tests.push(hir::Test {
+            name: test.name.clone(),
+            facts,
+            expect: test.expect.clone(),
+            location: (file.path(db).clone(), line),
+        });
+    }
+
+    check_rules(db, &mut hir_version, &rule_keys, &reads, types, &mut diagnostics);
+    db::CheckedVersion {
+        version: Arc::new(hir_version),
+        diagnostics,
+    }
+}
+
+/// Duplicates, amendments, imports and the manifest.
+fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut Vec<LocatedDiagnostic>) {
+    let index = db::version_index(db, version);
+    let base_index = index.base.map(|base| db::version_index(db, base));
+    let mut first_seen: BTreeMap<String, (String, Span)> = BTreeMap::new();
+    let mut manifests = 0;
+    for file in &index.files {
+        for declaration in &db::parse_file(db, *file).declarations {
+            let crate::parse::ParsedChunk::Declaration(parsed) = &declaration.parsed else {
+                continue;
+            };
+            let at = |span: Span, diagnostic: Diagnostic| LocatedDiagnostic {
+                path: file.path(db).clone(),
+                diagnostic: Diagnostic { span, ..diagnostic }.shifted(declaration.offset),
+            };
+            match &parsed.kind {
+                DeclarationKind::Version(manifest) => {
+                    manifests += 1;
+                    if let Some(amends) = &manifest.amends
+                        && index.base.is_none()
+                    {
+                        let known: Vec<String> = db::workspace_versions(db, version.workspace(db))
+                            .iter()
+                            .map(|candidate| db::version_id(db, *candidate).0.clone())
+                            .filter(|id| *id != index.id)
+                            .collect();
+                        let mut diagnostic = Diagnostic::new(
+                            Code::E0403,
+                            amends.span,
+                            format!("version `{}` amends `{}`, which is not a version here (or amends it in a circle)", manifest.id.text, amends.text),
+                        )
+                        .with_label("unknown version");
+                        diagnostic = match did_you_mean(&amends.text, known.iter().map(String::as_str)) {
+                            Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                            None if known.is_empty() => diagnostic.with_help("check the whole policy directory, not one version"),
+                            None => diagnostic.with_help(format!("the versions are {}", known.join(", "))),
+                        };
+                        diagnostics.push(at(amends.span, diagnostic));
+                    }
+                }
+                DeclarationKind::Import(modules) => {
+                    for module in modules {
+                        if !index.imports.contains_key(&module.text) {
+                            let mut diagnostic = Diagnostic::new(
+                                Code::E0105,
+                                module.span,
+                                format!("there is no module `{}` in this version", module.text),
+                            )
+                            .with_label("unknown module");
+                            if let Some(suggestion) = did_you_mean(&module.text, index.imports.keys().map(String::as_str)) {
+                                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                            }
+                            diagnostics.push(at(module.span, diagnostic));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let Some(name) = parsed.name() else { continue };
+            let inherited = base_index.as_ref().and_then(|base| base.names.get(&name.text));
+            match &parsed.kind {
+                DeclarationKind::Replace(_) | DeclarationKind::Remove(_) if inherited.is_none() => {
+                    let verb = if matches!(parsed.kind, DeclarationKind::Remove(_)) { "remove" } else { "replace" };
+                    let what = match &index.base {
+                        Some(base) => format!("version `{}`", db::version_id(db, *base).0),
+                        None => "no version (this version amends none)".to_string(),
+                    };
+                    let mut diagnostic = Diagnostic::new(
+                        Code::E0401,
+                        name.span,
+                        format!("cannot {verb} `{}`: {what} has no provision of that name", name.text),
+                    )
+                    .with_label(format!("nothing to {verb}"));
+                    if let Some(base) = &base_index
+                        && let Some(suggestion) = did_you_mean(&name.text, base.names.keys().map(String::as_str))
+                    {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                    }
+                    diagnostics.push(at(name.span, diagnostic));
+                }
+                DeclarationKind::Test(_) | DeclarationKind::Replace(_) | DeclarationKind::Remove(_) => {}
+                _ if inherited.is_some() => {
+                    diagnostics.push(at(
+                        name.span,
+                        Diagnostic::new(
+                            Code::E0402,
+                            name.span,
+                            format!("`{}` is already a provision of the amended version", name.text),
+                        )
+                        .with_label("declared again")
+                        .with_help(format!("write `replace {} {} ...` to amend it, or choose another name", parsed.keyword(), name.text)),
+                    ));
+                }
+                _ => {}
+            }
+            let absolute = name.span.shifted(declaration.offset);
+            match first_seen.get(&name.text) {
+                Some((path, first)) if !matches!(parsed.kind, DeclarationKind::Remove(_)) => {
+                    diagnostics.push(LocatedDiagnostic {
+                        path: file.path(db).clone(),
+                        diagnostic: Diagnostic::new(Code::E0103, absolute, format!("`{}` is declared twice", name.text))
+                            .with_label("second declaration")
+                            .with_related(path, *first, "first declared here")
+                            .with_help("names are unique across a version; rename one of them"),
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    first_seen.insert(name.text.clone(), (file.path(db).clone(), absolute));
+                }
+            }
+        }
+    }
+    let in_policy = db::workspace_versions(db, version.workspace(db)).len() > 1;
+    if manifests == 0 && in_policy {
+        diagnostics.extend(db::version_level(
+            db,
+            version,
+            Code::E0403,
+            format!("version directory `{}` has no version manifest", version.dir(db)),
+        ));
+    }
+}
+
+/// Priorities, conflicts, circles and unreachable rules; puts the rules in evaluation order.
+fn check_rules(
+    db: &dyn Db,
+    version: &mut hir::Version,
+    keys: &BTreeMap<String, DeclarationKey<'_>>,
+    reads: &BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+    types: &VersionTypes,
+    diagnostics: &mut Vec<LocatedDiagnostic>,
+) {
+    let rule_names: BTreeSet<String> = version.rules.iter().map(|rule| rule.name.clone()).collect();
+    let locate_rule = |name: &str, diagnostic: Diagnostic| -> Option<LocatedDiagnostic> {
+        let key = keys.get(name)?;
+        let span = match db::declaration_syntax(db, *key) {
+            Some(declaration) => declaration.name().map_or(Span::default(), |name| name.span),
+            None => Span::default(),
+        };
+        Some(db::locate(db, *key, Diagnostic { span, ..diagnostic }))
+    };
+    // Priority references must name rules.
+    for rule in &version.rules {
+        for (clause, names) in [("unless", &rule.unless), ("notwithstanding", &rule.notwithstanding)] {
+            for name in names {
+                if !rule_names.contains(name) {
+                    let mut diagnostic = Diagnostic::new(
+                        Code::E0101,
+                        Span::default(),
+                        format!("`{clause} {name}` in rule `{}` names no rule of this version", rule.name),
+                    )
+                    .with_label("unknown rule");
+                    if let Some(suggestion) = did_you_mean(name, rule_names.iter().map(String::as_str)) {
+                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                    }
+                    diagnostics.extend(locate_rule(&rule.name, diagnostic));
+                }
+            }
+        }
+    }
+    // The transitive reads of each rule, through definitions.
+    let define_reads = |name: &str| -> (BTreeSet<String>, BTreeSet<String>) {
+        let mut names = BTreeSet::new();
+        let mut outcomes = BTreeSet::new();
+        let mut stack = vec![name.to_string()];
+        let mut visited = BTreeSet::new();
+        while let Some(current) = stack.pop() {
+            if !visited.insert(current.clone()) {
+                continue;
+            }
+            if let Some((direct, direct_outcomes)) = reads.get(&current) {
+                outcomes.extend(direct_outcomes.iter().cloned());
+                for read in direct {
+                    names.insert(read.clone());
+                    if version.defines.contains_key(read) {
+                        stack.push(read.clone());
+                    }
+                }
+            }
+        }
+        (names, outcomes)
+    };
+    // Circles among definitions.
+    for name in version.defines.keys() {
+        if define_reads(name).0.contains(name) {
+            diagnostics.extend(locate_rule(
+                name,
+                Diagnostic::new(
+                    Code::E0303,
+                    Span::default(),
+                    format!("definition `{name}` refers to itself, directly or through other definitions"),
+                )
+                .with_label("circular definition")
+                .with_help("a definition must be computable from facts, constants and other definitions"),
+            ));
+        }
+    }
+    // Narrow each rule's window by the windows of the dated provisions it reads.
+    for rule in &mut version.rules {
+        let (names, _) = define_reads(&rule.name);
+        for name in names {
+            if let Some(info) = types.names.get(&name) {
+                if let Some(from) = info.window.0 {
+                    rule.window.0 = Some(rule.window.0.map_or(from, |own| own.max(from)));
+                }
+                if let Some(to) = info.window.1 {
+                    rule.window.1 = Some(rule.window.1.map_or(to, |own| own.min(to)));
+                }
+            }
+        }
+    }
+    // Evaluation order: a rule comes after the rules concluding outcomes it reads and after the
+    // rules it names in `unless`.
+    let concluders: BTreeMap<String, Vec<String>> = version.rules.iter().fold(BTreeMap::new(), |mut map, rule| {
+        for conclusion in &rule.then {
+            map.entry(conclusion.field.clone()).or_insert_with(Vec::new).push(rule.name.clone());
+        }
+        map
+    });
+    let mut dependencies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for rule in &version.rules {
+        let (_, outcomes) = define_reads(&rule.name);
+        let mut before: BTreeSet<String> = outcomes
+            .iter()
+            .flat_map(|field| concluders.get(field).cloned().unwrap_or_default())
+            .collect();
+        before.extend(rule.unless.iter().filter(|name| rule_names.contains(*name)).cloned());
+        dependencies.insert(rule.name.clone(), before);
+    }
+    let mut ordered: Vec<String> = Vec::new();
+    let mut state: BTreeMap<String, u8> = BTreeMap::new();
+    let mut circles: Vec<Vec<String>> = Vec::new();
+    fn visit(
+        name: &str,
+        dependencies: &BTreeMap<String, BTreeSet<String>>,
+        state: &mut BTreeMap<String, u8>,
+        ordered: &mut Vec<String>,
+        path: &mut Vec<String>,
+        circles: &mut Vec<Vec<String>>,
+    ) {
+        match state.get(name) {
+            Some(2) => return,
+            Some(1) => {
+                let start = path.iter().position(|entry| entry == name).unwrap_or(0);
+                circles.push(path[start..].to_vec());
+                return;
+            }
+            _ => {}
+        }
+        state.insert(name.to_string(), 1);
+        path.push(name.to_string());
+        for dependency in dependencies.get(name).into_iter().flatten() {
+            if dependency != name {
+                visit(dependency, dependencies, state, ordered, path, circles);
+            }
+        }
+        path.pop();
+        state.insert(name.to_string(), 2);
+        ordered.push(name.to_string());
+    }
+    for rule in &version.rules {
+        visit(&rule.name, &dependencies, &mut state, &mut ordered, &mut Vec::new(), &mut circles);
+    }
+    for circle in circles {
+        if let Some(first) = circle.first() {
+            diagnostics.extend(locate_rule(
+                first,
+                Diagnostic::new(
+                    Code::E0303,
+                    Span::default(),
+                    format!("rules depend on each other in a circle: {} -> {first}", circle.join(" -> ")),
+                )
+                .with_label("circular dependency")
+                .with_help("a rule reads outcomes that the rules it depends on conclude; break the circle"),
+            ));
+        }
+    }
+    let position: BTreeMap<&str, usize> = ordered.iter().enumerate().map(|(index, name)| (name.as_str(), index)).collect();
+    version
+        .rules
+        .sort_by_key(|rule| position.get(rule.name.as_str()).copied().unwrap_or(usize::MAX));
+
+    // Priority: `a unless b` and `b notwithstanding a` both mean b prevails over a.
+    let mut prevails: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for rule in &version.rules {
+        for defeater in &rule.unless {
+            prevails.entry(defeater.clone()).or_default().insert(rule.name.clone());
+        }
+        for defeated in &rule.notwithstanding {
+            prevails.entry(rule.name.clone()).or_default().insert(defeated.clone());
+        }
+    }
+    let reaches = |from: &str, to: &str| -> bool {
+        let mut stack = vec![from.to_string()];
+        let mut seen = BTreeSet::new();
+        while let Some(current) = stack.pop() {
+            if !seen.insert(current.clone()) {
+                continue;
+            }
+            for next in prevails.get(&current).into_iter().flatten() {
+                if next == to {
+                    return true;
+                }
+                stack.push(next.clone());
+            }
+        }
+        false
+    };
+    for rule in &version.rules {
+        if reaches(&rule.name, &rule.name) {
+            diagnostics.extend(locate_rule(
+                &rule.name,
+                Diagnostic::new(
+                    Code::E0303,
+                    Span::default(),
+                    format!("rule `{}` prevails over itself through `unless` and `notwithstanding`", rule.name),
+                )
+                .with_label("circular priority")
+                .with_help("priorities must not go round in a circle; decide which rule prevails"),
+            ));
+        }
+    }
+    // Conflicts: different values for one single-valued outcome, no priority, conditions that can
+    // hold together.
+    let expanded: BTreeMap<String, Vec<Atom>> = version
+        .rules
+        .iter()
+        .map(|rule| (rule.name.clone(), conjuncts(rule.when.as_ref(), &version.defines)))
+        .collect();
+    let rules = version.rules.clone();
+    for (index, first) in rules.iter().enumerate() {
+        for second in &rules[index + 1..] {
+            for a in first.then.iter().filter(|conclusion| !conclusion.add) {
+                for b in second.then.iter().filter(|conclusion| !conclusion.add && conclusion.field == a.field) {
+                    let same = literal_of(&a.value).is_some() && literal_of(&a.value) == literal_of(&b.value);
+                    if same
+                        || reaches(&first.name, &second.name)
+                        || reaches(&second.name, &first.name)
+                        || windows_disjoint(first.window, second.window)
+                    {
+                        continue;
+                    }
+                    let mut atoms = expanded.get(&first.name).cloned().unwrap_or_default();
+                    atoms.extend(expanded.get(&second.name).cloned().unwrap_or_default());
+                    if contradictory(&atoms) {
+                        continue;
+                    }
+                    let mut diagnostic = Diagnostic::new(
+                        Code::E0302,
+                        Span::default(),
+                        format!(
+                            "rules `{}` and `{}` can both apply and conclude different values for `{}`, with no priority between them",
+                            first.name, second.name, a.field
+                        ),
+                    )
+                    .with_label("conflicting conclusion")
+                    .with_help(format!(
+                        "say which prevails: `notwithstanding {}` on `{}`, or `unless {}` on `{}`",
+                        first.name, second.name, second.name, first.name
+                    ));
+                    if let Some(key) = keys.get(&first.name) {
+                        let other = db::locate(db, *key, Diagnostic::new(Code::E0302, Span::default(), ""));
+                        let span = db::declaration_syntax(db, *key)
+                            .as_ref()
+                            .and_then(|declaration| declaration.name().map(|name| name.span))
+                            .unwrap_or_default()
+                            .shifted(other.diagnostic.span.start);
+                        diagnostic = diagnostic.with_related(&other.path, span, format!("`{}` concludes here", first.name));
+                    }
+                    diagnostics.extend(locate_rule(&second.name, diagnostic));
+                }
+            }
+        }
+    }
+    // Unreachable rules.
+    for rule in &rules {
+        let reason = if let (Some(from), Some(to)) = rule.window
+            && to < from
+        {
+            Some(format!(
+                "it can only apply from {from} through {to}, and that window (narrowed by the dated provisions it reads) is empty"
+            ))
+        } else if matches!(rule.when, Some(hir::Expr::Literal(Literal::Bool(false)))) {
+            Some("its condition is `false`".to_string())
+        } else if contradictory(expanded.get(&rule.name).map(Vec::as_slice).unwrap_or_default()) {
+            Some("its condition contradicts itself".to_string())
+        } else if rule.unless.iter().any(|name| {
+            rules
+                .iter()
+                .any(|other| other.name == *name && other.when.is_none() && other.window == (None, None) && other.unless.is_empty())
+        }) {
+            Some("a rule it names in `unless` always applies".to_string())
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            diagnostics.extend(locate_rule(
+                &rule.name,
+                Diagnostic::new(Code::W0601, Span::default(), format!("rule `{}` can never apply: {reason}", rule.name))
+                    .with_label("unreachable rule")
+                    .with_help("check the dates and conditions, or remove the rule"),
+            ));
+        }
+    }
+}
+
+fn windows_disjoint(a: (Option<Date>, Option<Date>), b: (Option<Date>, Option<Date>)) -> bool {
+    let before = |end: Option<Date>, start: Option<Date>| matches!((end, start), (Some(end), Some(start)) if end < start);
+    before(a.1, b.0) || before(b.1, a.0)
+}
+
+/// One conjunct of a condition, for the contradiction analysis.
+#[derive(Clone, Debug, PartialEq)]
+enum Atom {
+    /// `fact op literal`, normalised with the fact on the left.
+    Compare(Vec<String>, BinaryOp, Literal),
+    /// `fact in group` (or `not in`).
+    Member(Vec<String>, String, bool),
+    /// Anything else, possibly negated.
+    Other(hir::Expr, bool),
+}
+
+fn conjuncts(condition: Option<&hir::Expr>, defines: &IndexMap<String, hir::Define>) -> Vec<Atom> {
+    let mut atoms = Vec::new();
+    if let Some(condition) = condition {
+        collect_atoms(condition, false, defines, &mut atoms, 0);
+    }
+    atoms
+}
+
+fn collect_atoms(expr: &hir::Expr, negated: bool, defines: &IndexMap<String, hir::Define>, atoms: &mut Vec<Atom>, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    match expr {
+        hir::Expr::Binary(BinaryOp::And, left, right) if !negated => {
+            collect_atoms(left, false, defines, atoms, depth + 1);
+            collect_atoms(right, false, defines, atoms, depth + 1);
+        }
+        hir::Expr::Binary(BinaryOp::Or, left, right) if negated => {
+            collect_atoms(left, true, defines, atoms, depth + 1);
+            collect_atoms(right, true, defines, atoms, depth + 1);
+        }
+        hir::Expr::Not(inner) => collect_atoms(inner, !negated, defines, atoms, depth + 1),
+        hir::Expr::Define(name) => match defines.get(name) {
+            Some(define) => collect_atoms(&define.value, negated, defines, atoms, depth + 1),
+            None => atoms.push(Atom::Other(expr.clone(), negated)),
+        },
+        hir::Expr::Binary(op, left, right) => {
+            let op = if negated { negate(*op) } else { Some(*op) };
+            match (op, left.as_ref(), right.as_ref()) {
+                (Some(op), hir::Expr::Fact(path), other) | (Some(op), other, hir::Expr::Fact(path))
+                    if literal_of(other).is_some() && !matches!(op, BinaryOp::In | BinaryOp::NotIn | BinaryOp::Within) =>
+                {
+                    let op = if matches!(left.as_ref(), hir::Expr::Fact(_)) { op } else { flip(op) };
+                    if let Some(literal) = literal_of(other) {
+                        atoms.push(Atom::Compare(path.clone(), op, literal));
+                    }
+                }
+                (Some(op @ (BinaryOp::In | BinaryOp::NotIn)), hir::Expr::Fact(path), hir::Expr::Group(group)) => {
+                    atoms.push(Atom::Member(path.clone(), group.clone(), op == BinaryOp::In));
+                }
+                _ => atoms.push(Atom::Other(expr.clone(), negated)),
+            }
+        }
+        other => atoms.push(Atom::Other(other.clone(), negated)),
+    }
+}
+
+fn negate(op: BinaryOp) -> Option<BinaryOp> {
+    Some(match op {
+        BinaryOp::Equal => BinaryOp::NotEqual,
+        BinaryOp::NotEqual => BinaryOp::Equal,
+        BinaryOp::Less => BinaryOp::GreaterOrEqual,
+        BinaryOp::LessOrEqual => BinaryOp::Greater,
+        BinaryOp::Greater => BinaryOp::LessOrEqual,
+        BinaryOp::GreaterOrEqual => BinaryOp::Less,
+        BinaryOp::In => BinaryOp::NotIn,
+        BinaryOp::NotIn => BinaryOp::In,
+        _ => return None,
+    })
+}
+
+fn flip(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Less => BinaryOp::Greater,
+        BinaryOp::LessOrEqual => BinaryOp::GreaterOrEqual,
+        BinaryOp::Greater => BinaryOp::Less,
+        BinaryOp::GreaterOrEqual => BinaryOp::LessOrEqual,
+        other => other,
+    }
+}
+
+/// Whether a conjunction of atoms can never hold: a fact bounded into an empty range, equal to two
+/// different values, in and not in one group, or a condition and its negation.
+fn contradictory(atoms: &[Atom]) -> bool {
+    for (index, a) in atoms.iter().enumerate() {
+        for b in &atoms[index + 1..] {
+            let clash = match (a, b) {
+                (Atom::Other(x, x_negated), Atom::Other(y, y_negated)) => x == y && x_negated != y_negated,
+                (Atom::Member(x, group_x, in_x), Atom::Member(y, group_y, in_y)) => x == y && group_x == group_y && in_x != in_y,
+                (Atom::Compare(x, op_x, value_x), Atom::Compare(y, op_y, value_y)) if x == y => {
+                    !compatible_bounds(*op_x, value_x, *op_y, value_y)
+                }
+                _ => false,
+            };
+            if clash {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Whether some value satisfies both `v op_a a` and `v op_b b`.
+fn compatible_bounds(op_a: BinaryOp, a: &Literal, op_b: BinaryOp, b: &Literal) -> bool {
+    use std::cmp::Ordering;
+    let holds = |op: BinaryOp, value: &Literal, bound: &Literal| -> bool {
+        let ordering = value.cmp(bound);
+        match op {
+            BinaryOp::Equal => ordering == Ordering::Equal,
+            BinaryOp::NotEqual => ordering != Ordering::Equal,
+            BinaryOp::Less => ordering == Ordering::Less,
+            BinaryOp::LessOrEqual => ordering != Ordering::Greater,
+            BinaryOp::Greater => ordering == Ordering::Greater,
+            BinaryOp::GreaterOrEqual => ordering != Ordering::Less,
+            _ => true,
+        }
+    };
+    if std::mem::discriminant(a) != std::mem::discriminant(b) {
+        return true;
+    }
+    // An equality pins the value: check it against the other bound.
+    if op_a == BinaryOp::Equal {
+        return holds(op_b, a, b);
+    }
+    if op_b == BinaryOp::Equal {
+        return holds(op_a, b, a);
+    }
+    if op_a == BinaryOp::NotEqual || op_b == BinaryOp::NotEqual {
+        return true;
+    }
+    let lower = |op: BinaryOp| matches!(op, BinaryOp::Greater | BinaryOp::GreaterOrEqual);
+    match (lower(op_a), lower(op_b)) {
+        (true, true) | (false, false) => true,
+        (true, false) => range_nonempty(op_a, a, op_b, b),
+        (false, true) => range_nonempty(op_b, b, op_a, a),
+    }
+}
+
+/// Whether `low_op low` and `high_op high` leave room (`x >= 4800` and `x < 4800` do not).
+fn range_nonempty(low_op: BinaryOp, low: &Literal, high_op: BinaryOp, high: &Literal) -> bool {
+    match low.cmp(high) {
+        std::cmp::Ordering::Less => true,
+        std::cmp::Ordering::Equal => low_op == BinaryOp::GreaterOrEqual && high_op == BinaryOp::LessOrEqual,
+        std::cmp::Ordering::Greater => false,
+    }
+}

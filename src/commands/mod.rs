@@ -1,0 +1,4 @@
+//! One module per subcommand. Each `run` returns the exit code, or one line of error for a bad
+//! invocation.
+
+pub mod check;
