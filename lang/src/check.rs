@@ -1345,6 +1345,7 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
             checked.item = Some(Item::Manifest(check_manifest(&mut checker, manifest)));
         }
         DeclarationKind::Example(example) => {
+            check_written_facts(&mut checker, &declaration.kind);
             let facts = lower_fact_value(&mut checker, &example.value);
             checked.item = Some(Item::Example(hir::Example {
                 name: example.name.text.clone(),
@@ -1352,6 +1353,7 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
             }));
         }
         DeclarationKind::Test(test) => {
+            check_written_facts(&mut checker, &declaration.kind);
             let (example, facts) = match &test.given {
                 syntax::Given::Example(name) => (Some((name.text.clone(), name.span)), hir::FactValue::Record(IndexMap::new())),
                 syntax::Given::Facts(entries, _) => (None, lower_fact_entries(&mut checker, entries)),
@@ -1668,6 +1670,167 @@ fn lower_fact_value(checker: &mut Checker<'_>, value: &syntax::FactValue) -> hir
 }
 
 // ---------------------------------------------------------------------------------------------
+// Facts written in the language
+
+/// Checks the facts of an example or a test against the facts schema, and a test's expected
+/// outcomes against the outcome schema (E0701): unknown fields (with the closest name), values of
+/// the wrong kind, whole numbers with fractions, unknown enum values. A test's facts are checked
+/// where they are written (its own facts and its `with` changes; the example it starts from is
+/// checked as an example), so each mistake is reported once, on the entry that makes it. Unknown
+/// country codes are reported by [`lower_fact_value`] (E0104), and expected outcomes that do not
+/// exist by the test's own check (E0203).
+fn check_written_facts(checker: &mut Checker<'_>, declaration: &DeclarationKind) {
+    match declaration {
+        DeclarationKind::Example(example) => {
+            let Some(facts) = checker.facts() else { return };
+            match &example.value.kind {
+                syntax::FactValueKind::Record(entries) => check_fact_entries(checker, facts, "", entries),
+                _ => checker.error(
+                    Diagnostic::new(Code::E0701, example.value.span, format!("example `{}` is not a record of facts", example.name.text))
+                        .with_label("not a record")
+                        .with_help("write the facts of a transaction: `{ date: 2025-01-15, destination: CN, ... }`"),
+                ),
+            }
+        }
+        DeclarationKind::Test(test) => {
+            if let Some(facts) = checker.facts() {
+                if let syntax::Given::Facts(entries, _) = &test.given {
+                    check_fact_entries(checker, facts, "", entries);
+                }
+                check_fact_entries(checker, facts, "", &test.overrides);
+            }
+            if let Some(outcome) = checker.outcome() {
+                for entry in &test.expect {
+                    let key = entry.key.join(".");
+                    if let Some(field) = outcome.field(&key) {
+                        check_fact_value(checker, &field.ty, &key, &entry.value);
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Checks entries (keys may be dotted: `item.tpp`) against a record of the schema.
+/// `prefix` is the path of the record in the facts (`item`), empty at the root.
+fn check_fact_entries(checker: &mut Checker<'_>, record: &hir::Record, prefix: &str, entries: &[syntax::FactEntry]) {
+    let types = checker.types;
+    for entry in entries {
+        let mut current = record;
+        for (index, segment) in entry.key.iter().enumerate() {
+            let path = match prefix {
+                "" => entry.key[..=index].join("."),
+                prefix => format!("{prefix}.{}", entry.key[..=index].join(".")),
+            };
+            let Some(field) = current.field(segment) else {
+                let subject = if current.name == "facts" {
+                    "the facts have".to_string()
+                } else {
+                    format!("`{}` has", current.name)
+                };
+                let mut diagnostic = Diagnostic::new(Code::E0701, entry.key_span, format!("{subject} no field `{segment}`"))
+                    .with_label("not in the facts schema");
+                if let Some(suggestion) = did_you_mean(segment, current.fields.iter().map(|field| field.name.as_str())) {
+                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                }
+                checker.error(diagnostic);
+                break;
+            };
+            if index + 1 == entry.key.len() {
+                check_fact_value(checker, &field.ty, &path, &entry.value);
+                break;
+            }
+            match &field.ty {
+                Type::Record(name) if types.records.contains_key(name) => current = &types.records[name],
+                Type::Unknown => break,
+                other => {
+                    checker.error(
+                        Diagnostic::new(Code::E0701, entry.key_span, format!("`{path}` is {other}, it has no fields"))
+                            .with_label("no fields here"),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Checks one written value against the type of the field it is given for.
+fn check_fact_value(checker: &mut Checker<'_>, ty: &Type, path: &str, value: &syntax::FactValue) {
+    use syntax::FactValueKind as Value;
+    let types = checker.types;
+    let fits = match (strip_optional(ty), &value.kind) {
+        (_, Value::Null) | (Type::Unknown, _) => true,
+        (Type::Bool, Value::Bool(_))
+        | (Type::Date, Value::Date(_))
+        | (Type::Country, Value::Country(_))
+        | (Type::String, Value::String(_))
+        | (Type::Eccn, Value::Eccn(_)) => true,
+        (Type::Number { integer, .. }, Value::Number(number)) => {
+            if *integer && !number.fract().is_zero() {
+                checker.error(
+                    Diagnostic::new(Code::E0701, value.span, format!("`{path}` is a whole number, this is {number}"))
+                        .with_label("not a whole number"),
+                );
+            }
+            true
+        }
+        (Type::Enum(name), Value::Word(word) | Value::Country(word)) => {
+            if let Some(enumeration) = types.enums.get(name)
+                && !enumeration.variants.contains(word)
+            {
+                let mut diagnostic =
+                    Diagnostic::new(Code::E0701, value.span, format!("`{word}` is not a `{name}` value"))
+                        .with_label(format!("not a value of `{path}`"));
+                diagnostic = match did_you_mean(word, enumeration.variants.iter().map(String::as_str)) {
+                    Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                    None => diagnostic.with_help(format!(
+                        "`{name}` has the values {}",
+                        enumeration.variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                    )),
+                };
+                checker.error(diagnostic);
+            }
+            true
+        }
+        (Type::Record(name), Value::Record(entries)) => {
+            if let Some(record) = types.records.get(name) {
+                check_fact_entries(checker, record, path, entries);
+            }
+            true
+        }
+        (Type::Set(element) | Type::List(element), Value::List(values)) => {
+            for (index, element_value) in values.iter().enumerate() {
+                check_fact_value(checker, element, &format!("{path}[{index}]"), element_value);
+            }
+            true
+        }
+        _ => false,
+    };
+    if !fits {
+        let found = match &value.kind {
+            Value::Record(_) => "a record".to_string(),
+            Value::List(_) => "a list".to_string(),
+            Value::Date(_) => "a date".to_string(),
+            Value::Eccn(_) => "an ECCN".to_string(),
+            Value::Number(_) => "a number".to_string(),
+            Value::String(_) => "a text".to_string(),
+            Value::Bool(_) => "a yes/no value".to_string(),
+            Value::Null => "nothing".to_string(),
+            Value::Country(_) => "a country".to_string(),
+            Value::Word(word) => format!("the word `{word}`"),
+        };
+        let mut diagnostic = Diagnostic::new(Code::E0701, value.span, format!("`{path}` takes {ty}, this is {found}"))
+            .with_label("wrong kind of value");
+        if let (Type::Country, Value::Word(_) | Value::String(_)) = (strip_optional(ty), &value.kind) {
+            diagnostic = diagnostic.with_help("write the ISO 3166-1 alpha-2 code, such as `CN` or `IN`");
+        }
+        checker.error(diagnostic);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // A whole version
 
 pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion {
@@ -1740,12 +1903,10 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
                 hir_version.examples.insert(name, item.clone());
             }
             Some(Item::Test(item)) => tests.push((entry.declaration, item.clone())),
-            Some(Item::Manifest(manifest)) => {
-                if entry.own || hir_version.manifest.policy.is_empty() {
-                    hir_version.manifest = manifest.clone();
-                }
+            Some(Item::Manifest(manifest)) if entry.own || hir_version.manifest.policy.is_empty() => {
+                hir_version.manifest = manifest.clone();
             }
-            None => {}
+            Some(Item::Manifest(_)) | None => {}
         }
     }
     // Sources, for the content hash: the version's files and its bases', in path order.
@@ -1860,14 +2021,14 @@ fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut
             match &parsed.kind {
                 DeclarationKind::Replace(_) | DeclarationKind::Remove(_) if inherited.is_none() => {
                     let verb = if matches!(parsed.kind, DeclarationKind::Remove(_)) { "remove" } else { "replace" };
-                    let what = match &index.base {
-                        Some(base) => format!("version `{}`", db::version_id(db, *base).0),
-                        None => "no version (this version amends none)".to_string(),
+                    let why = match &index.base {
+                        Some(base) => format!("version `{}` has no provision of that name", db::version_id(db, *base).0),
+                        None => "this version amends no other version".to_string(),
                     };
                     let mut diagnostic = Diagnostic::new(
                         Code::E0401,
                         name.span,
-                        format!("cannot {verb} `{}`: {what} has no provision of that name", name.text),
+                        format!("cannot {verb} `{}`: {why}", name.text),
                     )
                     .with_label(format!("nothing to {verb}"));
                     if let Some(base) = &base_index
