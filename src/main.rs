@@ -20,12 +20,18 @@ struct Cli {
 enum Command {
     /// Check policy sources and print every diagnostic; exits non-zero on errors.
     Check(commands::check::Args),
+    /// Decide transactions against a policy version and explain the decisions.
+    Eval(commands::eval::Args),
+    /// Run the tests written in the policy language.
+    Test(commands::test::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Check(args) => commands::check::run(&args),
+        Command::Eval(args) => commands::eval::run(&args),
+        Command::Test(args) => commands::test::run(&args),
     };
     match result {
         Ok(code) => code,

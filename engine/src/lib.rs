@@ -1,1 +1,143 @@
+//! The Cordon engine: compile a checked policy version once, evaluate many transactions against
+//! it, explain each decision, and compare versions.
+//!
+//! ```no_run
+//! use cordon_engine::{Evaluator, Policy};
+//!
+//! let policy = Policy::load(std::path::Path::new("policies/ear"))?;
+//! let facts: serde_json::Value = serde_json::from_str(r#"{ "date": "2025-06-01", "...": "..." }"#)?;
+//! let mut evaluator = Evaluator::new();
+//! let decision = evaluator.decide(&policy, None, &facts, true)?;
+//! println!("license required: {:?}", decision.outcome("license_required"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
+//! [`compile`] turns it into a flat program; [`facts`] reads a transaction against its schema;
+//! [`eval`] runs the rules; [`explain`] and [`decision`] say what was decided and why.
+//! Evaluation never runs salsa and never allocates per rule.
 
+pub mod compile;
+pub mod decision;
+pub mod eval;
+pub mod explain;
+pub mod facts;
+pub mod json;
+pub mod policy;
+pub mod value;
+
+pub use decision::Decision;
+pub use policy::{CompiledVersion, Policy, PolicyError};
+
+use facts::FactError;
+
+/// Why a transaction could not be decided.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum DecideError {
+    /// Facts that do not fit the schema: each with its path.
+    Facts { errors: Vec<FactError> },
+    /// No version decides (unknown version, bad pin, no version in force on the date).
+    Version { message: String },
+    /// The decision needed something the transaction lacks, or the rules disagree.
+    Evaluation { path: String, message: String },
+}
+
+impl std::fmt::Display for DecideError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecideError::Facts { errors } => {
+                let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                f.write_str(&lines.join("; "))
+            }
+            DecideError::Version { message } => f.write_str(message),
+            DecideError::Evaluation { path, message } if path.is_empty() => f.write_str(message),
+            DecideError::Evaluation { path, message } => write!(f, "{path}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for DecideError {}
+
+/// Evaluates transactions, reusing its buffers from one to the next.
+#[derive(Debug, Default)]
+pub struct Evaluator {
+    _private: (),
+}
+
+impl Evaluator {
+    pub fn new() -> Evaluator {
+        Evaluator::default()
+    }
+
+    /// Decides one transaction. Without `pin`, the version in force on the transaction's date
+    /// decides; with it, that version (`id` or `id@sha256:...`).
+    pub fn decide(
+        &mut self,
+        policy: &Policy,
+        pin: Option<&str>,
+        json: &serde_json::Value,
+        explain: bool,
+    ) -> Result<Decision, DecideError> {
+        let version = match pin {
+            Some(pin) => policy.pinned(pin).map_err(|error| DecideError::Version { message: error.to_string() })?,
+            None => {
+                // The date is read with the first version's schema: the date field is the same in all.
+                let first = policy.versions.first().ok_or_else(|| DecideError::Version {
+                    message: format!("policy `{}` has no versions", policy.name),
+                })?;
+                let facts = facts::read(&first.program, json).map_err(|errors| {
+                    // Report schema problems against the first version only if the date is unreadable.
+                    DecideError::Facts { errors }
+                });
+                let date = match &facts {
+                    Ok(facts) => facts.date(&first.program),
+                    Err(_) => read_date(json),
+                };
+                let Some(date) = date else {
+                    return Err(facts.err().unwrap_or(DecideError::Facts {
+                        errors: vec![FactError {
+                            path: "date".to_string(),
+                            message: "missing: the transaction's date decides which version applies".to_string(),
+                        }],
+                    }));
+                };
+                policy.in_force_on(date).map_err(|error| DecideError::Version { message: error.to_string() })?
+            }
+        };
+        decide_with(version, json, explain)
+    }
+}
+
+fn read_date(json: &serde_json::Value) -> Option<jiff::civil::Date> {
+    json.get("date")?.as_str()?.parse().ok()
+}
+
+/// Decides one transaction with one version.
+pub fn decide_with(version: &CompiledVersion, json: &serde_json::Value, explain: bool) -> Result<Decision, DecideError> {
+    let program = &version.program;
+    let facts = facts::read(program, json).map_err(|errors| DecideError::Facts { errors })?;
+    let mut scratch = eval::Scratch::default();
+    eval::run(program, &facts, &mut scratch).map_err(|error| DecideError::Evaluation {
+        path: error.path,
+        message: error.message,
+    })?;
+    let outcome = decision::outcome(program, &facts, &scratch);
+    let (trace, why_not) = if explain {
+        (explain::trace(program, &facts, &mut scratch), explain::why_not(program, &facts, &mut scratch))
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    Ok(Decision {
+        id: decision::transaction_id(program, &facts),
+        date: facts.date(program).map(|date| date.to_string()).unwrap_or_default(),
+        policy: decision::PolicyRef {
+            name: version.policy.clone(),
+            version: version.id.clone(),
+            hash: version.hash.clone(),
+        },
+        outcome,
+        trace,
+        why_not,
+    })
+}

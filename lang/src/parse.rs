@@ -822,10 +822,7 @@ impl Builder {
                 let right = inner.next().map(|right| self.expr(right));
                 match (left, op, right) {
                     (Some(left), Some(op), Some(right)) => {
-                        let op = op
-                            .into_inner()
-                            .next()
-                            .map_or_else(|| "==".to_string(), |inner| inner.as_str().to_string());
+                        let op = op.as_str().to_string();
                         Expr {
                             kind: ExprKind::Binary(binary_op(&op), Box::new(left), Box::new(right)),
                             span,

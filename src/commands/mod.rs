@@ -2,3 +2,6 @@
 //! invocation.
 
 pub mod check;
+pub mod eval;
+pub mod test;
+pub mod text;

@@ -1,0 +1,781 @@
+//! Compile once: a checked version becomes a flat, position-free program built for evaluation.
+//!
+//! Facts become numbered slots, groups become country bitsets for each stretch of time between
+//! membership changes, enum values and outcome set members become small indexes, definitions of
+//! lists are inlined, rules keep their dependency order. Nothing here reads facts or runs salsa.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+use cordon_lang::hir::{self, BinaryOp, Builtin, Confidence, FieldMode, Literal, Type};
+
+use crate::value::{CountrySet, Value, country_index};
+
+/// A compiled expression.
+#[derive(Clone, Debug)]
+pub enum Ir {
+    Literal(Value<'static>),
+    /// A policy string or ECCN literal, by index into [`Program::strings`].
+    StringLiteral(u32, bool),
+    Fact(u16),
+    Outcome(u16),
+    Table(u16),
+    Define(u16),
+    Variable(u16),
+    Not(Box<Ir>),
+    Negate(Box<Ir>),
+    And(Box<Ir>, Box<Ir>),
+    Or(Box<Ir>, Box<Ir>),
+    Compare(BinaryOp, Box<Ir>, Box<Ir>),
+    Arithmetic(BinaryOp, Box<Ir>, Box<Ir>),
+    InGroup(Box<Ir>, u16),
+    InList(Box<Ir>, Vec<Ir>),
+    InFactList(Box<Ir>, u16),
+    InOutcome(Box<Ir>, u16),
+    WithinList(Box<Ir>, Vec<Ir>),
+    Max(Box<Ir>, Box<Ir>),
+    Min(Box<Ir>, Box<Ir>),
+    Lowercase(Box<Ir>),
+    Present(u16),
+    AnyOf { all: bool, variable: u16, over: Vec<Ir>, body: Box<Ir> },
+    AnyOfFact { all: bool, variable: u16, slot: u16, body: Box<Ir> },
+}
+
+/// How a fact is read from JSON.
+#[derive(Clone, Debug)]
+pub enum SlotType {
+    Bool,
+    Number { integer: bool },
+    Date,
+    Country,
+    String,
+    Eccn,
+    Enum(u16),
+    EccnList,
+}
+
+#[derive(Clone, Debug)]
+pub struct Slot {
+    /// `item.tpp`
+    pub path: String,
+    pub ty: SlotType,
+    pub mode: FieldMode,
+}
+
+/// The tree of the facts schema: a record's fields, leaves pointing at slots.
+#[derive(Clone, Debug)]
+pub enum SchemaNode {
+    Leaf(u16),
+    Record(Vec<(String, SchemaNode)>),
+}
+
+#[derive(Clone, Debug)]
+pub struct OutcomeField {
+    pub name: String,
+    pub kind: OutcomeKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum OutcomeKind {
+    /// A single value with its default (`Null` for optional fields).
+    Single { default: Value<'static>, enum_index: Option<u16> },
+    /// A set whose possible members are listed (at most 64); rules add them by index.
+    Set { members: Vec<Ir>, enum_index: Option<u16> },
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledConclusion {
+    pub field: u16,
+    /// For sets: the member's index. For single values: the value.
+    pub member: u16,
+    pub value: Ir,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledRule {
+    pub name: String,
+    pub citations: Vec<hir::Citation>,
+    pub confidence: Confidence,
+    pub window: (Option<Date>, Option<Date>),
+    pub unless: Vec<u16>,
+    pub when: Option<Ir>,
+    pub then: Vec<CompiledConclusion>,
+    /// Rules this rule prevails over, directly or not.
+    pub prevails_over: BTreeSet<u16>,
+    /// The facts the rule reads (directly or through definitions), for the trace.
+    pub reads: Vec<u16>,
+    /// The rule's condition split at its top-level `and`s (through definitions), for
+    /// explaining why a rule did not apply: the first conjunct that fails.
+    pub conjuncts: Vec<Conjunct>,
+}
+
+/// One part of a rule's condition, ready to be explained with the values it compared.
+#[derive(Clone, Debug)]
+pub struct Conjunct {
+    pub text: String,
+    pub ir: Ir,
+    /// For a comparison: each side's text and program, to show the values compared.
+    pub sides: Option<(String, Ir, BinaryOp, String, Ir)>,
+    /// For a side that is arithmetic over facts: its operands, to show the computation.
+    pub operands: Vec<(String, Ir)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledDefine {
+    pub name: String,
+    pub value: Ir,
+}
+
+#[derive(Clone, Debug)]
+pub struct CompiledTable {
+    pub name: String,
+    pub rows: Vec<(Date, Ir)>,
+}
+
+/// A compiled version: everything evaluation needs, nothing else.
+#[derive(Clone, Debug)]
+pub struct Program {
+    pub slots: Vec<Slot>,
+    pub schema: SchemaNode,
+    pub date_slot: u16,
+    pub id_slot: Option<u16>,
+    pub enums: Vec<hir::Enum>,
+    pub strings: Vec<String>,
+    pub outcome: Vec<OutcomeField>,
+    pub defines: Vec<CompiledDefine>,
+    pub tables: Vec<CompiledTable>,
+    /// Membership change dates: segment `i` runs from `segment_starts[i-1]` (or the beginning) to
+    /// the day before `segment_starts[i]`.
+    pub segment_starts: Vec<Date>,
+    /// For each group, its members in each segment.
+    pub groups: Vec<(String, Vec<CountrySet>)>,
+    /// Aliases (code -> target), with their windows.
+    pub aliases: Vec<(u16, u16, Option<Date>, Option<Date>)>,
+    pub rules: Vec<CompiledRule>,
+    pub rule_index: BTreeMap<String, u16>,
+}
+
+impl Program {
+    /// The value of a literal program (a set member, a written value).
+    pub fn literal_value(&self, ir: &Ir) -> Value<'_> {
+        match ir {
+            Ir::Literal(value) => *value,
+            Ir::StringLiteral(index, eccn) => {
+                let text = self.strings.get(*index as usize).map_or("", String::as_str);
+                if *eccn { Value::Eccn(text) } else { Value::Str(text) }
+            }
+            _ => Value::Null,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct CompileError(pub String);
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn index16(value: usize, what: &str) -> Result<u16, CompileError> {
+    u16::try_from(value).map_err(|_| CompileError(format!("too many {what} (at most 65,535)")))
+}
+
+struct Compiler<'v> {
+    version: &'v hir::Version,
+    program: Program,
+    slot_by_path: BTreeMap<Vec<String>, u16>,
+    define_index: BTreeMap<String, u16>,
+    table_index: BTreeMap<String, u16>,
+    group_index: BTreeMap<String, u16>,
+    outcome_index: BTreeMap<String, u16>,
+    enum_index: BTreeMap<String, u16>,
+    variables: Vec<String>,
+}
+
+pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
+    let mut compiler = Compiler {
+        version,
+        program: Program {
+            slots: Vec::new(),
+            schema: SchemaNode::Record(Vec::new()),
+            date_slot: 0,
+            id_slot: None,
+            enums: version.enums.values().cloned().collect(),
+            strings: Vec::new(),
+            outcome: Vec::new(),
+            defines: Vec::new(),
+            tables: Vec::new(),
+            segment_starts: version.membership_change_dates().into_iter().collect(),
+            groups: Vec::new(),
+            aliases: Vec::new(),
+            rules: Vec::new(),
+            rule_index: BTreeMap::new(),
+        },
+        slot_by_path: BTreeMap::new(),
+        define_index: BTreeMap::new(),
+        table_index: BTreeMap::new(),
+        group_index: BTreeMap::new(),
+        outcome_index: BTreeMap::new(),
+        enum_index: version.enums.keys().enumerate().map(|(i, name)| (name.clone(), i as u16)).collect(),
+        variables: Vec::new(),
+    };
+    compiler.program.schema = compiler.schema(&version.facts, &[], 0)?;
+    compiler.program.date_slot = *compiler
+        .slot_by_path
+        .get(&vec!["date".to_string()])
+        .ok_or_else(|| CompileError("the facts have no `date`".to_string()))?;
+    compiler.program.id_slot = compiler.slot_by_path.get(&vec!["id".to_string()]).copied();
+    compiler.groups();
+    compiler.aliases();
+    compiler.outcome()?;
+    for (index, name) in version.defines.keys().enumerate() {
+        compiler.define_index.insert(name.clone(), index16(index, "definitions")?);
+    }
+    for (index, name) in version.tables.keys().enumerate() {
+        compiler.table_index.insert(name.clone(), index16(index, "tables")?);
+    }
+    for define in version.defines.values() {
+        // Lists are inlined where they are used; they have no single value.
+        let value = if matches!(define.ty, Type::List(_) | Type::Set(_)) {
+            Ir::Literal(Value::Null)
+        } else {
+            compiler.expr(&define.value)?
+        };
+        compiler.program.defines.push(CompiledDefine {
+            name: define.name.clone(),
+            value,
+        });
+    }
+    for table in version.tables.values() {
+        let rows = table
+            .rows
+            .iter()
+            .map(|(date, value)| Ok((*date, compiler.expr(value)?)))
+            .collect::<Result<_, CompileError>>()?;
+        compiler.program.tables.push(CompiledTable {
+            name: table.name.clone(),
+            rows,
+        });
+    }
+    compiler.rules()?;
+    Ok(compiler.program)
+}
+
+impl Compiler<'_> {
+    fn schema(&mut self, record: &hir::Record, prefix: &[String], depth: usize) -> Result<SchemaNode, CompileError> {
+        if depth > 16 {
+            return Err(CompileError("the facts schema nests records too deeply".to_string()));
+        }
+        let mut fields = Vec::new();
+        for field in &record.fields {
+            let mut path = prefix.to_vec();
+            path.push(field.name.clone());
+            let node = match &field.ty {
+                Type::Record(name) => {
+                    let nested = self
+                        .version
+                        .records
+                        .get(name)
+                        .ok_or_else(|| CompileError(format!("unknown record `{name}`")))?;
+                    self.schema(nested, &path, depth + 1)?
+                }
+                other => {
+                    let ty = match other {
+                        Type::Bool => SlotType::Bool,
+                        Type::Number { integer, .. } => SlotType::Number { integer: *integer },
+                        Type::Date => SlotType::Date,
+                        Type::Country => SlotType::Country,
+                        Type::String => SlotType::String,
+                        Type::Eccn => SlotType::Eccn,
+                        Type::Enum(name) => SlotType::Enum(*self.enum_index.get(name).unwrap_or(&0)),
+                        Type::Set(element) | Type::List(element) if **element == Type::Eccn => SlotType::EccnList,
+                        unsupported => {
+                            return Err(CompileError(format!(
+                                "fact `{}` is {unsupported}, which facts cannot hold yet",
+                                path.join(".")
+                            )));
+                        }
+                    };
+                    let slot = index16(self.program.slots.len(), "facts")?;
+                    self.program.slots.push(Slot {
+                        path: path.join("."),
+                        ty,
+                        mode: field.mode.clone(),
+                    });
+                    self.slot_by_path.insert(path.clone(), slot);
+                    SchemaNode::Leaf(slot)
+                }
+            };
+            fields.push((field.name.clone(), node));
+        }
+        Ok(SchemaNode::Record(fields))
+    }
+
+    fn groups(&mut self) {
+        let segments = self.program.segment_starts.len() + 1;
+        for (index, name) in self.version.groups.keys().enumerate() {
+            let mut sets = Vec::with_capacity(segments);
+            for segment in 0..segments {
+                let date = if segment == 0 {
+                    Date::MIN
+                } else {
+                    self.program.segment_starts[segment - 1]
+                };
+                let mut set = CountrySet::default();
+                for code in self.version.group_members_on(name, date) {
+                    if let Some(country) = country_index(&code) {
+                        set.insert(country);
+                    }
+                }
+                sets.push(set);
+            }
+            self.group_index.insert(name.clone(), index as u16);
+            self.program.groups.push((name.clone(), sets));
+        }
+    }
+
+    fn aliases(&mut self) {
+        for alias in self.version.aliases.values() {
+            if let (Some(code), Some(target)) = (country_index(&alias.code), country_index(&alias.target)) {
+                self.program
+                    .aliases
+                    .push((code, target, alias.provenance.effective, alias.provenance.through));
+            }
+        }
+    }
+
+    fn outcome(&mut self) -> Result<(), CompileError> {
+        let mut members: BTreeMap<String, Vec<Literal>> = BTreeMap::new();
+        for rule in &self.version.rules {
+            for conclusion in rule.then.iter().filter(|conclusion| conclusion.add) {
+                let literal = cordon_lang::check::literal_of(&conclusion.value).ok_or_else(|| {
+                    CompileError(format!(
+                        "rule `{}` adds a computed value to `{}`; sets take written values",
+                        rule.name, conclusion.field
+                    ))
+                })?;
+                let list = members.entry(conclusion.field.clone()).or_default();
+                if !list.contains(&literal) {
+                    list.push(literal);
+                }
+            }
+        }
+        for (index, field) in self.version.outcome.fields.iter().enumerate() {
+            self.outcome_index.insert(field.name.clone(), index16(index, "outcomes")?);
+            let enum_index = match &field.ty {
+                Type::Enum(name) => self.enum_index.get(name).copied(),
+                Type::Set(element) => match element.as_ref() {
+                    Type::Enum(name) => self.enum_index.get(name).copied(),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let kind = match &field.ty {
+                Type::Set(_) => {
+                    let mut literals = members.remove(&field.name).unwrap_or_default();
+                    literals.sort();
+                    if literals.len() > 64 {
+                        return Err(CompileError(format!("outcome `{}` can hold more than 64 values", field.name)));
+                    }
+                    OutcomeKind::Set {
+                        members: literals
+                            .iter()
+                            .map(|literal| self.expr(&hir::Expr::Literal(literal.clone())))
+                            .collect::<Result<_, _>>()?,
+                        enum_index,
+                    }
+                }
+                _ => OutcomeKind::Single {
+                    default: match &field.mode {
+                        FieldMode::Default(literal) => self.literal(literal)?,
+                        _ => Value::Null,
+                    },
+                    enum_index,
+                },
+            };
+            self.program.outcome.push(OutcomeField {
+                name: field.name.clone(),
+                kind,
+            });
+        }
+        Ok(())
+    }
+
+    fn literal(&mut self, literal: &Literal) -> Result<Value<'static>, CompileError> {
+        Ok(match literal {
+            Literal::Bool(value) => Value::Bool(*value),
+            Literal::Number(value) => Value::Number(*value),
+            Literal::Date(value) => Value::Date(*value),
+            Literal::Country(code) => {
+                let index = country_index(code).ok_or_else(|| CompileError(format!("bad country code `{code}`")))?;
+                Value::Country(self.alias_of(index))
+            }
+            Literal::Enum(enumeration, variant) => {
+                let variants = &self
+                    .version
+                    .enums
+                    .get(enumeration)
+                    .ok_or_else(|| CompileError(format!("unknown enum `{enumeration}`")))?
+                    .variants;
+                let position = variants
+                    .iter()
+                    .position(|candidate| candidate == variant)
+                    .ok_or_else(|| CompileError(format!("`{variant}` is not a value of `{enumeration}`")))?;
+                Value::Enum(index16(position, "enum values")?)
+            }
+            Literal::Null => Value::Null,
+            Literal::String(_) | Literal::Eccn(_) | Literal::Set(_) | Literal::List(_) => {
+                return Err(CompileError(format!("{literal:?} cannot be a plain value")));
+            }
+        })
+    }
+
+    /// The target of an alias that has no window, for country literals written in the policy.
+    fn alias_of(&self, index: u16) -> u16 {
+        self.program
+            .aliases
+            .iter()
+            .find(|(code, _, from, to)| *code == index && from.is_none() && to.is_none())
+            .map_or(index, |(_, target, _, _)| *target)
+    }
+
+    fn string(&mut self, text: &str) -> u32 {
+        match self.program.strings.iter().position(|existing| existing == text) {
+            Some(index) => index as u32,
+            None => {
+                self.program.strings.push(text.to_string());
+                (self.program.strings.len() - 1) as u32
+            }
+        }
+    }
+
+    fn expr(&mut self, expr: &hir::Expr) -> Result<Ir, CompileError> {
+        Ok(match expr {
+            hir::Expr::Literal(Literal::String(text)) => Ir::StringLiteral(self.string(text), false),
+            hir::Expr::Literal(Literal::Eccn(text)) => Ir::StringLiteral(self.string(text), true),
+            hir::Expr::Literal(Literal::Set(items) | Literal::List(items)) => {
+                return Err(CompileError(format!("a list of {} values cannot be used as one value", items.len())));
+            }
+            hir::Expr::Literal(literal) => Ir::Literal(self.literal(literal)?),
+            hir::Expr::Fact(path) => Ir::Fact(self.slot(path)?),
+            hir::Expr::TransactionDate => Ir::Fact(self.program.date_slot),
+            hir::Expr::Outcome(name) => Ir::Outcome(self.outcome_field(name)?),
+            hir::Expr::Const(name) => {
+                let constant = self
+                    .version
+                    .consts
+                    .get(name)
+                    .ok_or_else(|| CompileError(format!("unknown constant `{name}`")))?;
+                let value = constant.value.clone();
+                self.expr(&value)?
+            }
+            hir::Expr::Table(name) => Ir::Table(*self.table_index.get(name).ok_or_else(|| CompileError(format!("unknown table `{name}`")))?),
+            hir::Expr::Define(name) => {
+                let define = self
+                    .version
+                    .defines
+                    .get(name)
+                    .ok_or_else(|| CompileError(format!("unknown definition `{name}`")))?;
+                if matches!(define.ty, Type::List(_) | Type::Set(_)) {
+                    let value = define.value.clone();
+                    self.expr(&value)?
+                } else {
+                    Ir::Define(*self.define_index.get(name).ok_or_else(|| CompileError(format!("unknown definition `{name}`")))?)
+                }
+            }
+            hir::Expr::Group(name) => return Err(CompileError(format!("group `{name}` can only be used after `in`"))),
+            hir::Expr::Variable(name) => {
+                let depth = self
+                    .variables
+                    .iter()
+                    .rposition(|variable| variable == name)
+                    .ok_or_else(|| CompileError(format!("unknown variable `{name}`")))?;
+                Ir::Variable(index16(depth, "variables")?)
+            }
+            hir::Expr::Not(inner) => Ir::Not(Box::new(self.expr(inner)?)),
+            hir::Expr::Negate(inner) => Ir::Negate(Box::new(self.expr(inner)?)),
+            hir::Expr::Binary(op, left, right) => self.binary(*op, left, right)?,
+            hir::Expr::Call(builtin, arguments) => match (builtin, arguments.as_slice()) {
+                (Builtin::Present, [hir::Expr::Fact(path)]) => Ir::Present(self.slot(path)?),
+                (Builtin::Lowercase, [argument]) => Ir::Lowercase(Box::new(self.expr(argument)?)),
+                (Builtin::Max, [a, b]) => Ir::Max(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+                (Builtin::Min, [a, b]) => Ir::Min(Box::new(self.expr(a)?), Box::new(self.expr(b)?)),
+                _ => return Err(CompileError(format!("bad call of {builtin:?}"))),
+            },
+            hir::Expr::List(_) | hir::Expr::Set(_) => {
+                return Err(CompileError("a list cannot be used as one value".to_string()));
+            }
+            hir::Expr::Quantifier { all, variable, over, body } => {
+                let source = self.list_source(over)?;
+                self.variables.push(variable.clone());
+                let variable_index = index16(self.variables.len() - 1, "variables")?;
+                let body = self.expr(body);
+                self.variables.pop();
+                let body = Box::new(body?);
+                match source {
+                    ListSource::Items(over) => Ir::AnyOf {
+                        all: *all,
+                        variable: variable_index,
+                        over,
+                        body,
+                    },
+                    ListSource::Fact(slot) => Ir::AnyOfFact {
+                        all: *all,
+                        variable: variable_index,
+                        slot,
+                        body,
+                    },
+                    ListSource::Outcome(_) => {
+                        return Err(CompileError("quantifiers over outcomes are not supported".to_string()));
+                    }
+                }
+            }
+        })
+    }
+
+    fn binary(&mut self, op: BinaryOp, left: &hir::Expr, right: &hir::Expr) -> Result<Ir, CompileError> {
+        Ok(match op {
+            BinaryOp::And => Ir::And(Box::new(self.expr(left)?), Box::new(self.expr(right)?)),
+            BinaryOp::Or => Ir::Or(Box::new(self.expr(left)?), Box::new(self.expr(right)?)),
+            BinaryOp::In | BinaryOp::NotIn => {
+                let left = Box::new(self.expr(left)?);
+                let membership = match right {
+                    hir::Expr::Group(name) => Ir::InGroup(
+                        left,
+                        *self.group_index.get(name).ok_or_else(|| CompileError(format!("unknown group `{name}`")))?,
+                    ),
+                    other => match self.list_source(other)? {
+                        ListSource::Items(items) => Ir::InList(left, items),
+                        ListSource::Fact(slot) => Ir::InFactList(left, slot),
+                        ListSource::Outcome(field) => Ir::InOutcome(left, field),
+                    },
+                };
+                if op == BinaryOp::NotIn {
+                    Ir::Not(Box::new(membership))
+                } else {
+                    membership
+                }
+            }
+            BinaryOp::Within => {
+                let left = Box::new(self.expr(left)?);
+                match self.list_source(right) {
+                    Ok(ListSource::Items(items)) => Ir::WithinList(left, items),
+                    _ => Ir::WithinList(left, vec![self.expr(right)?]),
+                }
+            }
+            BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide => {
+                Ir::Arithmetic(op, Box::new(self.expr(left)?), Box::new(self.expr(right)?))
+            }
+            _ => Ir::Compare(op, Box::new(self.expr(left)?), Box::new(self.expr(right)?)),
+        })
+    }
+
+    fn list_source(&mut self, expr: &hir::Expr) -> Result<ListSource, CompileError> {
+        match expr {
+            hir::Expr::List(items) | hir::Expr::Set(items) => {
+                Ok(ListSource::Items(items.iter().map(|item| self.expr(item)).collect::<Result<_, _>>()?))
+            }
+            hir::Expr::Fact(path) => Ok(ListSource::Fact(self.slot(path)?)),
+            hir::Expr::Outcome(name) => Ok(ListSource::Outcome(self.outcome_field(name)?)),
+            hir::Expr::Define(name) | hir::Expr::Const(name) => {
+                let value = self
+                    .version
+                    .defines
+                    .get(name)
+                    .map(|define| define.value.clone())
+                    .or_else(|| self.version.consts.get(name).map(|constant| constant.value.clone()))
+                    .ok_or_else(|| CompileError(format!("unknown name `{name}`")))?;
+                self.list_source(&value)
+            }
+            hir::Expr::Literal(Literal::Set(items) | Literal::List(items)) => {
+                let items: Vec<hir::Expr> = items.iter().cloned().map(hir::Expr::Literal).collect();
+                self.list_source(&hir::Expr::List(items))
+            }
+            other => Err(CompileError(format!("expected a list, found {other:?}"))),
+        }
+    }
+
+    fn slot(&self, path: &[String]) -> Result<u16, CompileError> {
+        self.slot_by_path
+            .get(path)
+            .copied()
+            .ok_or_else(|| CompileError(format!("unknown fact `{}`", path.join("."))))
+    }
+
+    fn outcome_field(&self, name: &str) -> Result<u16, CompileError> {
+        self.outcome_index
+            .get(name)
+            .copied()
+            .ok_or_else(|| CompileError(format!("unknown outcome `{name}`")))
+    }
+
+    fn rules(&mut self) -> Result<(), CompileError> {
+        for (index, rule) in self.version.rules.iter().enumerate() {
+            self.program.rule_index.insert(rule.name.clone(), index16(index, "rules")?);
+        }
+        let mut prevails: BTreeMap<u16, BTreeSet<u16>> = BTreeMap::new();
+        for rule in &self.version.rules {
+            let this = self.program.rule_index[&rule.name];
+            for defeater in &rule.unless {
+                if let Some(defeater) = self.program.rule_index.get(defeater) {
+                    prevails.entry(*defeater).or_default().insert(this);
+                }
+            }
+            for defeated in &rule.notwithstanding {
+                if let Some(defeated) = self.program.rule_index.get(defeated) {
+                    prevails.entry(this).or_default().insert(*defeated);
+                }
+            }
+        }
+        for rule in &self.version.rules {
+            let this = self.program.rule_index[&rule.name];
+            let mut closure = BTreeSet::new();
+            let mut stack: Vec<u16> = prevails.get(&this).into_iter().flatten().copied().collect();
+            while let Some(next) = stack.pop() {
+                if closure.insert(next) {
+                    stack.extend(prevails.get(&next).into_iter().flatten().copied());
+                }
+            }
+            let when = rule.when.as_ref().map(|when| self.expr(when)).transpose()?;
+            let mut then = Vec::new();
+            for conclusion in &rule.then {
+                let field = self.outcome_field(&conclusion.field)?;
+                let kind = self.program.outcome[usize::from(field)].kind.clone();
+                let member = match &kind {
+                    OutcomeKind::Set { members, .. } => {
+                        let literal = cordon_lang::check::literal_of(&conclusion.value)
+                            .ok_or_else(|| CompileError(format!("rule `{}` adds a computed value", rule.name)))?;
+                        let wanted = self.expr(&hir::Expr::Literal(literal))?;
+                        let wanted = self.program.literal_value(&wanted);
+                        let value = members
+                            .iter()
+                            .position(|member| self.program.literal_value(member).equals(wanted));
+                        index16(value.unwrap_or(0), "set members")?
+                    }
+                    OutcomeKind::Single { .. } => 0,
+                };
+                let value = self.expr(&conclusion.value)?;
+                then.push(CompiledConclusion { field, member, value });
+            }
+            let mut reads = BTreeSet::new();
+            self.collect_reads(rule.when.as_ref(), &mut reads, 0);
+            let mut parts = Vec::new();
+            if let Some(when) = &rule.when {
+                self.split_conjuncts(when, &mut parts, 0);
+            }
+            let conjuncts = parts
+                .into_iter()
+                .map(|part| self.conjunct(&part))
+                .collect::<Result<_, _>>()?;
+            self.program.rules.push(CompiledRule {
+                name: rule.name.clone(),
+                citations: rule.provenance.citations.clone(),
+                confidence: rule.provenance.confidence(),
+                window: rule.window,
+                unless: rule.unless.iter().filter_map(|name| self.program.rule_index.get(name).copied()).collect(),
+                when,
+                then,
+                prevails_over: closure,
+                reads: reads.into_iter().collect(),
+                conjuncts,
+            });
+        }
+        Ok(())
+    }
+
+    fn split_conjuncts(&self, expr: &hir::Expr, parts: &mut Vec<hir::Expr>, depth: usize) {
+        match expr {
+            hir::Expr::Binary(BinaryOp::And, left, right) if depth < 32 => {
+                self.split_conjuncts(left, parts, depth + 1);
+                self.split_conjuncts(right, parts, depth + 1);
+            }
+            hir::Expr::Define(name) if depth < 32 => match self.version.defines.get(name) {
+                Some(define) if matches!(define.value, hir::Expr::Binary(BinaryOp::And, _, _)) => {
+                    self.split_conjuncts(&define.value, parts, depth + 1)
+                }
+                _ => parts.push(expr.clone()),
+            },
+            other => parts.push(other.clone()),
+        }
+    }
+
+    fn conjunct(&mut self, expr: &hir::Expr) -> Result<Conjunct, CompileError> {
+        let ir = self.expr(expr)?;
+        let mut sides = None;
+        let mut operands = Vec::new();
+        if let hir::Expr::Binary(op, left, right) = expr
+            && matches!(
+                op,
+                BinaryOp::Less | BinaryOp::LessOrEqual | BinaryOp::Greater | BinaryOp::GreaterOrEqual | BinaryOp::Equal | BinaryOp::NotEqual
+            )
+        {
+            sides = Some((
+                crate::explain::text(left),
+                self.expr(left)?,
+                *op,
+                crate::explain::text(right),
+                self.expr(right)?,
+            ));
+            for side in [left.as_ref(), right.as_ref()] {
+                if matches!(side, hir::Expr::Binary(BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide, _, _)) {
+                    let mut leaves = Vec::new();
+                    arithmetic_leaves(side, &mut leaves);
+                    for leaf in leaves {
+                        operands.push((crate::explain::text(&leaf), self.expr(&leaf)?));
+                    }
+                }
+            }
+        }
+        Ok(Conjunct {
+            text: crate::explain::text(expr),
+            ir,
+            sides,
+            operands,
+        })
+    }
+
+    fn collect_reads(&self, expr: Option<&hir::Expr>, reads: &mut BTreeSet<u16>, depth: usize) {
+        let Some(expr) = expr else { return };
+        if depth > 32 {
+            return;
+        }
+        expr.walk(&mut |node| match node {
+            hir::Expr::Fact(path) => {
+                if let Some(slot) = self.slot_by_path.get(path) {
+                    reads.insert(*slot);
+                }
+            }
+            hir::Expr::Define(name) => {
+                if let Some(define) = self.version.defines.get(name) {
+                    self.collect_reads(Some(&define.value), reads, depth + 1);
+                }
+            }
+            _ => {}
+        });
+    }
+}
+
+fn arithmetic_leaves(expr: &hir::Expr, leaves: &mut Vec<hir::Expr>) {
+    match expr {
+        hir::Expr::Binary(BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide, left, right) => {
+            arithmetic_leaves(left, leaves);
+            arithmetic_leaves(right, leaves);
+        }
+        other => leaves.push(other.clone()),
+    }
+}
+
+enum ListSource {
+    Items(Vec<Ir>),
+    Fact(u16),
+    Outcome(u16),
+}
+
+/// A number as the contract prints it: exact, without trailing zeros.
+pub fn number_text(value: Decimal) -> String {
+    value.normalize().to_string()
+}

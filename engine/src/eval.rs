@@ -1,0 +1,434 @@
+//! Evaluate many: a compiled program applied to one transaction's facts.
+//!
+//! Rules run in the program's order (each after the rules whose outcomes it reads). A rule applies
+//! when the transaction's date is inside its window, no rule it names in `unless` applies, and its
+//! condition holds. Single-valued outcomes take the value of the applying rule that no other
+//! applying rule prevails over; sets collect what applying rules add. This module never allocates
+//! per rule and never panics: a fact the decision needs and the transaction lacks is an error that
+//! names the fact and the rule.
+
+use std::cmp::Ordering;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+use cordon_lang::hir::BinaryOp;
+
+use crate::compile::{Ir, OutcomeKind, Program};
+use crate::facts::{Facts, Slot};
+use crate::value::{Value, eccn_within};
+
+/// Why evaluation could not decide.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct EvalError {
+    /// The fact's path, when a fact is to blame.
+    pub path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// The state of one evaluation; reused across evaluations to avoid allocating.
+#[derive(Debug, Default)]
+pub struct Scratch<'a> {
+    /// For each rule: whether it applied.
+    pub applied: Vec<bool>,
+    /// For each rule: whether its window held and no `unless` defeated it (so its condition was
+    /// looked at).
+    pub considered: Vec<bool>,
+    /// For single outcomes: the rules that concluded a value, in order.
+    pub candidates: Vec<Vec<(u16, Value<'a>)>>,
+    /// For set outcomes: a bitmask of members, and which rule added each member first.
+    pub sets: Vec<u64>,
+    variables: Vec<Value<'a>>,
+    defines: Vec<Option<Value<'a>>>,
+    segment: usize,
+    date: Option<Date>,
+}
+
+pub struct Context<'p, 'f, 's, 'a> {
+    pub program: &'p Program,
+    pub facts: &'f Facts<'a>,
+    pub scratch: &'s mut Scratch<'a>,
+    /// The rule being evaluated, for error messages.
+    rule: u16,
+}
+
+impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
+    fn error(&self, path: &str, message: String) -> EvalError {
+        EvalError {
+            path: path.to_string(),
+            message,
+        }
+    }
+
+    fn rule_name(&self) -> &str {
+        self.program
+            .rules
+            .get(usize::from(self.rule))
+            .map_or("", |rule| rule.name.as_str())
+    }
+
+    pub fn eval(&mut self, ir: &'p Ir) -> Result<Value<'a>, EvalError> {
+        Ok(match ir {
+            Ir::Literal(value) => *value,
+            Ir::StringLiteral(index, eccn) => {
+                let text = self.program.strings.get(*index as usize).map_or("", String::as_str);
+                if *eccn { Value::Eccn(text) } else { Value::Str(text) }
+            }
+            Ir::Fact(slot) => match self.facts.slots.get(usize::from(*slot)) {
+                Some(Slot::Present(value)) => *value,
+                _ => {
+                    let path = &self.program.slots[usize::from(*slot)].path;
+                    return Err(self.error(
+                        path,
+                        format!("missing: rule `{}` needs this fact to decide", self.rule_name()),
+                    ));
+                }
+            },
+            Ir::Present(slot) => Value::Bool(matches!(
+                self.facts.slots.get(usize::from(*slot)),
+                Some(Slot::Present(value)) if !matches!(value, Value::Null)
+            )),
+            Ir::Outcome(field) => self.outcome_value(*field),
+            Ir::Table(table) => {
+                let rows = &self.program.tables[usize::from(*table)].rows;
+                let date = self.scratch.date.unwrap_or(Date::MIN);
+                match rows.iter().rev().find(|(from, _)| *from <= date) {
+                    Some((_, value)) => self.eval(value)?,
+                    None => Value::Null,
+                }
+            }
+            Ir::Define(index) => {
+                let index = usize::from(*index);
+                if let Some(Some(value)) = self.scratch.defines.get(index) {
+                    return Ok(*value);
+                }
+                let value = self.eval(&self.program.defines[index].value)?;
+                if let Some(slot) = self.scratch.defines.get_mut(index) {
+                    *slot = Some(value);
+                }
+                value
+            }
+            Ir::Variable(depth) => self.scratch.variables.get(usize::from(*depth)).copied().unwrap_or(Value::Null),
+            Ir::Not(inner) => Value::Bool(!self.condition(inner)?),
+            Ir::And(left, right) => Value::Bool(self.condition(left)? && self.condition(right)?),
+            Ir::Or(left, right) => Value::Bool(self.condition(left)? || self.condition(right)?),
+            Ir::Negate(inner) => match self.eval(inner)? {
+                Value::Number(value) => Value::Number(-value),
+                other => other,
+            },
+            Ir::Compare(op, left, right) => {
+                let left = self.eval(left)?;
+                let right = self.eval(right)?;
+                Value::Bool(compare(*op, left, right))
+            }
+            Ir::Arithmetic(op, left, right) => {
+                let (Some(a), Some(b)) = (self.eval(left)?.as_number(), self.eval(right)?.as_number()) else {
+                    return Ok(Value::Null);
+                };
+                let result = match op {
+                    BinaryOp::Add => a.checked_add(b),
+                    BinaryOp::Subtract => a.checked_sub(b),
+                    BinaryOp::Multiply => a.checked_mul(b),
+                    _ => {
+                        if b.is_zero() {
+                            return Err(self.error("", format!("rule `{}` divides by zero", self.rule_name())));
+                        }
+                        a.checked_div(b)
+                    }
+                };
+                Value::Number(result.ok_or_else(|| {
+                    self.error(
+                        "",
+                        format!(
+                            "rule `{}`: {a} {} {b} is beyond what an exact decimal holds",
+                            self.rule_name(),
+                            op.as_str()
+                        ),
+                    )
+                })?)
+            }
+            Ir::Max(a, b) | Ir::Min(a, b) => {
+                let a = self.eval(a)?;
+                let b = self.eval(b)?;
+                let a_first = match a.compare(b) {
+                    Some(Ordering::Less) => matches!(ir, Ir::Min(..)),
+                    _ => matches!(ir, Ir::Max(..)),
+                };
+                if a_first { a } else { b }
+            }
+            Ir::Lowercase(inner) => match self.eval(inner)? {
+                Value::Str(text) => Value::Lowercase(text),
+                other => other,
+            },
+            Ir::InGroup(value, group) => match self.eval(value)? {
+                Value::Country(code) => Value::Bool(
+                    self.program.groups[usize::from(*group)]
+                        .1
+                        .get(self.scratch.segment)
+                        .is_some_and(|set| set.contains(code)),
+                ),
+                _ => Value::Bool(false),
+            },
+            Ir::InList(value, items) => {
+                let value = self.eval(value)?;
+                for item in items {
+                    if self.eval(item)?.equals(value) {
+                        return Ok(Value::Bool(true));
+                    }
+                }
+                Value::Bool(false)
+            }
+            Ir::InFactList(value, slot) => {
+                let value = self.eval(value)?;
+                Value::Bool(self.fact_list(*slot)?.iter().any(|item| item.equals(value)))
+            }
+            Ir::InOutcome(value, field) => {
+                let value = self.eval(value)?;
+                let field = usize::from(*field);
+                match &self.program.outcome[field].kind {
+                    OutcomeKind::Set { members, .. } => {
+                        let mask = self.scratch.sets.get(field).copied().unwrap_or(0);
+                        Value::Bool(
+                            members
+                                .iter()
+                                .enumerate()
+                                .any(|(index, member)| mask & (1 << index) != 0 && self.program.literal_value(member).equals(value)),
+                        )
+                    }
+                    OutcomeKind::Single { .. } => Value::Bool(false),
+                }
+            }
+            Ir::WithinList(value, headings) => {
+                let Value::Eccn(eccn) = self.eval(value)? else {
+                    return Ok(Value::Bool(false));
+                };
+                for heading in headings {
+                    if let Value::Eccn(heading) = self.eval(heading)?
+                        && eccn_within(eccn, heading)
+                    {
+                        return Ok(Value::Bool(true));
+                    }
+                }
+                Value::Bool(false)
+            }
+            Ir::AnyOf { all, variable, over, body } => {
+                let depth = usize::from(*variable);
+                for item in over {
+                    let value = self.eval(item)?;
+                    self.bind(depth, value);
+                    let holds = self.condition(body)?;
+                    if holds != *all {
+                        return Ok(Value::Bool(holds));
+                    }
+                }
+                Value::Bool(*all)
+            }
+            Ir::AnyOfFact { all, variable, slot, body } => {
+                let depth = usize::from(*variable);
+                let items = self.fact_list(*slot)?;
+                for value in items.iter().copied() {
+                    self.bind(depth, value);
+                    let holds = self.condition(body)?;
+                    if holds != *all {
+                        return Ok(Value::Bool(holds));
+                    }
+                }
+                Value::Bool(*all)
+            }
+        })
+    }
+
+    fn bind(&mut self, depth: usize, value: Value<'a>) {
+        if self.scratch.variables.len() <= depth {
+            self.scratch.variables.resize(depth + 1, Value::Null);
+        }
+        self.scratch.variables[depth] = value;
+    }
+
+    fn fact_list(&self, slot: u16) -> Result<&'f [Value<'a>], EvalError> {
+        match self.facts.slots.get(usize::from(slot)) {
+            Some(Slot::Present(Value::List(index))) => {
+                Ok(self.facts.lists.get(usize::from(*index)).map_or(&[][..], Vec::as_slice))
+            }
+            _ => Err(self.error(
+                &self.program.slots[usize::from(slot)].path,
+                format!("missing: rule `{}` needs this fact to decide", self.rule_name()),
+            )),
+        }
+    }
+
+    pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, EvalError> {
+        match self.eval(ir)? {
+            Value::Bool(value) => Ok(value),
+            Value::Null => Ok(false),
+            other => Err(self.error("", format!("rule `{}`: {other:?} is not a condition", self.rule_name()))),
+        }
+    }
+
+    /// The value of a single outcome now: the candidate that no other candidate prevails over.
+    pub fn outcome_value(&self, field: u16) -> Value<'a> {
+        let field = usize::from(field);
+        match &self.program.outcome[field].kind {
+            OutcomeKind::Single { default, .. } => resolve(self.program, &self.scratch.candidates[field])
+                .map_or(*default, |(_, value)| value),
+            OutcomeKind::Set { .. } => Value::Bool(self.scratch.sets.get(field).copied().unwrap_or(0) != 0),
+        }
+    }
+}
+
+/// Among the values rules concluded for one outcome, the one that prevails: a candidate is
+/// dropped when another candidate with a different value comes from a rule that prevails over it.
+pub fn resolve<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option<(u16, Value<'a>)> {
+    candidates
+        .iter()
+        .find(|(rule, value)| {
+            !candidates.iter().any(|(other, other_value)| {
+                !other_value.equals(*value)
+                    && program.rules[usize::from(*other)].prevails_over.contains(rule)
+            })
+        })
+        .copied()
+}
+
+/// The remaining candidates with values different from the chosen one: a conflict.
+pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option<(u16, u16)> {
+    let (chosen_rule, chosen) = resolve(program, candidates)?;
+    candidates
+        .iter()
+        .find(|(rule, value)| {
+            !value.equals(chosen)
+                && !program.rules[usize::from(chosen_rule)].prevails_over.contains(rule)
+                && !candidates.iter().any(|(other, other_value)| {
+                    !other_value.equals(*value) && program.rules[usize::from(*other)].prevails_over.contains(rule)
+                })
+        })
+        .map(|(rule, _)| (chosen_rule, *rule))
+}
+
+pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
+    match op {
+        BinaryOp::Equal => left.equals(right),
+        BinaryOp::NotEqual => !left.equals(right),
+        _ => match left.compare(right) {
+            Some(ordering) => match op {
+                BinaryOp::Less => ordering == Ordering::Less,
+                BinaryOp::LessOrEqual => ordering != Ordering::Greater,
+                BinaryOp::Greater => ordering == Ordering::Greater,
+                BinaryOp::GreaterOrEqual => ordering != Ordering::Less,
+                _ => false,
+            },
+            None => false,
+        },
+    }
+}
+
+/// Runs every rule of the program on the facts. On success the scratch holds which rules applied
+/// and what they concluded.
+pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Result<(), EvalError> {
+    let rules = program.rules.len();
+    scratch.applied.clear();
+    scratch.applied.resize(rules, false);
+    scratch.considered.clear();
+    scratch.considered.resize(rules, false);
+    scratch.candidates.resize_with(program.outcome.len(), Vec::new);
+    for candidates in &mut scratch.candidates {
+        candidates.clear();
+    }
+    scratch.sets.clear();
+    scratch.sets.resize(program.outcome.len(), 0);
+    scratch.defines.clear();
+    scratch.defines.resize(program.defines.len(), None);
+    let date = facts.date(program).unwrap_or(Date::MIN);
+    scratch.date = Some(date);
+    scratch.segment = program.segment_starts.partition_point(|start| *start <= date);
+    let mut context = Context {
+        program,
+        facts,
+        scratch,
+        rule: 0,
+    };
+    for (index, rule) in program.rules.iter().enumerate() {
+        context.rule = index as u16;
+        let in_window = rule.window.0.is_none_or(|from| date >= from) && rule.window.1.is_none_or(|to| date <= to);
+        if !in_window || rule.unless.iter().any(|other| context.scratch.applied[usize::from(*other)]) {
+            continue;
+        }
+        context.scratch.considered[index] = true;
+        let holds = match &rule.when {
+            Some(condition) => context.condition(condition)?,
+            None => true,
+        };
+        if !holds {
+            continue;
+        }
+        context.scratch.applied[index] = true;
+        for conclusion in &rule.then {
+            let field = usize::from(conclusion.field);
+            match &program.outcome[field].kind {
+                OutcomeKind::Set { .. } => context.scratch.sets[field] |= 1 << conclusion.member,
+                OutcomeKind::Single { .. } => {
+                    let value = context.eval(&conclusion.value)?;
+                    context.scratch.candidates[field].push((index as u16, value));
+                }
+            }
+        }
+    }
+    for (field, candidates) in scratch.candidates.iter().enumerate() {
+        if let Some((first, second)) = conflict(program, candidates) {
+            return Err(EvalError {
+                path: String::new(),
+                message: format!(
+                    "rules `{}` and `{}` conclude different values for `{}` and neither prevails",
+                    program.rules[usize::from(first)].name,
+                    program.rules[usize::from(second)].name,
+                    program.outcome[field].name
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates one expression outside a rule (for explanations).
+pub fn evaluate_expression<'p: 'a, 'a>(
+    program: &'p Program,
+    facts: &Facts<'a>,
+    scratch: &mut Scratch<'a>,
+    ir: &'p Ir,
+) -> Result<Value<'a>, EvalError> {
+    let mut context = Context {
+        program,
+        facts,
+        scratch,
+        rule: 0,
+    };
+    context.eval(ir)
+}
+
+/// A number as people read it: `26,914,400`, `5.92`, `1e26` as `100,000,000,000,000,000,000,000,000`.
+pub fn grouped(value: Decimal) -> String {
+    let text = value.normalize().to_string();
+    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |rest| ("-", rest));
+    let (whole, fraction) = digits.split_once('.').map_or((digits, None), |(w, f)| (w, Some(f)));
+    let mut grouped = String::new();
+    for (index, digit) in whole.chars().enumerate() {
+        if index > 0 && (whole.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    match fraction {
+        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
+        None => format!("{sign}{grouped}"),
+    }
+}

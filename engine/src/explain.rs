@@ -1,0 +1,285 @@
+//! Explanations: which rules decided, with their citations and the facts they read, and for each
+//! outcome that did not happen but might have, the first condition that failed, with its values.
+
+use cordon_lang::hir::{self, BinaryOp, Builtin, Literal};
+
+use crate::compile::{OutcomeKind, Program};
+use crate::decision::{TraceEntry, WhyNot};
+use crate::eval::{self, Scratch, grouped};
+use crate::facts::{Facts, Slot};
+use crate::value::{Value, country_code};
+
+/// A checked expression as counsel wrote it (names, not values).
+pub fn text(expr: &hir::Expr) -> String {
+    text_at(expr, 0)
+}
+
+fn text_at(expr: &hir::Expr, parent: u8) -> String {
+    match expr {
+        hir::Expr::Literal(literal) => literal_text(literal),
+        hir::Expr::Fact(path) => path.join("."),
+        hir::Expr::TransactionDate => "date".to_string(),
+        hir::Expr::Outcome(name)
+        | hir::Expr::Const(name)
+        | hir::Expr::Table(name)
+        | hir::Expr::Define(name)
+        | hir::Expr::Group(name)
+        | hir::Expr::Variable(name) => name.clone(),
+        hir::Expr::Binary(op, left, right) => {
+            let own = op.precedence();
+            let inner = format!("{} {} {}", text_at(left, own), op.as_str(), text_at(right, own + 1));
+            if own < parent { format!("({inner})") } else { inner }
+        }
+        hir::Expr::Not(inner) => format!("not {}", text_at(inner, 3)),
+        hir::Expr::Negate(inner) => format!("-{}", text_at(inner, 7)),
+        hir::Expr::Call(builtin, arguments) => {
+            let name = match builtin {
+                Builtin::Max => "max",
+                Builtin::Min => "min",
+                Builtin::Lowercase => "lowercase",
+                Builtin::Present => "present",
+            };
+            format!("{name}({})", arguments.iter().map(text).collect::<Vec<_>>().join(", "))
+        }
+        hir::Expr::List(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(", ")),
+        hir::Expr::Set(items) => format!("{{{}}}", items.iter().map(text).collect::<Vec<_>>().join(", ")),
+        hir::Expr::Quantifier { all, variable, over, body } => format!(
+            "{} {variable} in {}: {}",
+            if *all { "all" } else { "any" },
+            text_at(over, 5),
+            text_at(body, 3)
+        ),
+    }
+}
+
+fn literal_text(literal: &Literal) -> String {
+    match literal {
+        Literal::Bool(value) => value.to_string(),
+        Literal::Number(value) => grouped(*value),
+        Literal::Date(value) => value.to_string(),
+        Literal::Country(code) | Literal::Eccn(code) => code.clone(),
+        Literal::String(text) => format!("{text:?}"),
+        Literal::Enum(_, variant) => variant.clone(),
+        Literal::Set(items) => format!("{{{}}}", items.iter().map(literal_text).collect::<Vec<_>>().join(", ")),
+        Literal::List(items) => format!("[{}]", items.iter().map(literal_text).collect::<Vec<_>>().join(", ")),
+        Literal::Null => "null".to_string(),
+    }
+}
+
+/// A runtime value as people read it.
+pub fn value_text(program: &Program, facts: &Facts<'_>, value: Value<'_>, enum_index: Option<u16>) -> String {
+    match value {
+        Value::Null => "null".to_string(),
+        Value::Bool(value) => value.to_string(),
+        Value::Number(value) => grouped(value),
+        Value::Date(value) => value.to_string(),
+        Value::Country(code) => country_code(code),
+        Value::Enum(index) => enum_name(program, enum_index, index),
+        Value::Str(text) | Value::Lowercase(text) | Value::Eccn(text) => text.to_string(),
+        Value::List(index) => format!(
+            "[{}]",
+            facts
+                .lists
+                .get(usize::from(index))
+                .map(|items| items.iter().map(|item| value_text(program, facts, *item, None)).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn enum_name(program: &Program, enum_index: Option<u16>, index: u16) -> String {
+    enum_index
+        .and_then(|enumeration| program.enums.get(usize::from(enumeration)))
+        .and_then(|enumeration| enumeration.variants.get(usize::from(index)))
+        .cloned()
+        .unwrap_or_else(|| format!("#{index}"))
+}
+
+/// The facts a rule read, as `path: value`.
+fn facts_read(program: &Program, facts: &Facts<'_>, rule: usize) -> Vec<(String, serde_json::Value)> {
+    program.rules[rule]
+        .reads
+        .iter()
+        .map(|slot| {
+            let definition = &program.slots[usize::from(*slot)];
+            let enum_index = match definition.ty {
+                crate::compile::SlotType::Enum(index) => Some(index),
+                _ => None,
+            };
+            let value = match facts.slots.get(usize::from(*slot)) {
+                Some(Slot::Present(value)) => crate::decision::json_of(program, facts, *value, enum_index),
+                _ => serde_json::Value::Null,
+            };
+            (definition.path.clone(), value)
+        })
+        .collect()
+}
+
+fn citation_text(program: &Program, rule: usize) -> String {
+    program.rules[rule]
+        .citations
+        .iter()
+        .map(|citation| citation.text.clone())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn conclusion_text<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, rule: usize) -> Vec<String> {
+    let compiled = &program.rules[rule];
+    compiled
+        .then
+        .iter()
+        .map(|conclusion| {
+            let field = &program.outcome[usize::from(conclusion.field)];
+            match &field.kind {
+                OutcomeKind::Set { members, enum_index } => {
+                    let member = members.get(usize::from(conclusion.member)).map_or(Value::Null, |member| program.literal_value(member));
+                    format!("{} += {}", field.name, value_text(program, facts, member, *enum_index))
+                }
+                OutcomeKind::Single { enum_index, .. } => {
+                    let value = eval::evaluate_expression(program, facts, scratch, &conclusion.value)
+                        .map(|value| value_text(program, facts, value, *enum_index))
+                        .unwrap_or_else(|error| error.to_string());
+                    format!("{} = {value}", field.name)
+                }
+            }
+        })
+        .collect()
+}
+
+/// The rules that decided the outcome, in the order they ran.
+pub fn trace<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Vec<TraceEntry> {
+    let mut deciding = vec![false; program.rules.len()];
+    for (field, definition) in program.outcome.iter().enumerate() {
+        match &definition.kind {
+            OutcomeKind::Single { .. } => {
+                if let Some((_, chosen)) = eval::resolve(program, &scratch.candidates[field]) {
+                    for (rule, value) in &scratch.candidates[field] {
+                        if value.equals(chosen) {
+                            deciding[usize::from(*rule)] = true;
+                        }
+                    }
+                }
+            }
+            OutcomeKind::Set { .. } => {
+                for (index, rule) in program.rules.iter().enumerate() {
+                    if scratch.applied[index] && rule.then.iter().any(|c| usize::from(c.field) == field) {
+                        deciding[index] = true;
+                    }
+                }
+            }
+        }
+    }
+    (0..program.rules.len())
+        .filter(|index| deciding[*index])
+        .map(|index| {
+            let rule = &program.rules[index];
+            TraceEntry {
+                rule: rule.name.clone(),
+                cite: citation_text(program, index),
+                confidence: rule.confidence,
+                concludes: conclusion_text(program, facts, scratch, index),
+                because: rule.conjuncts.iter().map(|c| c.text.clone()).collect::<Vec<_>>().join(" and "),
+                facts: facts_read(program, facts, index),
+            }
+        })
+        .collect()
+}
+
+/// For each rule that did not apply but would have changed the outcome: why not.
+pub fn why_not<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Vec<WhyNot> {
+    let mut entries = Vec::new();
+    let date = facts.date(program).unwrap_or(jiff::civil::Date::MIN);
+    for (index, rule) in program.rules.iter().enumerate() {
+        if scratch.applied[index] {
+            continue;
+        }
+        let in_window = rule.window.0.is_none_or(|from| date >= from) && rule.window.1.is_none_or(|to| date <= to);
+        if !in_window {
+            continue;
+        }
+        let would_change = rule.then.iter().any(|conclusion| {
+            let field = usize::from(conclusion.field);
+            match &program.outcome[field].kind {
+                OutcomeKind::Set { .. } => scratch.sets[field] & (1 << conclusion.member) == 0,
+                OutcomeKind::Single { default, .. } => {
+                    let current = eval::resolve(program, &scratch.candidates[field]).map_or(*default, |(_, value)| value);
+                    match eval::evaluate_expression(program, facts, scratch, &conclusion.value) {
+                        Ok(value) => !value.equals(current),
+                        Err(_) => false,
+                    }
+                }
+            }
+        });
+        if !would_change {
+            continue;
+        }
+        let because_not = if let Some(defeater) = rule.unless.iter().find(|other| scratch.applied[usize::from(**other)]) {
+            format!("rule `{}` applies, and this rule does not apply when it does", program.rules[usize::from(*defeater)].name)
+        } else {
+            match first_failing(program, facts, scratch, index) {
+                Some(reason) => reason,
+                None => continue,
+            }
+        };
+        entries.push(WhyNot {
+            rule: rule.name.clone(),
+            cite: citation_text(program, index),
+            would_conclude: conclusion_text(program, facts, scratch, index),
+            because_not,
+        });
+    }
+    entries
+}
+
+fn first_failing<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, rule: usize) -> Option<String> {
+    for conjunct in &program.rules[rule].conjuncts {
+        match eval::evaluate_expression(program, facts, scratch, &conjunct.ir) {
+            Ok(Value::Bool(true)) => continue,
+            Ok(_) => return Some(describe_failure(program, facts, scratch, conjunct)),
+            Err(error) => return Some(format!("{}: {error}", conjunct.text)),
+        }
+    }
+    None
+}
+
+fn describe_failure<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, conjunct: &'a crate::compile::Conjunct) -> String {
+    let Some((left_text, left, op, right_text, right)) = &conjunct.sides else {
+        return format!("`{}` does not hold", conjunct.text);
+    };
+    let mut show = |ir| {
+        eval::evaluate_expression(program, facts, scratch, ir)
+            .map(|value| value_text(program, facts, value, None))
+            .unwrap_or_else(|error| error.to_string())
+    };
+    let left_value = show(left);
+    let right_value = show(right);
+    let operands: Vec<String> = conjunct.operands.iter().map(|(_, ir)| show(ir)).collect();
+    let left_shown = if conjunct.operands.is_empty() || left_text.parse::<f64>().is_ok() {
+        if *left_text == left_value { left_value.clone() } else { format!("{left_text} = {left_value}") }
+    } else {
+        format!("{left_text} = {} = {left_value}", arithmetic_with_values(left_text, &conjunct.operands, &operands))
+    };
+    let right_shown = if *right_text == right_value { right_value } else { format!("{right_text} ({right_value})") };
+    let relation = match op {
+        BinaryOp::Less => "is not below",
+        BinaryOp::LessOrEqual => "exceeds",
+        BinaryOp::Greater => "does not exceed",
+        BinaryOp::GreaterOrEqual => "is below",
+        BinaryOp::Equal => "is not",
+        BinaryOp::NotEqual => "is",
+        _ => "does not satisfy",
+    };
+    format!("{left_shown} {relation} {right_shown}")
+}
+
+/// `a + b * c` with each operand replaced by its value.
+fn arithmetic_with_values(text: &str, operands: &[(String, crate::compile::Ir)], values: &[String]) -> String {
+    let mut result = text.to_string();
+    for ((operand, _), value) in operands.iter().zip(values) {
+        if operand != value {
+            result = result.replacen(operand.as_str(), value, 1);
+        }
+    }
+    result.replace(" * ", " x ")
+}

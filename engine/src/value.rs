@@ -1,0 +1,134 @@
+//! Runtime values: small, `Copy`, and exact.
+//!
+//! Numbers are `rust_decimal::Decimal` (28 significant digits, no binary floating point), dates are
+//! civil dates, countries and enum values are small indexes. Strings and ECCNs borrow from the
+//! transaction or the compiled policy, so evaluating a rule never allocates.
+
+use std::cmp::Ordering;
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+
+#[derive(Clone, Copy, Debug)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    Number(Decimal),
+    Date(Date),
+    /// A country as `(first letter) * 26 + (second letter)`.
+    Country(u16),
+    /// An enum value: the index of the value in its enum.
+    Enum(u16),
+    Str(&'a str),
+    /// A text to be compared without regard to case (the result of `lowercase`).
+    Lowercase(&'a str),
+    Eccn(&'a str),
+    /// A list of values held by the transaction (a `set of eccn` fact), by index.
+    List(u16),
+}
+
+impl<'a> Value<'a> {
+    pub fn as_bool(self) -> Option<bool> {
+        match self {
+            Value::Bool(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn as_number(self) -> Option<Decimal> {
+        match self {
+            Value::Number(value) => Some(value),
+            _ => None,
+        }
+    }
+
+    /// Equality as the language defines it: exact numbers, case-insensitive against `lowercase`.
+    pub fn equals(self, other: Value<'_>) -> bool {
+        match (self, other) {
+            (Value::Lowercase(a), Value::Str(b) | Value::Lowercase(b))
+            | (Value::Str(b), Value::Lowercase(a)) => lowercase_equals(a, b),
+            _ => self.compare(other) == Some(Ordering::Equal),
+        }
+    }
+
+    /// Order of two values of one type, `None` for values that do not compare.
+    pub fn compare(self, other: Value<'_>) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Null, Value::Null) => Some(Ordering::Equal),
+            (Value::Bool(a), Value::Bool(b)) => Some(a.cmp(&b)),
+            (Value::Number(a), Value::Number(b)) => Some(a.cmp(&b)),
+            (Value::Date(a), Value::Date(b)) => Some(a.cmp(&b)),
+            (Value::Country(a), Value::Country(b)) => Some(a.cmp(&b)),
+            (Value::Enum(a), Value::Enum(b)) => Some(a.cmp(&b)),
+            (Value::Str(a), Value::Str(b)) | (Value::Eccn(a), Value::Eccn(b)) => Some(a.cmp(b)),
+            (Value::Lowercase(a), Value::Str(b) | Value::Lowercase(b)) | (Value::Str(a), Value::Lowercase(b)) => {
+                Some(a.to_lowercase().cmp(&b.to_lowercase()))
+            }
+            _ => None,
+        }
+    }
+}
+
+fn lowercase_equals(a: &str, b: &str) -> bool {
+    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
+}
+
+/// The index of a two-letter country code, `None` if it is not two ASCII capitals.
+pub fn country_index(code: &str) -> Option<u16> {
+    let bytes = code.as_bytes();
+    match bytes {
+        [a @ b'A'..=b'Z', b @ b'A'..=b'Z'] => Some(u16::from(a - b'A') * 26 + u16::from(b - b'A')),
+        _ => None,
+    }
+}
+
+/// The code of a country index.
+pub fn country_code(index: u16) -> String {
+    let first = char::from(b'A' + u8::try_from(index / 26).unwrap_or(0));
+    let second = char::from(b'A' + u8::try_from(index % 26).unwrap_or(0));
+    format!("{first}{second}")
+}
+
+/// Whether ECCN `eccn` is `heading` or a paragraph under it: `3A090.a` is within `3A090`.
+pub fn eccn_within(eccn: &str, heading: &str) -> bool {
+    eccn == heading || (eccn.starts_with(heading) && eccn.as_bytes().get(heading.len()) == Some(&b'.'))
+}
+
+/// A set of countries (676 possible codes) as a bitset.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CountrySet([u64; 11]);
+
+impl CountrySet {
+    pub fn insert(&mut self, index: u16) {
+        let index = usize::from(index);
+        if let Some(word) = self.0.get_mut(index / 64) {
+            *word |= 1 << (index % 64);
+        }
+    }
+
+    pub fn remove(&mut self, index: u16) {
+        let index = usize::from(index);
+        if let Some(word) = self.0.get_mut(index / 64) {
+            *word &= !(1 << (index % 64));
+        }
+    }
+
+    pub fn contains(&self, index: u16) -> bool {
+        let index = usize::from(index);
+        self.0.get(index / 64).is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
+
+    pub fn union(mut self, other: &CountrySet) -> CountrySet {
+        for (word, other) in self.0.iter_mut().zip(other.0.iter()) {
+            *word |= other;
+        }
+        self
+    }
+
+    pub fn difference(mut self, other: &CountrySet) -> CountrySet {
+        for (word, other) in self.0.iter_mut().zip(other.0.iter()) {
+            *word &= !other;
+        }
+        self
+    }
+}
