@@ -331,6 +331,9 @@ impl<'a> Checker<'a> {
                     _ => None,
                 };
                 match (plain, dimension) {
+                    (Some(Type::Number { .. }), Some(_)) if unit.as_ref().is_some_and(|unit| !self.units_known(unit)) => {
+                        Type::Unknown
+                    }
                     (Some(Type::Number { integer, .. }), Some(dimension)) => Type::Number { integer, dimension },
                     (Some(_), Some(_)) => {
                         self.error(
@@ -376,6 +379,10 @@ impl<'a> Checker<'a> {
         if ty.optional { Type::Optional(Box::new(base)) } else { base }
     }
 
+    fn units_known(&self, unit: &syntax::UnitExpr) -> bool {
+        unit.factors.iter().all(|(name, _)| self.types.units.contains(name))
+    }
+
     fn dimension(&mut self, unit: &syntax::UnitExpr) -> Dimension {
         let mut dimension = Dimension::none();
         for (name, power) in &unit.factors {
@@ -409,13 +416,17 @@ impl<'a> Checker<'a> {
         match &expr.kind {
             ExprKind::Number { value, unit } => {
                 let dimension = unit.as_ref().map(|unit| self.dimension(unit)).unwrap_or_default();
-                (
-                    hir::Expr::Literal(Literal::Number(*value)),
+                // A number with an unknown unit is reported once, as E0205, not again as a
+                // mismatch of dimensions wherever it is used.
+                let ty = if unit.as_ref().is_some_and(|unit| !self.units_known(unit)) {
+                    Type::Unknown
+                } else {
                     Type::Number {
                         integer: value.fract().is_zero(),
                         dimension,
-                    },
-                )
+                    }
+                };
+                (hir::Expr::Literal(Literal::Number(*value)), ty)
             }
             ExprKind::Bool(value) => (hir::Expr::Literal(Literal::Bool(*value)), Type::Bool),
             ExprKind::String(value) => (hir::Expr::Literal(Literal::String(value.clone())), Type::String),
@@ -2335,8 +2346,12 @@ fn check_rules(
     }
     // Unreachable rules.
     for rule in &rules {
+        // A rule whose own dates are reversed is already reported (E0501).
+        let own_dates_reversed =
+            matches!((rule.provenance.effective, rule.provenance.through), (Some(from), Some(to)) if to < from);
         let reason = if let (Some(from), Some(to)) = rule.window
             && to < from
+            && !own_dates_reversed
         {
             Some(format!(
                 "it can only apply from {from} through {to}, and that window (narrowed by the dated provisions it reads) is empty"
