@@ -425,7 +425,8 @@ impl Compiler<'_> {
                     .iter()
                     .position(|candidate| candidate == variant)
                     .ok_or_else(|| CompileError(format!("`{variant}` is not a value of `{enumeration}`")))?;
-                Value::Enum(index16(position, "enum values")?)
+                let enumeration = self.enum_index.get(enumeration).copied().unwrap_or(0);
+                Value::Enum(enumeration, index16(position, "enum values")?)
             }
             Literal::Null => Value::Null,
             Literal::String(_) | Literal::Eccn(_) | Literal::Set(_) | Literal::List(_) => {
@@ -731,7 +732,7 @@ impl Compiler<'_> {
             }
         }
         Ok(Conjunct {
-            text: crate::explain::text(expr),
+            text: crate::explain::conjunct_text(expr),
             ir,
             sides,
             operands,

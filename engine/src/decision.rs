@@ -79,7 +79,7 @@ impl Decision {
 }
 
 /// A runtime value as JSON (enum values by name, countries by code, numbers exactly).
-pub fn json_of(program: &Program, facts: &Facts<'_>, value: Value<'_>, enum_index: Option<u16>) -> Json {
+pub fn json_of(program: &Program, facts: &Facts<'_>, value: Value<'_>) -> Json {
     match value {
         Value::Null => Json::Null,
         Value::Bool(value) => Json::Bool(value),
@@ -88,9 +88,10 @@ pub fn json_of(program: &Program, facts: &Facts<'_>, value: Value<'_>, enum_inde
         }
         Value::Date(value) => Json::String(value.to_string()),
         Value::Country(code) => Json::String(country_code(code)),
-        Value::Enum(index) => Json::String(
-            enum_index
-                .and_then(|enumeration| program.enums.get(usize::from(enumeration)))
+        Value::Enum(enumeration, index) => Json::String(
+            program
+                .enums
+                .get(usize::from(enumeration))
                 .and_then(|enumeration| enumeration.variants.get(usize::from(index)))
                 .cloned()
                 .unwrap_or_default(),
@@ -100,7 +101,7 @@ pub fn json_of(program: &Program, facts: &Facts<'_>, value: Value<'_>, enum_inde
             facts
                 .lists
                 .get(usize::from(index))
-                .map(|items| items.iter().map(|item| json_of(program, facts, *item, None)).collect())
+                .map(|items| items.iter().map(|item| json_of(program, facts, *item)).collect())
                 .unwrap_or_default(),
         ),
     }
@@ -114,17 +115,17 @@ pub fn outcome(program: &Program, facts: &Facts<'_>, scratch: &Scratch<'_>) -> V
         .enumerate()
         .map(|(field, definition)| {
             let value = match &definition.kind {
-                OutcomeKind::Single { default, enum_index } => {
+                OutcomeKind::Single { default, .. } => {
                     let value = eval::resolve(program, &scratch.candidates[field]).map_or(*default, |(_, value)| value);
-                    json_of(program, facts, value, *enum_index)
+                    json_of(program, facts, value)
                 }
-                OutcomeKind::Set { members, enum_index } => {
+                OutcomeKind::Set { members, .. } => {
                     let mask = scratch.sets[field];
                     let mut items: Vec<String> = members
                         .iter()
                         .enumerate()
                         .filter(|(index, _)| mask & (1 << index) != 0)
-                        .map(|(_, member)| match json_of(program, facts, program.literal_value(member), *enum_index) {
+                        .map(|(_, member)| match json_of(program, facts, program.literal_value(member)) {
                             Json::String(text) => text,
                             other => other.to_string(),
                         })

@@ -14,6 +14,11 @@ pub fn text(expr: &hir::Expr) -> String {
     text_at(expr, 0)
 }
 
+/// An expression as one part of a conjunction: parenthesised if it is an `or`.
+pub fn conjunct_text(expr: &hir::Expr) -> String {
+    text_at(expr, BinaryOp::And.precedence() + 1)
+}
+
 fn text_at(expr: &hir::Expr, parent: u8) -> String {
     match expr {
         hir::Expr::Literal(literal) => literal_text(literal),
@@ -67,29 +72,30 @@ fn literal_text(literal: &Literal) -> String {
 }
 
 /// A runtime value as people read it.
-pub fn value_text(program: &Program, facts: &Facts<'_>, value: Value<'_>, enum_index: Option<u16>) -> String {
+pub fn value_text(program: &Program, facts: &Facts<'_>, value: Value<'_>) -> String {
     match value {
         Value::Null => "null".to_string(),
         Value::Bool(value) => value.to_string(),
         Value::Number(value) => grouped(value),
         Value::Date(value) => value.to_string(),
         Value::Country(code) => country_code(code),
-        Value::Enum(index) => enum_name(program, enum_index, index),
+        Value::Enum(enumeration, index) => enum_name(program, enumeration, index),
         Value::Str(text) | Value::Lowercase(text) | Value::Eccn(text) => text.to_string(),
         Value::List(index) => format!(
             "[{}]",
             facts
                 .lists
                 .get(usize::from(index))
-                .map(|items| items.iter().map(|item| value_text(program, facts, *item, None)).collect::<Vec<_>>().join(", "))
+                .map(|items| items.iter().map(|item| value_text(program, facts, *item)).collect::<Vec<_>>().join(", "))
                 .unwrap_or_default()
         ),
     }
 }
 
-fn enum_name(program: &Program, enum_index: Option<u16>, index: u16) -> String {
-    enum_index
-        .and_then(|enumeration| program.enums.get(usize::from(enumeration)))
+fn enum_name(program: &Program, enumeration: u16, index: u16) -> String {
+    program
+        .enums
+        .get(usize::from(enumeration))
         .and_then(|enumeration| enumeration.variants.get(usize::from(index)))
         .cloned()
         .unwrap_or_else(|| format!("#{index}"))
@@ -102,12 +108,8 @@ fn facts_read(program: &Program, facts: &Facts<'_>, rule: usize) -> Vec<(String,
         .iter()
         .map(|slot| {
             let definition = &program.slots[usize::from(*slot)];
-            let enum_index = match definition.ty {
-                crate::compile::SlotType::Enum(index) => Some(index),
-                _ => None,
-            };
             let value = match facts.slots.get(usize::from(*slot)) {
-                Some(Slot::Present(value)) => crate::decision::json_of(program, facts, *value, enum_index),
+                Some(Slot::Present(value)) => crate::decision::json_of(program, facts, *value),
                 _ => serde_json::Value::Null,
             };
             (definition.path.clone(), value)
@@ -132,13 +134,13 @@ fn conclusion_text<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Sc
         .map(|conclusion| {
             let field = &program.outcome[usize::from(conclusion.field)];
             match &field.kind {
-                OutcomeKind::Set { members, enum_index } => {
+                OutcomeKind::Set { members, .. } => {
                     let member = members.get(usize::from(conclusion.member)).map_or(Value::Null, |member| program.literal_value(member));
-                    format!("{} += {}", field.name, value_text(program, facts, member, *enum_index))
+                    format!("{} += {}", field.name, value_text(program, facts, member))
                 }
-                OutcomeKind::Single { enum_index, .. } => {
+                OutcomeKind::Single { .. } => {
                     let value = eval::evaluate_expression(program, facts, scratch, &conclusion.value)
-                        .map(|value| value_text(program, facts, value, *enum_index))
+                        .map(|value| value_text(program, facts, value))
                         .unwrap_or_else(|error| error.to_string());
                     format!("{} = {value}", field.name)
                 }
@@ -218,8 +220,10 @@ pub fn why_not<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratc
             format!("rule `{}` applies, and this rule does not apply when it does", program.rules[usize::from(*defeater)].name)
         } else {
             match first_failing(program, facts, scratch, index) {
-                Some(reason) => reason,
-                None => continue,
+                // A rule whose first condition (its scope: the kind of item, a license being
+                // required) fails was never in play.
+                Some((0, _)) | None => continue,
+                Some((_, reason)) => reason,
             }
         };
         entries.push(WhyNot {
@@ -232,12 +236,13 @@ pub fn why_not<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratc
     entries
 }
 
-fn first_failing<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, rule: usize) -> Option<String> {
-    for conjunct in &program.rules[rule].conjuncts {
+/// The first part of a rule's condition that fails, with its position and an explanation.
+fn first_failing<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, rule: usize) -> Option<(usize, String)> {
+    for (position, conjunct) in program.rules[rule].conjuncts.iter().enumerate() {
         match eval::evaluate_expression(program, facts, scratch, &conjunct.ir) {
             Ok(Value::Bool(true)) => continue,
-            Ok(_) => return Some(describe_failure(program, facts, scratch, conjunct)),
-            Err(error) => return Some(format!("{}: {error}", conjunct.text)),
+            Ok(_) => return Some((position, describe_failure(program, facts, scratch, conjunct))),
+            Err(error) => return Some((position, format!("{}: {error}", conjunct.text))),
         }
     }
     None
@@ -245,11 +250,14 @@ fn first_failing<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scra
 
 fn describe_failure<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, conjunct: &'a crate::compile::Conjunct) -> String {
     let Some((left_text, left, op, right_text, right)) = &conjunct.sides else {
-        return format!("`{}` does not hold", conjunct.text);
+        return match conjunct.text.strip_prefix("not ") {
+            Some(negated) => format!("`{negated}` holds"),
+            None => format!("`{}` does not hold", conjunct.text),
+        };
     };
     let mut show = |ir| {
         eval::evaluate_expression(program, facts, scratch, ir)
-            .map(|value| value_text(program, facts, value, None))
+            .map(|value| value_text(program, facts, value))
             .unwrap_or_else(|error| error.to_string())
     };
     let left_value = show(left);

@@ -234,7 +234,7 @@ fn read_value<'a>(program: &Program, ty: &SlotType, json: &'a Json, facts: &mut 
             let text = json.as_str().ok_or_else(|| expected("a text"))?;
             let variants = &program.enums[usize::from(*enumeration)].variants;
             match variants.iter().position(|variant| variant == text) {
-                Some(index) => Ok(Value::Enum(index as u16)),
+                Some(index) => Ok(Value::Enum(*enumeration, index as u16)),
                 None => Err(format!(
                     "unknown value {text:?}; expected one of {}",
                     variants.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")

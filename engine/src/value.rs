@@ -17,8 +17,8 @@ pub enum Value<'a> {
     Date(Date),
     /// A country as `(first letter) * 26 + (second letter)`.
     Country(u16),
-    /// An enum value: the index of the value in its enum.
-    Enum(u16),
+    /// An enum value: the enum's index in the program and the value's index in the enum.
+    Enum(u16, u16),
     Str(&'a str),
     /// A text to be compared without regard to case (the result of `lowercase`).
     Lowercase(&'a str),
@@ -59,7 +59,7 @@ impl<'a> Value<'a> {
             (Value::Number(a), Value::Number(b)) => Some(a.cmp(&b)),
             (Value::Date(a), Value::Date(b)) => Some(a.cmp(&b)),
             (Value::Country(a), Value::Country(b)) => Some(a.cmp(&b)),
-            (Value::Enum(a), Value::Enum(b)) => Some(a.cmp(&b)),
+            (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) if enum_a == enum_b => Some(a.cmp(&b)),
             (Value::Str(a), Value::Str(b)) | (Value::Eccn(a), Value::Eccn(b)) => Some(a.cmp(b)),
             (Value::Lowercase(a), Value::Str(b) | Value::Lowercase(b)) | (Value::Str(a), Value::Lowercase(b)) => {
                 Some(a.to_lowercase().cmp(&b.to_lowercase()))

@@ -1,0 +1,81 @@
+//! The contract's scenarios, one test each: every `tests/scenarios/*.json` is decided by the EAR
+//! policy, compared with its expected outcome and version, and the full decision (trace included)
+//! is snapshotted beside it. Adding a scenario means adding a file.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use cordon_engine::{Evaluator, Policy};
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value as Json;
+
+fn policy() -> &'static Policy {
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        Policy::load(&root.join("policies/ear")).unwrap_or_else(|error| panic!("policies/ear does not load: {error}"))
+    })
+}
+
+fn check(path: &Path) -> Result<(), Failed> {
+    let scenario: Json = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let name = scenario["name"].as_str().ok_or("scenario without a name")?.to_string();
+    let pin = scenario["version"].as_str();
+    let facts = &scenario["facts"];
+    let expect = &scenario["expect"];
+    let result = Evaluator::new().decide(policy(), pin, facts, true);
+    let mut snapshot = match &result {
+        Ok(decision) => decision.to_json(),
+        Err(error) => serde_json::json!({ "error": error }),
+    };
+    if let Some(hash) = snapshot.pointer_mut("/policy/hash") {
+        *hash = Json::String("[hash]".to_string());
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(path.parent().ok_or("no directory")?.join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_input_file(path);
+    settings.set_description(scenario["why"].as_str().unwrap_or_default());
+    let pretty = serde_json::to_string_pretty(&snapshot)?;
+    settings.bind(|| insta::assert_snapshot!(name.as_str(), pretty));
+
+    if let Some(expected_error) = expect.get("error") {
+        return match result {
+            Err(_) => Ok(()),
+            Ok(decision) => Err(format!("expected an error ({expected_error}), got {}", decision.to_json()).into()),
+        };
+    }
+    let decision = result.map_err(|error| format!("could not decide: {error}"))?;
+    let mut problems = Vec::new();
+    if let Some(version) = scenario["expect_version"].as_str()
+        && decision.policy.version != version
+    {
+        problems.push(format!("version: expected {version}, got {}", decision.policy.version));
+    }
+    for (field, expected) in expect.as_object().ok_or("expect is not an object")? {
+        let actual = decision.outcome(field).cloned().unwrap_or(Json::Null);
+        if !cordon_engine::json::outcome_matches(expected, &actual) {
+            problems.push(format!("{field}: expected {expected}, got {actual}"));
+        }
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
+}
+
+fn main() {
+    let arguments = Arguments::from_args();
+    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&directory)
+        .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()).collect())
+        .unwrap_or_default();
+    files.retain(|path| path.extension().is_some_and(|ext| ext == "json"));
+    files.sort();
+    assert!(!files.is_empty(), "no scenarios in {}", directory.display());
+    let trials = files
+        .into_iter()
+        .map(|path| {
+            let name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+            Trial::test(name, move || check(&path))
+        })
+        .collect();
+    libtest_mimic::run(&arguments, trials).exit();
+}
