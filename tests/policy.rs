@@ -1,0 +1,57 @@
+//! `policies/ear` as a whole: it checks clean (no errors, no warnings) and every test written in
+//! the policy language passes, in every version.
+
+use std::path::Path;
+
+use cordon_engine::Policy;
+use cordon_engine::json::{fact_json, outcome_matches};
+
+fn ear() -> Policy {
+    Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear"))
+        .unwrap_or_else(|error| panic!("policies/ear does not load: {error}"))
+}
+
+#[test]
+fn ear_checks_without_diagnostics() {
+    let loaded = cordon_lang::load::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear"))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let diagnostics = cordon_lang::db::check_workspace(&loaded.db, loaded.workspace);
+    let rendered: Vec<String> = diagnostics
+        .iter()
+        .map(|located| format!("{}: {} {}", located.path, located.diagnostic.code, located.diagnostic.message))
+        .collect();
+    assert!(rendered.is_empty(), "policies/ear has diagnostics:\n{}", rendered.join("\n"));
+}
+
+#[test]
+fn ear_has_the_four_contract_versions() {
+    let ids: Vec<String> = ear().versions.iter().map(|version| version.id.clone()).collect();
+    assert_eq!(ids, ["2023-11-17", "2025-01-13", "2025-05-13", "2026-01-15"]);
+}
+
+#[test]
+fn every_in_language_test_passes() {
+    let policy = ear();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for version in &policy.versions {
+        assert!(!version.hir.tests.is_empty(), "version {} has no tests", version.id);
+        for test in &version.hir.tests {
+            count += 1;
+            match cordon_engine::decide_with(version, &fact_json(&test.facts), false) {
+                Err(error) => failures.push(format!("{} {}: {error}", version.id, test.name)),
+                Ok(decision) => {
+                    for (field, expected) in &test.expect {
+                        let expected = fact_json(expected);
+                        let actual = decision.outcome(field).cloned().unwrap_or_default();
+                        if !outcome_matches(&expected, &actual) {
+                            failures.push(format!("{} {}: {field} expected {expected}, got {actual}", version.id, test.name));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(count > 100, "only {count} in-language tests");
+    assert!(failures.is_empty(), "{} failing:\n{}", failures.len(), failures.join("\n"));
+}
