@@ -1345,7 +1345,15 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
                                 format!("outcome `{}` needs a value for when no rule concludes it", field.name),
                             )
                             .with_label("no default")
-                            .with_help(format!("give a default (`{}: ... = false`) or make it optional (`?`)", field.name)),
+                            .with_help(format!(
+                                "give a default (`{}: ... = {}`) or make it optional (`?`)",
+                                field.name,
+                                match field.ty {
+                                    Type::Bool => "false",
+                                    Type::Number { .. } => "0",
+                                    _ => "...",
+                                }
+                            )),
                         );
                     }
                 }
@@ -1608,8 +1616,11 @@ fn check_conclusion(checker: &mut Checker<'_>, conclusion: &syntax::Conclusion) 
                 )
                 .with_label("use `+=`"),
             );
+            // The value is not checked against the set as well: one mistake, one diagnostic.
+            Type::Unknown
+        } else {
+            field.ty.clone()
         }
-        field.ty.clone()
     };
     let (value, actual) = checker.expr(&conclusion.value, Some(&expected));
     let actual = checker.unwrap_optional(actual, &conclusion.value);
@@ -1879,12 +1890,22 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
     };
     let mut rule_keys: BTreeMap<String, DeclarationKey<'_>> = BTreeMap::new();
     let mut reads: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    let entries = index.unnamed.iter().chain(index.names.values()).chain(index.tests.iter());
+    // Removals are in no name's place, but they are checked too (they need citations).
+    let removals = index.amendments.iter().filter(|entry| entry.kind == EntryKind::Remove);
+    let entries = index
+        .unnamed
+        .iter()
+        .chain(index.names.values())
+        .chain(index.tests.iter())
+        .chain(removals);
     let mut tests = Vec::new();
     for entry in entries {
         let checked = db::check_declaration(db, CheckKey::new(db, version, entry.declaration));
         for diagnostic in &checked.diagnostics {
             diagnostics.push(db::locate(db, entry.declaration, diagnostic.clone()));
+        }
+        if entry.kind == EntryKind::Remove {
+            continue;
         }
         let name = entry.declaration.name(db).clone();
         if !name.starts_with('#') {
@@ -2115,7 +2136,9 @@ fn check_rules(
     for rule in &version.rules {
         for (clause, names) in [("unless", &rule.unless), ("notwithstanding", &rule.notwithstanding)] {
             for name in names {
-                if !rule_names.contains(name) {
+                // A rule that does not parse is known by name; its syntax error is enough.
+                let broken = types.names.get(name).is_some_and(|info| info.kind == EntryKind::Broken);
+                if !rule_names.contains(name) && !broken {
                     let mut diagnostic = Diagnostic::new(
                         Code::E0101,
                         Span::default(),
@@ -2125,7 +2148,22 @@ fn check_rules(
                     if let Some(suggestion) = did_you_mean(name, rule_names.iter().map(String::as_str)) {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
-                    diagnostics.extend(locate_rule(&rule.name, diagnostic));
+                    // Point at the name in the clause where the syntax has it; else at the rule.
+                    let written = keys.get(&rule.name).and_then(|key| {
+                        let declaration = db::declaration_syntax(db, *key).as_ref()?;
+                        let (DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision)) = &declaration.kind
+                        else {
+                            return None;
+                        };
+                        let ProvisionKind::Rule(syntax_rule) = &provision.kind else { return None };
+                        let clause_names = if clause == "unless" { &syntax_rule.unless } else { &syntax_rule.notwithstanding };
+                        let span = clause_names.iter().find(|written| written.text == *name)?.span;
+                        Some(db::locate(db, *key, Diagnostic { span, ..diagnostic.clone() }))
+                    });
+                    match written {
+                        Some(located) => diagnostics.push(located),
+                        None => diagnostics.extend(locate_rule(&rule.name, diagnostic)),
+                    }
                 }
             }
         }

@@ -131,6 +131,8 @@ fn broken(text: &str, error: Diagnostic) -> ParsedChunk {
         })
     });
     let keyword = keyword.filter(|word| DECLARATION_KEYWORDS.contains(&word.as_str()));
+    // Text that does not start with a declaration keyword declares no name.
+    let name = name.filter(|_| keyword.is_some());
     ParsedChunk::Broken { keyword, name, error }
 }
 
@@ -139,8 +141,15 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
         pest::error::InputLocation::Pos(position) => (position, position),
         pest::error::InputLocation::Span((start, end)) => (start, end),
     };
-    let found = found_at(text, start);
-    let end = if end == start { start + found.len() } else { end };
+    // A declaration that ends too early is reported where its text ends, not at the blank lines
+    // and comments after it (which would show the next declaration).
+    let at_end = content_end(text.get(start..).unwrap_or("")) == 0;
+    let (start, found) = if at_end {
+        (content_end(&text[..start.min(text.len())]), "")
+    } else {
+        (start, found_at(text, start))
+    };
+    let end = if end <= start || at_end { start + found.len() } else { end };
     let message = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
             let mut expected: Vec<&str> = positives.iter().filter_map(|rule| describe(*rule)).collect();
@@ -254,8 +263,48 @@ struct Builder {
     errors: Vec<Diagnostic>,
 }
 
+/// The span of a pair without the whitespace and comments after it. pest puts them in the span of
+/// a rule that ends with an optional part that is absent (`number ~ unit_expr?`,
+/// `sum ~ (compare_op ~ sum)?`, `"cite" ~ string ~ confidence?`), and a diagnostic about
+/// `tpp >= 4800` must not underline the next line too.
 fn span_of(pair: &Pair<'_, Rule>) -> Span {
+    let start = pair.as_span().start();
+    Span::new(start, start + content_end(pair.as_str()))
+}
+
+/// The span of a pair as pest gives it, with what follows it up to the next token.
+fn raw_span_of(pair: &Pair<'_, Rule>) -> Span {
     Span::new(pair.as_span().start(), pair.as_span().end())
+}
+
+/// The length of `text` without the whitespace and `//` comments at its end.
+fn content_end(text: &str) -> usize {
+    let mut end = text.len();
+    loop {
+        end = text[..end].trim_end().len();
+        let line_start = text[..end].rfind('\n').map_or(0, |newline| newline + 1);
+        match comment_start(&text[line_start..end]) {
+            Some(comment) => end = line_start + comment,
+            None => return end,
+        }
+    }
+}
+
+/// Where a `//` comment starts in one line of source, outside string literals.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_string = false;
+    let mut index = 0;
+    while index < bytes.len() {
+        match bytes[index] {
+            b'\\' if in_string => index += 1,
+            b'"' => in_string = !in_string,
+            b'/' if !in_string && bytes.get(index + 1) == Some(&b'/') => return Some(index),
+            _ => {}
+        }
+        index += 1;
+    }
+    None
 }
 
 fn name_of(pair: Pair<'_, Rule>) -> Name {
@@ -273,7 +322,8 @@ fn unquote(pair: Pair<'_, Rule>) -> String {
 
 impl Builder {
     fn declaration(&mut self, pair: Pair<'_, Rule>) -> Declaration {
-        let span = span_of(&pair);
+        // The whole piece: comments after the last clause belong to the declaration.
+        let span = raw_span_of(&pair);
         let mut inner = pair.into_inner();
         let docs = inner.next().map(docs_of).unwrap_or_default();
         let kind = match inner.next() {
