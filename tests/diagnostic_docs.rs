@@ -34,7 +34,12 @@ fn sections(markdown: &str) -> Vec<Section> {
         } else if let Some(info) = line.strip_prefix("```cordon") {
             block = Some((info.trim().to_string(), String::new()));
         } else if let Some(heading) = line.strip_prefix("## ") {
-            let code = heading.split(':').next().unwrap_or_default().trim().to_string();
+            let code = heading
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
             sections.push(Section {
                 code,
                 blocks: Vec::new(),
@@ -70,10 +75,19 @@ fn check(files: &BTreeMap<String, String>) -> (BTreeSet<String>, String) {
             .map(|(_, text)| text.clone())
     };
     let diagnostics = db::check_workspace(&db, workspace);
-    let codes = diagnostics.iter().map(|located| located.diagnostic.code.to_string()).collect();
+    let codes = diagnostics
+        .iter()
+        .map(|located| located.diagnostic.code.to_string())
+        .collect();
     let rendered = diagnostics
         .iter()
-        .map(|located| render::render(located, &text_of(&located.path).unwrap_or_default(), text_of))
+        .map(|located| {
+            render::render(
+                located,
+                &text_of(&located.path).unwrap_or_default(),
+                text_of,
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n");
     (codes, rendered)
@@ -81,17 +95,30 @@ fn check(files: &BTreeMap<String, String>) -> (BTreeSet<String>, String) {
 
 #[test]
 fn every_code_has_a_section_in_order() {
-    let documented: Vec<String> = sections(&documentation()).into_iter().map(|section| section.code).collect();
+    let documented: Vec<String> = sections(&documentation())
+        .into_iter()
+        .map(|section| section.code)
+        .collect();
     let codes: Vec<String> = Code::ALL.iter().map(|code| code.to_string()).collect();
-    assert_eq!(documented, codes, "docs/diagnostics.md has one `## CODE: ...` section per code, in order");
+    assert_eq!(
+        documented, codes,
+        "docs/diagnostics.md has one `## CODE: ...` section per code, in order"
+    );
 }
 
 #[test]
 fn every_example_reports_its_own_code_and_no_other() {
     let mut failures = Vec::new();
     for section in sections(&documentation()) {
-        assert!(!section.blocks.is_empty(), "section {} has no ```cordon example", section.code);
-        let (with_paths, single): (Vec<_>, Vec<_>) = section.blocks.iter().partition(|(info, _)| !info.is_empty());
+        assert!(
+            !section.blocks.is_empty(),
+            "section {} has no ```cordon example",
+            section.code
+        );
+        let (with_paths, single): (Vec<_>, Vec<_>) = section
+            .blocks
+            .iter()
+            .partition(|(info, _)| !info.is_empty());
         let mut examples: Vec<BTreeMap<String, String>> = single
             .into_iter()
             .map(|(_, text)| BTreeMap::from([("example.cordon".to_string(), text.clone())]))

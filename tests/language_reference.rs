@@ -54,7 +54,10 @@ fn errors_of_policy(files: &BTreeMap<String, String>) -> Vec<String> {
         .iter()
         .map(|(path, text)| {
             let path = Path::new("reference").join(path);
-            let dir = path.parent().unwrap_or(Path::new("reference")).to_path_buf();
+            let dir = path
+                .parent()
+                .unwrap_or(Path::new("reference"))
+                .to_path_buf();
             load::new_file(&db, &path, &dir, text.clone())
         })
         .collect();
@@ -74,7 +77,10 @@ fn errors_of_policy(files: &BTreeMap<String, String>) -> Vec<String> {
 
 /// The rendered errors of one file checked on its own.
 fn errors_of(text: &str) -> Vec<String> {
-    errors_of_policy(&BTreeMap::from([("reference.cordon".to_string(), text.to_string())]))
+    errors_of_policy(&BTreeMap::from([(
+        "reference.cordon".to_string(),
+        text.to_string(),
+    )]))
 }
 
 #[test]
@@ -82,12 +88,30 @@ fn every_reference_example_checks_without_errors() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("lang/README.md");
     let markdown = std::fs::read_to_string(&path).expect("the language reference is readable");
     let blocks = cordon_blocks(&markdown);
-    let prelude: Vec<&Block> = blocks.iter().filter(|block| block.info == "prelude").collect();
-    assert_eq!(prelude.len(), 1, "the reference has exactly one ```cordon prelude block");
+    let prelude: Vec<&Block> = blocks
+        .iter()
+        .filter(|block| block.info == "prelude")
+        .collect();
+    assert_eq!(
+        prelude.len(),
+        1,
+        "the reference has exactly one ```cordon prelude block"
+    );
     let prelude = &prelude[0].text;
-    assert!(errors_of(prelude).is_empty(), "the prelude has errors:\n{}", errors_of(prelude).join("\n"));
-    let examples: Vec<&Block> = blocks.iter().filter(|block| block.info.is_empty()).collect();
-    assert!(examples.len() >= 5, "the reference has only {} examples", examples.len());
+    assert!(
+        errors_of(prelude).is_empty(),
+        "the prelude has errors:\n{}",
+        errors_of(prelude).join("\n")
+    );
+    let examples: Vec<&Block> = blocks
+        .iter()
+        .filter(|block| block.info.is_empty())
+        .collect();
+    assert!(
+        examples.len() >= 5,
+        "the reference has only {} examples",
+        examples.len()
+    );
     let mut failures = Vec::new();
     for block in examples {
         let text = format!("{prelude}\n{}", block.text);
@@ -109,19 +133,42 @@ fn the_reference_policy_checks_without_errors() {
     let markdown = std::fs::read_to_string(&path).expect("the language reference is readable");
     let blocks = cordon_blocks(&markdown);
     let mut files: BTreeMap<String, String> = BTreeMap::new();
-    for block in blocks.iter().filter(|block| !block.info.is_empty() && block.info != "prelude") {
+    for block in blocks
+        .iter()
+        .filter(|block| !block.info.is_empty() && block.info != "prelude")
+    {
         assert!(
             block.info.ends_with(".cordon") && block.info.matches('/').count() == 1,
             "lang/README.md line {}: a block is headed `cordon`, `cordon prelude` or `cordon VERSION/FILE.cordon`, not `cordon {}`",
             block.line,
             block.info
         );
-        files.entry(block.info.clone()).or_default().push_str(&block.text);
+        files
+            .entry(block.info.clone())
+            .or_default()
+            .push_str(&block.text);
     }
-    assert!(files.len() >= 3, "the reference policy has only {} files", files.len());
-    let first_version = files.keys().next().and_then(|path| path.split('/').next()).unwrap_or_default().to_string();
-    let prelude = blocks.iter().find(|block| block.info == "prelude").map(|block| block.text.clone()).unwrap_or_default();
+    assert!(
+        files.len() >= 3,
+        "the reference policy has only {} files",
+        files.len()
+    );
+    let first_version = files
+        .keys()
+        .next()
+        .and_then(|path| path.split('/').next())
+        .unwrap_or_default()
+        .to_string();
+    let prelude = blocks
+        .iter()
+        .find(|block| block.info == "prelude")
+        .map(|block| block.text.clone())
+        .unwrap_or_default();
     files.insert(format!("{first_version}/schema.cordon"), prelude);
     let errors = errors_of_policy(&files);
-    assert!(errors.is_empty(), "the reference policy has errors:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "the reference policy has errors:\n{}",
+        errors.join("\n")
+    );
 }
