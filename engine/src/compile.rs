@@ -34,6 +34,8 @@ pub enum Ir {
     InList(Box<Ir>, Vec<Ir>),
     InFactList(Box<Ir>, u16),
     InOutcome(Box<Ir>, u16),
+    /// A written value in an outcome set: the field and the member's index.
+    OutcomeHas(u16, u16),
     WithinList(Box<Ir>, Vec<Ir>),
     Max(Box<Ir>, Box<Ir>),
     Min(Box<Ir>, Box<Ir>),
@@ -103,7 +105,7 @@ pub struct CompiledRule {
     pub when: Option<Ir>,
     pub then: Vec<CompiledConclusion>,
     /// Rules this rule prevails over, directly or not.
-    pub prevails_over: BTreeSet<u16>,
+    pub prevails_over: RuleSet,
     /// The facts the rule reads (directly or through definitions), for the trace.
     pub reads: Vec<u16>,
     /// The rule's condition split at its top-level `and`s (through definitions), for
@@ -120,6 +122,28 @@ pub struct Conjunct {
     pub sides: Option<(String, Ir, BinaryOp, String, Ir)>,
     /// For a side that is arithmetic over facts: its operands, to show the computation.
     pub operands: Vec<(String, Ir)>,
+}
+
+/// A set of rules as a bitset.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSet(Vec<u64>);
+
+impl RuleSet {
+    pub fn from_indexes(indexes: &BTreeSet<u16>) -> RuleSet {
+        let mut words = Vec::new();
+        for index in indexes {
+            let word = usize::from(*index) / 64;
+            if words.len() <= word {
+                words.resize(word + 1, 0);
+            }
+            words[word] |= 1 << (index % 64);
+        }
+        RuleSet(words)
+    }
+
+    pub fn contains(&self, index: &u16) -> bool {
+        self.0.get(usize::from(*index) / 64).is_some_and(|word| word & (1 << (index % 64)) != 0)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -552,7 +576,10 @@ impl Compiler<'_> {
                     other => match self.list_source(other)? {
                         ListSource::Items(items) => Ir::InList(left, items),
                         ListSource::Fact(slot) => Ir::InFactList(left, slot),
-                        ListSource::Outcome(field) => Ir::InOutcome(left, field),
+                        ListSource::Outcome(field) => match self.member_index(field, &left) {
+                            Some(member) => Ir::OutcomeHas(field, member),
+                            None => Ir::InOutcome(left, field),
+                        },
                     },
                 };
                 if op == BinaryOp::NotIn {
@@ -573,6 +600,22 @@ impl Compiler<'_> {
             }
             _ => Ir::Compare(op, Box::new(self.expr(left)?), Box::new(self.expr(right)?)),
         })
+    }
+
+    /// The index of a written value among the members an outcome set can hold.
+    fn member_index(&self, field: u16, value: &Ir) -> Option<u16> {
+        let OutcomeKind::Set { members, .. } = &self.program.outcome.get(usize::from(field))?.kind else {
+            return None;
+        };
+        if !matches!(value, Ir::Literal(_) | Ir::StringLiteral(..)) {
+            return None;
+        }
+        let wanted = self.program.literal_value(value);
+        members
+            .iter()
+            .position(|member| self.program.literal_value(member).equals(wanted))
+            .and_then(|position| u16::try_from(position).ok())
+            .or(Some(u16::MAX))
     }
 
     fn list_source(&mut self, expr: &hir::Expr) -> Result<ListSource, CompileError> {
@@ -680,7 +723,7 @@ impl Compiler<'_> {
                 unless: rule.unless.iter().filter_map(|name| self.program.rule_index.get(name).copied()).collect(),
                 when,
                 then,
-                prevails_over: closure,
+                prevails_over: RuleSet::from_indexes(&closure),
                 reads: reads.into_iter().collect(),
                 conjuncts,
             });

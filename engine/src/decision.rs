@@ -76,6 +76,11 @@ impl Decision {
     pub fn to_json(&self) -> Json {
         serde_json::to_value(self).unwrap_or(Json::Null)
     }
+
+    /// The decision as one line of JSON.
+    pub fn to_json_line(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// A runtime value as JSON (enum values by name, countries by code, numbers exactly).

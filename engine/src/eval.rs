@@ -48,6 +48,8 @@ pub struct Scratch<'a> {
     pub candidates: Vec<Vec<(u16, Value<'a>)>>,
     /// For set outcomes: a bitmask of members, and which rule added each member first.
     pub sets: Vec<u64>,
+    /// For single outcomes read by later rules: the resolved value, once all its rules have run.
+    resolved: Vec<Option<Value<'a>>>,
     variables: Vec<Value<'a>>,
     defines: Vec<Option<Value<'a>>>,
     segment: usize,
@@ -98,7 +100,19 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 self.facts.slots.get(usize::from(*slot)),
                 Some(Slot::Present(value)) if !matches!(value, Value::Null)
             )),
-            Ir::Outcome(field) => self.outcome_value(*field),
+            Ir::Outcome(field) => {
+                let index = usize::from(*field);
+                match self.scratch.resolved.get(index) {
+                    Some(Some(value)) => *value,
+                    _ => {
+                        let value = self.outcome_value(*field);
+                        if let Some(slot) = self.scratch.resolved.get_mut(index) {
+                            *slot = Some(value);
+                        }
+                        value
+                    }
+                }
+            }
             Ir::Table(table) => {
                 let rows = &self.program.tables[usize::from(*table)].rows;
                 let date = self.scratch.date.unwrap_or(Date::MIN);
@@ -208,6 +222,9 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     OutcomeKind::Single { .. } => Value::Bool(false),
                 }
             }
+            Ir::OutcomeHas(field, member) => Value::Bool(
+                *member < 64 && self.scratch.sets.get(usize::from(*field)).is_some_and(|mask| mask & (1 << member) != 0),
+            ),
             Ir::WithinList(value, headings) => {
                 let Value::Eccn(eccn) = self.eval(value)? else {
                     return Ok(Value::Bool(false));
@@ -346,6 +363,8 @@ pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Sc
     }
     scratch.sets.clear();
     scratch.sets.resize(program.outcome.len(), 0);
+    scratch.resolved.clear();
+    scratch.resolved.resize(program.outcome.len(), None);
     scratch.defines.clear();
     scratch.defines.resize(program.defines.len(), None);
     let date = facts.date(program).unwrap_or(Date::MIN);
@@ -379,6 +398,7 @@ pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Sc
                 OutcomeKind::Single { .. } => {
                     let value = context.eval(&conclusion.value)?;
                     context.scratch.candidates[field].push((index as u16, value));
+                    context.scratch.resolved[field] = None;
                 }
             }
         }

@@ -82,25 +82,20 @@ impl Evaluator {
         let version = match pin {
             Some(pin) => policy.pinned(pin).map_err(|error| DecideError::Version { message: error.to_string() })?,
             None => {
-                // The date is read with the first version's schema: the date field is the same in all.
                 let first = policy.versions.first().ok_or_else(|| DecideError::Version {
                     message: format!("policy `{}` has no versions", policy.name),
                 })?;
-                let facts = facts::read(&first.program, json).map_err(|errors| {
-                    // Report schema problems against the first version only if the date is unreadable.
-                    DecideError::Facts { errors }
-                });
-                let date = match &facts {
-                    Ok(facts) => facts.date(&first.program),
-                    Err(_) => read_date(json),
-                };
-                let Some(date) = date else {
-                    return Err(facts.err().unwrap_or(DecideError::Facts {
-                        errors: vec![FactError {
-                            path: "date".to_string(),
-                            message: "missing: the transaction's date decides which version applies".to_string(),
-                        }],
-                    }));
+                // The date picks the version; any other problem is reported by that version's schema.
+                let Some(date) = read_date(json) else {
+                    return Err(match facts::read(&first.program, json) {
+                        Err(errors) => DecideError::Facts { errors },
+                        Ok(_) => DecideError::Facts {
+                            errors: vec![FactError {
+                                path: "date".to_string(),
+                                message: "missing: the transaction's date decides which version applies".to_string(),
+                            }],
+                        },
+                    });
                 };
                 policy.in_force_on(date).map_err(|error| DecideError::Version { message: error.to_string() })?
             }
@@ -109,8 +104,30 @@ impl Evaluator {
     }
 }
 
+/// Decides one transaction given as JSON text (a line of a `.jsonl` batch).
+pub fn decide_text(policy: &Policy, pin: Option<&str>, text: &str, explain: bool) -> Result<Decision, DecideError> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|error| DecideError::Facts {
+        errors: vec![FactError {
+            path: String::new(),
+            message: format!("not valid JSON: {error}"),
+        }],
+    })?;
+    if !json.is_object() {
+        return Err(DecideError::Facts {
+            errors: vec![FactError {
+                path: String::new(),
+                message: "a transaction must be a JSON object".to_string(),
+            }],
+        });
+    }
+    Evaluator::new().decide(policy, pin, &json, explain)
+}
+
+/// The transaction's date, if it is a well-formed `YYYY-MM-DD`.
 fn read_date(json: &serde_json::Value) -> Option<jiff::civil::Date> {
-    json.get("date")?.as_str()?.parse().ok()
+    let text = json.get("date")?.as_str()?;
+    let shape = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') && text.as_bytes().get(7) == Some(&b'-');
+    if shape { text.parse().ok() } else { None }
 }
 
 /// Decides one transaction with one version.

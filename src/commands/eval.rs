@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
-use cordon_engine::{DecideError, Decision, Evaluator, Policy};
+
+use cordon_engine::{DecideError, Decision, Policy};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -82,7 +83,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     let write_error = |error: std::io::Error| format!("cannot write the decisions: {error}");
     match input {
         Input::One(text) => {
-            let result = parse(&text).and_then(|json| decide(&policy, args.version.as_deref(), &json, explain));
+            let result = cordon_engine::decide_text(&policy, args.version.as_deref(), &text, explain);
             match result {
                 Ok(decision) => {
                     write_decision(&mut out, &decision, format, args.explain).map_err(write_error)?;
@@ -108,7 +109,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                         if line.trim().is_empty() {
                             return (number, None);
                         }
-                        (number, Some(parse(line).and_then(|json| decide(&policy, args.version.as_deref(), &json, explain))))
+                        (number, Some(cordon_engine::decide_text(&policy, args.version.as_deref(), line, explain)))
                     })
                     .collect();
                 for (number, result) in results {
@@ -138,27 +139,6 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     }
 }
 
-fn parse(text: &str) -> Result<Json, DecideError> {
-    serde_json::from_str(text).map_err(|error| DecideError::Facts {
-        errors: vec![cordon_engine::facts::FactError {
-            path: String::new(),
-            message: format!("not valid JSON: {error}"),
-        }],
-    })
-}
-
-fn decide(policy: &Policy, pin: Option<&str>, json: &Json, explain: bool) -> Result<Decision, DecideError> {
-    if !json.is_object() {
-        return Err(DecideError::Facts {
-            errors: vec![cordon_engine::facts::FactError {
-                path: String::new(),
-                message: "a transaction must be a JSON object".to_string(),
-            }],
-        });
-    }
-    Evaluator::new().decide(policy, pin, json, explain)
-}
-
 fn error_line(error: &DecideError) -> String {
     match error {
         DecideError::Facts { errors } if errors.len() > 1 => {
@@ -172,11 +152,13 @@ fn error_line(error: &DecideError) -> String {
 fn write_decision(out: &mut impl Write, decision: &Decision, format: Format, explain: bool) -> std::io::Result<()> {
     match format {
         Format::Json => {
-            let mut value = decision.to_json();
-            if !explain && let Some(object) = value.as_object_mut() {
-                object.remove("why_not");
+            if explain {
+                writeln!(out, "{}", decision.to_json_line())
+            } else {
+                let mut decision = decision.clone();
+                decision.why_not.clear();
+                writeln!(out, "{}", decision.to_json_line())
             }
-            writeln!(out, "{value}")
         }
         Format::Text => write!(out, "{}", crate::commands::text::decision(decision, explain)),
     }
