@@ -12,7 +12,7 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use jiff::civil::Date;
 
-use crate::db::{self, CheckKey, DeclarationKey, Db, EntryKind, VersionKey};
+use crate::db::{self, CheckKey, Db, DeclarationKey, EntryKind, VersionKey};
 use crate::diagnostics::{Code, Diagnostic, LocatedDiagnostic, did_you_mean};
 use crate::hir::{self, Builtin, Dimension, FieldMode, Literal, Type};
 use crate::syntax::{self, BinaryOp, DeclarationKind, ExprKind, Name, ProvisionKind, Span};
@@ -69,8 +69,10 @@ pub fn version_types(db: &dyn Db, version: VersionKey<'_>) -> VersionTypes {
     };
     // Units, enums and record names first: field types refer to them.
     for (name, entry) in &index.names {
-        let Some(declaration) = db::declaration_syntax(db, entry.declaration) else {
-            types.names.insert(name.clone(), info(entry.kind, Type::Unknown, &entry.module));
+        let Some(declaration) = db::declaration_interface(db, entry.declaration) else {
+            types
+                .names
+                .insert(name.clone(), info(entry.kind, Type::Unknown, &entry.module));
             continue;
         };
         match &declaration.kind {
@@ -82,31 +84,47 @@ pub fn version_types(db: &dyn Db, version: VersionKey<'_>) -> VersionTypes {
                     name.clone(),
                     hir::Enum {
                         name: name.clone(),
-                        variants: enumeration.variants.iter().map(|v| v.name.text.clone()).collect(),
+                        variants: enumeration
+                            .variants
+                            .iter()
+                            .map(|v| v.name.text.clone())
+                            .collect(),
                     },
                 );
             }
             _ => {}
         }
-        types.names.insert(name.clone(), info(entry.kind, Type::Unknown, &entry.module));
+        types
+            .names
+            .insert(name.clone(), info(entry.kind, Type::Unknown, &entry.module));
     }
     let mut scratch = Vec::new();
     for (name, entry) in &index.names {
         if let Some(DeclarationKind::Record(record)) =
-            db::declaration_syntax(db, entry.declaration).as_ref().map(|d| &d.kind)
+            db::declaration_interface(db, entry.declaration)
+                .as_ref()
+                .map(|d| &d.kind)
         {
             let record = lower_record(&types, name, &record.fields, &mut scratch);
             types.records.insert(name.clone(), record);
         }
     }
     for entry in &index.unnamed {
-        match db::declaration_syntax(db, entry.declaration).as_ref().map(|d| &d.kind) {
+        match db::declaration_interface(db, entry.declaration)
+            .as_ref()
+            .map(|d| &d.kind)
+        {
             Some(DeclarationKind::Facts(fields)) => {
-                types.facts = Some((lower_record(&types, "facts", fields, &mut scratch), entry.module.clone()));
+                types.facts = Some((
+                    lower_record(&types, "facts", fields, &mut scratch),
+                    entry.module.clone(),
+                ));
             }
             Some(DeclarationKind::Outcome(fields)) => {
-                types.outcome =
-                    Some((lower_record(&types, "outcome", fields, &mut scratch), entry.module.clone()));
+                types.outcome = Some((
+                    lower_record(&types, "outcome", fields, &mut scratch),
+                    entry.module.clone(),
+                ));
             }
             _ => {}
         }
@@ -139,12 +157,18 @@ fn value_type(
     resolving: &mut BTreeSet<String>,
 ) {
     let index = db::version_index(db, version);
-    let Some(entry) = index.names.get(name) else { return };
-    let Some(existing) = types.names.get(name) else { return };
+    let Some(entry) = index.names.get(name) else {
+        return;
+    };
+    let Some(existing) = types.names.get(name) else {
+        return;
+    };
     if existing.ty != Type::Unknown || !resolving.insert(name.to_string()) {
         return;
     }
-    let Some(declaration) = db::declaration_syntax(db, entry.declaration) else { return };
+    let Some(declaration) = db::declaration_interface(db, entry.declaration) else {
+        return;
+    };
     let provision = match &declaration.kind {
         DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision) => provision,
         _ => return,
@@ -192,7 +216,10 @@ fn value_type(
     };
     if let Some(slot) = types.names.get_mut(name) {
         slot.ty = ty;
-        if matches!(provision.kind, ProvisionKind::Const { .. } | ProvisionKind::Table { .. }) {
+        if matches!(
+            provision.kind,
+            ProvisionKind::Const { .. } | ProvisionKind::Table { .. }
+        ) {
             slot.window = window;
         }
         if let ProvisionKind::Table { rows, .. } = &provision.kind
@@ -206,7 +233,9 @@ fn value_type(
 fn collect_names(expr: &syntax::Expr, names: &mut Vec<String>) {
     match &expr.kind {
         ExprKind::Name(name) => names.push(name.clone()),
-        ExprKind::Field(base, _) | ExprKind::Not(base) | ExprKind::Negate(base) => collect_names(base, names),
+        ExprKind::Field(base, _) | ExprKind::Not(base) | ExprKind::Negate(base) => {
+            collect_names(base, names)
+        }
         ExprKind::Binary(_, left, right) => {
             collect_names(left, names);
             collect_names(right, names);
@@ -270,12 +299,17 @@ pub fn literal_of(expr: &hir::Expr) -> Option<Literal> {
             _ => None,
         },
         hir::Expr::Set(elements) => {
-            let mut literals = elements.iter().map(literal_of).collect::<Option<Vec<_>>>()?;
+            let mut literals = elements
+                .iter()
+                .map(literal_of)
+                .collect::<Option<Vec<_>>>()?;
             literals.sort();
             literals.dedup();
             Some(Literal::Set(literals))
         }
-        hir::Expr::List(elements) => Some(Literal::List(elements.iter().map(literal_of).collect::<Option<_>>()?)),
+        hir::Expr::List(elements) => Some(Literal::List(
+            elements.iter().map(literal_of).collect::<Option<_>>()?,
+        )),
         _ => None,
     }
 }
@@ -331,14 +365,22 @@ impl<'a> Checker<'a> {
                     _ => None,
                 };
                 match (plain, dimension) {
-                    (Some(Type::Number { .. }), Some(_)) if unit.as_ref().is_some_and(|unit| !self.units_known(unit)) => {
+                    (Some(Type::Number { .. }), Some(_))
+                        if unit.as_ref().is_some_and(|unit| !self.units_known(unit)) =>
+                    {
                         Type::Unknown
                     }
-                    (Some(Type::Number { integer, .. }), Some(dimension)) => Type::Number { integer, dimension },
+                    (Some(Type::Number { integer, .. }), Some(dimension)) => {
+                        Type::Number { integer, dimension }
+                    }
                     (Some(_), Some(_)) => {
                         self.error(
-                            Diagnostic::new(Code::E0201, name.span, format!("`{}` cannot carry a unit", name.text))
-                                .with_label("only `int` and `decimal` have units"),
+                            Diagnostic::new(
+                                Code::E0201,
+                                name.span,
+                                format!("`{}` cannot carry a unit", name.text),
+                            )
+                            .with_label("only `int` and `decimal` have units"),
                         );
                         Type::Unknown
                     }
@@ -355,11 +397,13 @@ impl<'a> Checker<'a> {
                         {
                             Type::Record(name.text.clone())
                         } else {
-                            let candidates: Vec<&str> = ["bool", "int", "decimal", "date", "country", "string", "eccn"]
-                                .into_iter()
-                                .chain(self.types.enums.keys().map(String::as_str))
-                                .chain(self.types.records.keys().map(String::as_str))
-                                .collect();
+                            let candidates: Vec<&str> = [
+                                "bool", "int", "decimal", "date", "country", "string", "eccn",
+                            ]
+                            .into_iter()
+                            .chain(self.types.enums.keys().map(String::as_str))
+                            .chain(self.types.records.keys().map(String::as_str))
+                            .collect();
                             let mut diagnostic = Diagnostic::new(
                                 Code::E0101,
                                 name.span,
@@ -367,7 +411,8 @@ impl<'a> Checker<'a> {
                             )
                             .with_label("not a type");
                             if let Some(suggestion) = did_you_mean(&name.text, candidates) {
-                                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                                diagnostic =
+                                    diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                             }
                             self.error(diagnostic);
                             Type::Unknown
@@ -376,21 +421,30 @@ impl<'a> Checker<'a> {
                 }
             }
         };
-        if ty.optional { Type::Optional(Box::new(base)) } else { base }
+        if ty.optional {
+            Type::Optional(Box::new(base))
+        } else {
+            base
+        }
     }
 
     fn units_known(&self, unit: &syntax::UnitExpr) -> bool {
-        unit.factors.iter().all(|(name, _)| self.types.units.contains(name))
+        unit.factors
+            .iter()
+            .all(|(name, _)| self.types.units.contains(name))
     }
 
     fn dimension(&mut self, unit: &syntax::UnitExpr) -> Dimension {
         let mut dimension = Dimension::none();
         for (name, power) in &unit.factors {
             if !self.types.units.contains(name) {
-                let mut diagnostic = Diagnostic::new(Code::E0205, unit.span, format!("unknown unit `{name}`"))
-                    .with_label("not declared with `unit`");
+                let mut diagnostic =
+                    Diagnostic::new(Code::E0205, unit.span, format!("unknown unit `{name}`"))
+                        .with_label("not declared with `unit`");
                 diagnostic = match did_you_mean(name, self.types.units.iter().map(String::as_str)) {
-                    Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
+                    Some(suggestion) => {
+                        diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                    }
                     None => diagnostic.with_help(format!("declare it: `unit {name} \"...\"`")),
                 };
                 self.error(diagnostic);
@@ -415,7 +469,10 @@ impl<'a> Checker<'a> {
     pub fn expr(&mut self, expr: &syntax::Expr, expected: Option<&Type>) -> (hir::Expr, Type) {
         match &expr.kind {
             ExprKind::Number { value, unit } => {
-                let dimension = unit.as_ref().map(|unit| self.dimension(unit)).unwrap_or_default();
+                let dimension = unit
+                    .as_ref()
+                    .map(|unit| self.dimension(unit))
+                    .unwrap_or_default();
                 // A number with an unknown unit is reported once, as E0205, not again as a
                 // mismatch of dimensions wherever it is used.
                 let ty = if unit.as_ref().is_some_and(|unit| !self.units_known(unit)) {
@@ -429,12 +486,18 @@ impl<'a> Checker<'a> {
                 (hir::Expr::Literal(Literal::Number(*value)), ty)
             }
             ExprKind::Bool(value) => (hir::Expr::Literal(Literal::Bool(*value)), Type::Bool),
-            ExprKind::String(value) => (hir::Expr::Literal(Literal::String(value.clone())), Type::String),
+            ExprKind::String(value) => (
+                hir::Expr::Literal(Literal::String(value.clone())),
+                Type::String,
+            ),
             ExprKind::Date(value) => (hir::Expr::Literal(Literal::Date(*value)), Type::Date),
             ExprKind::Eccn(value) => (hir::Expr::Literal(Literal::Eccn(value.clone())), Type::Eccn),
             ExprKind::Country(code) => {
                 self.check_country(code, expr.span);
-                (hir::Expr::Literal(Literal::Country(code.clone())), Type::Country)
+                (
+                    hir::Expr::Literal(Literal::Country(code.clone())),
+                    Type::Country,
+                )
             }
             ExprKind::Name(name) => self.name(name, expr.span, expected),
             ExprKind::Field(base, field) => self.field(base, field),
@@ -447,8 +510,12 @@ impl<'a> Checker<'a> {
                 let (inner, ty) = self.expr(inner, None);
                 if !matches!(ty, Type::Number { .. } | Type::Unknown) {
                     self.error(
-                        Diagnostic::new(Code::E0201, expr.span, format!("only numbers can be negative, this is {ty}"))
-                            .with_label("not a number"),
+                        Diagnostic::new(
+                            Code::E0201,
+                            expr.span,
+                            format!("only numbers can be negative, this is {ty}"),
+                        )
+                        .with_label("not a number"),
                     );
                 }
                 (hir::Expr::Negate(Box::new(inner)), ty)
@@ -500,7 +567,10 @@ impl<'a> Checker<'a> {
                             Diagnostic::new(
                                 Code::E0201,
                                 over.span,
-                                format!("`{}` needs a list or a set, this is {other}", if *all { "all" } else { "any" }),
+                                format!(
+                                    "`{}` needs a list or a set, this is {other}",
+                                    if *all { "all" } else { "any" }
+                                ),
                             )
                             .with_label("not a list or set"),
                         );
@@ -533,8 +603,12 @@ impl<'a> Checker<'a> {
     fn expect_bool(&mut self, ty: &Type, span: Span, what: &str) {
         if !compatible(ty, &Type::Bool) {
             self.error(
-                Diagnostic::new(Code::E0201, span, format!("{what} needs a condition, this is {ty}"))
-                    .with_label("not a yes/no condition"),
+                Diagnostic::new(
+                    Code::E0201,
+                    span,
+                    format!("{what} needs a condition, this is {ty}"),
+                )
+                .with_label("not a yes/no condition"),
             );
         }
     }
@@ -565,10 +639,16 @@ impl<'a> Checker<'a> {
                     Diagnostic::new(
                         Code::E0102,
                         span,
-                        format!("`{name}` is declared in module `{}`, which this file does not import", info.module),
+                        format!(
+                            "`{name}` is declared in module `{}`, which this file does not import",
+                            info.module
+                        ),
                     )
                     .with_label("not imported")
-                    .with_help(format!("add `import {}` at the top of this file", info.module)),
+                    .with_help(format!(
+                        "add `import {}` at the top of this file",
+                        info.module
+                    )),
                 );
                 return (hir::Expr::Literal(Literal::Null), Type::Unknown);
             }
@@ -634,7 +714,12 @@ impl<'a> Checker<'a> {
         {
             diagnostic = diagnostic.with_help(format!(
                 "`{enum_name}` has the values {}",
-                enumeration.variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
+                enumeration
+                    .variants
+                    .iter()
+                    .map(|v| format!("`{v}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         self.error(diagnostic);
@@ -687,7 +772,9 @@ impl<'a> Checker<'a> {
                     format!("`{record_name}` has no field `{}`", field.text),
                 )
                 .with_label("unknown field");
-                if let Some(suggestion) = did_you_mean(&field.text, record.fields.iter().map(|f| f.name.as_str())) {
+                if let Some(suggestion) =
+                    did_you_mean(&field.text, record.fields.iter().map(|f| f.name.as_str()))
+                {
                     diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                 }
                 self.error(diagnostic);
@@ -708,7 +795,10 @@ impl<'a> Checker<'a> {
                         format!("`{}` may be absent from a transaction", describe(expr)),
                     )
                     .with_label("optional fact read without a check")
-                    .with_help(format!("check it first: `present({}) and ...`", describe(expr))),
+                    .with_help(format!(
+                        "check it first: `present({}) and ...`",
+                        describe(expr)
+                    )),
                 );
                 *inner
             }
@@ -716,18 +806,31 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn binary(&mut self, op: BinaryOp, left: &syntax::Expr, right: &syntax::Expr, span: Span) -> (hir::Expr, Type) {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        left: &syntax::Expr,
+        right: &syntax::Expr,
+        span: Span,
+    ) -> (hir::Expr, Type) {
         match op {
             BinaryOp::And | BinaryOp::Or => {
                 let (left_value, left_type) = self.expr(left, Some(&Type::Bool));
                 self.expect_bool(&left_type, left.span, &format!("`{}`", op.as_str()));
-                let proven = if op == BinaryOp::And { present_paths(&left_value) } else { Vec::new() };
+                let proven = if op == BinaryOp::And {
+                    present_paths(&left_value)
+                } else {
+                    Vec::new()
+                };
                 let before = self.present.len();
                 self.present.extend(proven);
                 let (right_value, right_type) = self.expr(right, Some(&Type::Bool));
                 self.present.truncate(before);
                 self.expect_bool(&right_type, right.span, &format!("`{}`", op.as_str()));
-                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), Type::Bool)
+                (
+                    hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)),
+                    Type::Bool,
+                )
             }
             BinaryOp::In | BinaryOp::NotIn => {
                 let (right_value, right_type) = self.expr(right, None);
@@ -755,12 +858,16 @@ impl<'a> Checker<'a> {
                 {
                     self.mismatch(left, &left_type, right, &right_type, span, op);
                 }
-                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), Type::Bool)
+                (
+                    hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)),
+                    Type::Bool,
+                )
             }
             BinaryOp::Within => {
                 let (left_value, left_type) = self.expr(left, None);
                 let left_type = self.unwrap_optional(left_type, left);
-                let (right_value, right_type) = self.expr(right, Some(&Type::Set(Box::new(Type::Eccn))));
+                let (right_value, right_type) =
+                    self.expr(right, Some(&Type::Set(Box::new(Type::Eccn))));
                 let right_ok = matches!(strip_collection(&right_type), Type::Eccn | Type::Unknown);
                 if !compatible(&left_type, &Type::Eccn) || !right_ok {
                     self.error(
@@ -772,20 +879,27 @@ impl<'a> Checker<'a> {
                         .with_label(format!("this compares {left_type} with {right_type}")),
                     );
                 }
-                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), Type::Bool)
+                (
+                    hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)),
+                    Type::Bool,
+                )
             }
             _ => {
                 let (left_value, left_type) = self.expr(left, None);
                 let (right_value, right_type) = self.expr(right, Some(&left_type));
-                let (left_value, left_type) = if matches!(right_type, Type::Enum(_)) && left_type == Type::Unknown {
-                    self.expr(left, Some(&right_type))
-                } else {
-                    (left_value, left_type)
-                };
+                let (left_value, left_type) =
+                    if matches!(right_type, Type::Enum(_)) && left_type == Type::Unknown {
+                        self.expr(left, Some(&right_type))
+                    } else {
+                        (left_value, left_type)
+                    };
                 let left_type = self.unwrap_optional(left_type, left);
                 let right_type = self.unwrap_optional(right_type, right);
                 let result = self.operator_type(op, left, &left_type, right, &right_type, span);
-                (hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)), result)
+                (
+                    hir::Expr::Binary(op, Box::new(left_value), Box::new(right_value)),
+                    result,
+                )
             }
         }
     }
@@ -801,7 +915,9 @@ impl<'a> Checker<'a> {
     ) -> Type {
         if *left_type == Type::Unknown || *right_type == Type::Unknown {
             return match op {
-                BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide => Type::Unknown,
+                BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide => {
+                    Type::Unknown
+                }
                 _ => Type::Bool,
             };
         }
@@ -812,7 +928,10 @@ impl<'a> Checker<'a> {
                 }
                 Type::Bool
             }
-            BinaryOp::Less | BinaryOp::LessOrEqual | BinaryOp::Greater | BinaryOp::GreaterOrEqual => {
+            BinaryOp::Less
+            | BinaryOp::LessOrEqual
+            | BinaryOp::Greater
+            | BinaryOp::GreaterOrEqual => {
                 let orderable = matches!(left_type, Type::Number { .. } | Type::Date);
                 if !orderable || !compatible(left_type, right_type) {
                     self.mismatch(left, left_type, right, right_type, span, op);
@@ -825,7 +944,10 @@ impl<'a> Checker<'a> {
                         integer: left_integer,
                         dimension,
                     },
-                    Type::Number { integer: right_integer, .. },
+                    Type::Number {
+                        integer: right_integer,
+                        ..
+                    },
                 ) => {
                     if !compatible(left_type, right_type) {
                         self.mismatch(left, left_type, right, right_type, span, op);
@@ -883,8 +1005,16 @@ impl<'a> Checker<'a> {
             BinaryOp::In | BinaryOp::NotIn => "look for",
             _ => "compare",
         };
-        if let (Type::Number { dimension: left_dim, .. }, Type::Number { dimension: right_dim, .. }) =
-            (strip_collection(left_type), strip_collection(right_type))
+        if let (
+            Type::Number {
+                dimension: left_dim,
+                ..
+            },
+            Type::Number {
+                dimension: right_dim,
+                ..
+            },
+        ) = (strip_collection(left_type), strip_collection(right_type))
         {
             let mut diagnostic = Diagnostic::new(
                 Code::E0202,
@@ -901,9 +1031,15 @@ impl<'a> Checker<'a> {
             )
             .with_label("different dimensions");
             if right_dim.is_none() && matches!(right.kind, ExprKind::Number { .. }) {
-                diagnostic = diagnostic.with_help(format!("write the unit after the number: `{} {left_dim}`", describe(right)));
+                diagnostic = diagnostic.with_help(format!(
+                    "write the unit after the number: `{} {left_dim}`",
+                    describe(right)
+                ));
             } else if left_dim.is_none() && matches!(left.kind, ExprKind::Number { .. }) {
-                diagnostic = diagnostic.with_help(format!("write the unit after the number: `{} {right_dim}`", describe(left)));
+                diagnostic = diagnostic.with_help(format!(
+                    "write the unit after the number: `{} {right_dim}`",
+                    describe(left)
+                ));
             }
             self.error(diagnostic);
             return;
@@ -924,30 +1060,51 @@ impl<'a> Checker<'a> {
         );
     }
 
-    fn call(&mut self, function: &Name, arguments: &[syntax::Expr], span: Span) -> (hir::Expr, Type) {
+    fn call(
+        &mut self,
+        function: &Name,
+        arguments: &[syntax::Expr],
+        span: Span,
+    ) -> (hir::Expr, Type) {
         let builtin = match function.text.as_str() {
             "max" => Builtin::Max,
             "min" => Builtin::Min,
             "lowercase" => Builtin::Lowercase,
             "present" => Builtin::Present,
             other => {
-                let mut diagnostic = Diagnostic::new(Code::E0101, function.span, format!("unknown function `{other}`"))
-                    .with_label("not a function");
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0101,
+                    function.span,
+                    format!("unknown function `{other}`"),
+                )
+                .with_label("not a function");
                 diagnostic = match did_you_mean(other, ["max", "min", "lowercase", "present"]) {
-                    Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
-                    None => diagnostic.with_help("the functions are `max`, `min`, `lowercase` and `present`"),
+                    Some(suggestion) => {
+                        diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                    }
+                    None => diagnostic
+                        .with_help("the functions are `max`, `min`, `lowercase` and `present`"),
                 };
                 self.error(diagnostic);
                 return (hir::Expr::Literal(Literal::Null), Type::Unknown);
             }
         };
-        let wanted = if builtin == Builtin::Lowercase || builtin == Builtin::Present { 1 } else { 2 };
+        let wanted = if builtin == Builtin::Lowercase || builtin == Builtin::Present {
+            1
+        } else {
+            2
+        };
         if arguments.len() != wanted {
             self.error(
                 Diagnostic::new(
                     Code::E0201,
                     span,
-                    format!("`{}` takes {wanted} value{}, found {}", function.text, if wanted == 1 { "" } else { "s" }, arguments.len()),
+                    format!(
+                        "`{}` takes {wanted} value{}, found {}",
+                        function.text,
+                        if wanted == 1 { "" } else { "s" },
+                        arguments.len()
+                    ),
                 )
                 .with_label("wrong number of values"),
             );
@@ -957,8 +1114,12 @@ impl<'a> Checker<'a> {
             let (value, ty) = self.expr(&arguments[0], None);
             if !matches!(value, hir::Expr::Fact(_)) && ty != Type::Unknown {
                 self.error(
-                    Diagnostic::new(Code::E0201, arguments[0].span, "`present` takes a fact, such as `item.model`")
-                        .with_label("not a fact"),
+                    Diagnostic::new(
+                        Code::E0201,
+                        arguments[0].span,
+                        "`present` takes a fact, such as `item.model`",
+                    )
+                    .with_label("not a fact"),
                 );
             }
             return (hir::Expr::Call(builtin, vec![value]), Type::Bool);
@@ -975,8 +1136,12 @@ impl<'a> Checker<'a> {
             Builtin::Lowercase => {
                 if !compatible(&types[0], &Type::String) {
                     self.error(
-                        Diagnostic::new(Code::E0201, arguments[0].span, format!("`lowercase` takes a text, this is {}", types[0]))
-                            .with_label("not a text"),
+                        Diagnostic::new(
+                            Code::E0201,
+                            arguments[0].span,
+                            format!("`lowercase` takes a text, this is {}", types[0]),
+                        )
+                        .with_label("not a text"),
                     );
                 }
                 Type::String
@@ -984,7 +1149,14 @@ impl<'a> Checker<'a> {
             _ => {
                 let numeric = matches!(types[0], Type::Number { .. } | Type::Unknown);
                 if !numeric || !compatible(&types[0], &types[1]) {
-                    self.mismatch(&arguments[0], &types[0], &arguments[1], &types[1], span, BinaryOp::Equal);
+                    self.mismatch(
+                        &arguments[0],
+                        &types[0],
+                        &arguments[1],
+                        &types[1],
+                        span,
+                        BinaryOp::Equal,
+                    );
                 }
                 match (&types[0], &types[1]) {
                     (Type::Unknown, other) => other.clone(),
@@ -1057,8 +1229,18 @@ pub fn describe(expr: &syntax::Expr) -> String {
                     .iter()
                     .enumerate()
                     .map(|(index, (name, power))| {
-                        let sep = if index == 0 { "" } else if *power < 0 { "/" } else { "*" };
-                        if power.abs() == 1 { format!("{sep}{name}") } else { format!("{sep}{name}^{}", power.abs()) }
+                        let sep = if index == 0 {
+                            ""
+                        } else if *power < 0 {
+                            "/"
+                        } else {
+                            "*"
+                        };
+                        if power.abs() == 1 {
+                            format!("{sep}{name}")
+                        } else {
+                            format!("{sep}{name}^{}", power.abs())
+                        }
                     })
                     .collect::<String>()
             ),
@@ -1069,11 +1251,17 @@ pub fn describe(expr: &syntax::Expr) -> String {
         ExprKind::Date(value) => value.to_string(),
         ExprKind::Country(code) | ExprKind::Eccn(code) | ExprKind::Name(code) => code.clone(),
         ExprKind::Field(base, field) => format!("{}.{}", describe(base), field.text),
-        ExprKind::Binary(op, left, right) => format!("{} {} {}", describe(left), op.as_str(), describe(right)),
+        ExprKind::Binary(op, left, right) => {
+            format!("{} {} {}", describe(left), op.as_str(), describe(right))
+        }
         ExprKind::Call(function, arguments) => format!(
             "{}({})",
             function.text,
-            arguments.iter().map(describe).collect::<Vec<_>>().join(", ")
+            arguments
+                .iter()
+                .map(describe)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         ExprKind::Not(inner) => format!("not {}", describe(inner)),
         ExprKind::Negate(inner) => format!("-{}", describe(inner)),
@@ -1084,8 +1272,12 @@ pub fn describe(expr: &syntax::Expr) -> String {
 }
 
 pub fn unknown_country(code: &str, span: Span) -> Diagnostic {
-    let mut diagnostic = Diagnostic::new(Code::E0104, span, format!("`{code}` is not an ISO 3166-1 alpha-2 country code"))
-        .with_label("unknown country code");
+    let mut diagnostic = Diagnostic::new(
+        Code::E0104,
+        span,
+        format!("`{code}` is not an ISO 3166-1 alpha-2 country code"),
+    )
+    .with_label("unknown country code");
     let known = ["UK", "EL", "XK"];
     let help = match code {
         "UK" => Some("the United Kingdom is `GB`".to_string()),
@@ -1136,7 +1328,11 @@ pub struct TestSyntax {
     pub expect: IndexMap<String, hir::FactValue>,
 }
 
-pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationKey<'_>) -> CheckedDeclaration {
+pub fn check_declaration(
+    db: &dyn Db,
+    version: VersionKey<'_>,
+    key: DeclarationKey<'_>,
+) -> CheckedDeclaration {
     let mut checked = CheckedDeclaration {
         item: None,
         diagnostics: Vec::new(),
@@ -1177,13 +1373,23 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
                     let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
                     let (value, actual) = checker.expr(value, declared.as_ref());
                     let ty = check_declared(&mut checker, declared, actual, provision.name.span);
-                    Item::Const(hir::Const { name, ty, value, provenance })
+                    Item::Const(hir::Const {
+                        name,
+                        ty,
+                        value,
+                        provenance,
+                    })
                 }
                 ProvisionKind::Define { ty, value } => {
                     let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
                     let (value, actual) = checker.expr(value, declared.as_ref());
                     let ty = check_declared(&mut checker, declared, actual, provision.name.span);
-                    Item::Define(hir::Define { name, ty, value, provenance })
+                    Item::Define(hir::Define {
+                        name,
+                        ty,
+                        value,
+                        provenance,
+                    })
                 }
                 ProvisionKind::Table { ty, rows } => {
                     let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
@@ -1226,7 +1432,10 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
                             Diagnostic::new(
                                 Code::E0501,
                                 through.span,
-                                format!("the table ends on {} before its last row starts on {last}", through.date),
+                                format!(
+                                    "the table ends on {} before its last row starts on {last}",
+                                    through.date
+                                ),
                             )
                             .with_label("ends too early"),
                         );
@@ -1238,7 +1447,11 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
                         provenance,
                     })
                 }
-                ProvisionKind::Group { title, members, changes } => {
+                ProvisionKind::Group {
+                    title,
+                    members,
+                    changes,
+                } => {
                     let members = lower_group(&mut checker, members);
                     let mut lowered_changes = Vec::new();
                     for change in changes {
@@ -1282,9 +1495,15 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
                     });
                     if rule.then.is_empty() {
                         checker.error(
-                            Diagnostic::new(Code::E0304, provision.name.span, format!("rule `{name}` concludes nothing"))
-                                .with_label("no `then`")
-                                .with_help("add what the rule concludes: `then license_required = true`"),
+                            Diagnostic::new(
+                                Code::E0304,
+                                provision.name.span,
+                                format!("rule `{name}` concludes nothing"),
+                            )
+                            .with_label("no `then`")
+                            .with_help(
+                                "add what the rule concludes: `then license_required = true`",
+                            ),
                         );
                     }
                     let then = rule
@@ -1295,7 +1514,11 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
                     Item::Rule(hir::Rule {
                         name,
                         unless: rule.unless.iter().map(|name| name.text.clone()).collect(),
-                        notwithstanding: rule.notwithstanding.iter().map(|name| name.text.clone()).collect(),
+                        notwithstanding: rule
+                            .notwithstanding
+                            .iter()
+                            .map(|name| name.text.clone())
+                            .collect(),
                         when,
                         then,
                         window: (provenance.effective, provenance.through),
@@ -1321,28 +1544,44 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
             let _ = unit;
         }
         DeclarationKind::Record(record) => {
-            let _ = lower_record(types, &record.name.text, &record.fields, &mut checker.diagnostics);
+            let _ = lower_record(
+                types,
+                &record.name.text,
+                &record.fields,
+                &mut checker.diagnostics,
+            );
         }
         DeclarationKind::Facts(fields) | DeclarationKind::Outcome(fields) => {
             let record = lower_record(types, "facts", fields, &mut checker.diagnostics);
             if matches!(declaration.kind, DeclarationKind::Facts(_))
-                && record.field("date").is_none_or(|field| field.ty != Type::Date)
+                && record
+                    .field("date")
+                    .is_none_or(|field| field.ty != Type::Date)
             {
                 checker.error(
-                    Diagnostic::new(Code::E0203, Span::new(0, 5), "the facts must have a field `date: date`")
-                        .with_label("no transaction date")
-                        .with_help("dated provisions follow the transaction's date: add `date: date`"),
+                    Diagnostic::new(
+                        Code::E0203,
+                        Span::new(0, 5),
+                        "the facts must have a field `date: date`",
+                    )
+                    .with_label("no transaction date")
+                    .with_help("dated provisions follow the transaction's date: add `date: date`"),
                 );
             }
             if matches!(declaration.kind, DeclarationKind::Outcome(_)) {
                 for (field, syntax_field) in record.fields.iter().zip(fields) {
-                    let needs_default = !matches!(field.ty, Type::Set(_)) && !syntax_field.ty.optional && syntax_field.default.is_none();
+                    let needs_default = !matches!(field.ty, Type::Set(_))
+                        && !syntax_field.ty.optional
+                        && syntax_field.default.is_none();
                     if needs_default {
                         checker.error(
                             Diagnostic::new(
                                 Code::E0201,
                                 syntax_field.name.span,
-                                format!("outcome `{}` needs a value for when no rule concludes it", field.name),
+                                format!(
+                                    "outcome `{}` needs a value for when no rule concludes it",
+                                    field.name
+                                ),
                             )
                             .with_label("no default")
                             .with_help(format!(
@@ -1374,23 +1613,41 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
         DeclarationKind::Test(test) => {
             check_written_facts(&mut checker, &declaration.kind);
             let (example, facts) = match &test.given {
-                syntax::Given::Example(name) => (Some((name.text.clone(), name.span)), hir::FactValue::Record(IndexMap::new())),
-                syntax::Given::Facts(entries, _) => (None, lower_fact_entries(&mut checker, entries)),
+                syntax::Given::Example(name) => (
+                    Some((name.text.clone(), name.span)),
+                    hir::FactValue::Record(IndexMap::new()),
+                ),
+                syntax::Given::Facts(entries, _) => {
+                    (None, lower_fact_entries(&mut checker, entries))
+                }
             };
             let overrides = test
                 .overrides
                 .iter()
-                .map(|entry| (entry.key.clone(), lower_fact_value(&mut checker, &entry.value), entry.key_span))
+                .map(|entry| {
+                    (
+                        entry.key.clone(),
+                        lower_fact_value(&mut checker, &entry.value),
+                        entry.key_span,
+                    )
+                })
                 .collect();
             let mut expect = IndexMap::new();
             for entry in &test.expect {
                 let key = entry.key.join(".");
-                let known = checker.outcome().is_some_and(|outcome| outcome.field(&key).is_some());
+                let known = checker
+                    .outcome()
+                    .is_some_and(|outcome| outcome.field(&key).is_some());
                 if !known {
-                    let mut diagnostic = Diagnostic::new(Code::E0203, entry.key_span, format!("the outcome has no field `{key}`"))
-                        .with_label("not an outcome");
+                    let mut diagnostic = Diagnostic::new(
+                        Code::E0203,
+                        entry.key_span,
+                        format!("the outcome has no field `{key}`"),
+                    )
+                    .with_label("not an outcome");
                     if let Some(outcome) = checker.outcome()
-                        && let Some(suggestion) = did_you_mean(&key, outcome.fields.iter().map(|f| f.name.as_str()))
+                        && let Some(suggestion) =
+                            did_you_mean(&key, outcome.fields.iter().map(|f| f.name.as_str()))
                     {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
@@ -1435,18 +1692,30 @@ pub fn check_declaration(db: &dyn Db, version: VersionKey<'_>, key: DeclarationK
     checked
 }
 
-fn check_declared(checker: &mut Checker<'_>, declared: Option<Type>, actual: Type, span: Span) -> Type {
+fn check_declared(
+    checker: &mut Checker<'_>,
+    declared: Option<Type>,
+    actual: Type,
+    span: Span,
+) -> Type {
     match declared {
         Some(declared) => {
             if !compatible(&declared, &actual) {
-                let code = if matches!((&declared, &actual), (Type::Number { .. }, Type::Number { .. })) {
+                let code = if matches!(
+                    (&declared, &actual),
+                    (Type::Number { .. }, Type::Number { .. })
+                ) {
                     Code::E0202
                 } else {
                     Code::E0201
                 };
                 checker.error(
-                    Diagnostic::new(code, span, format!("declared as {declared}, but its value is {actual}"))
-                        .with_label("value does not match the declared type"),
+                    Diagnostic::new(
+                        code,
+                        span,
+                        format!("declared as {declared}, but its value is {actual}"),
+                    )
+                    .with_label("value does not match the declared type"),
                 );
             }
             declared
@@ -1478,7 +1747,11 @@ fn check_citations(checker: &mut Checker<'_>, provision: &syntax::Provision) {
     }
 }
 
-fn check_window(checker: &mut Checker<'_>, effective: Option<syntax::Dated>, through: Option<syntax::Dated>) {
+fn check_window(
+    checker: &mut Checker<'_>,
+    effective: Option<syntax::Dated>,
+    through: Option<syntax::Dated>,
+) {
     if let (Some(effective), Some(through)) = (effective, through)
         && through.date < effective.date
     {
@@ -1486,7 +1759,10 @@ fn check_window(checker: &mut Checker<'_>, effective: Option<syntax::Dated>, thr
             Diagnostic::new(
                 Code::E0501,
                 through.span,
-                format!("`through {}` is before `effective {}`", through.date, effective.date),
+                format!(
+                    "`through {}` is before `effective {}`",
+                    through.date, effective.date
+                ),
             )
             .with_label("ends before it starts")
             .with_help("the window is inclusive at both ends; swap the dates if they are reversed"),
@@ -1515,14 +1791,22 @@ fn check_manifest(checker: &mut Checker<'_>, manifest: &syntax::VersionManifest)
     };
     if manifest.policy.is_none() {
         checker.error(
-            Diagnostic::new(Code::E0403, manifest.id.span, format!("version `{}` does not name its policy", manifest.id.text))
-                .with_label("no `policy`")
-                .with_help("add `policy \"ear\"`"),
+            Diagnostic::new(
+                Code::E0403,
+                manifest.id.span,
+                format!("version `{}` does not name its policy", manifest.id.text),
+            )
+            .with_label("no `policy`")
+            .with_help("add `policy \"ear\"`"),
         );
     }
     hir::Manifest {
         id: manifest.id.text.clone(),
-        policy: manifest.policy.as_ref().map(|name| name.text.clone()).unwrap_or_default(),
+        policy: manifest
+            .policy
+            .as_ref()
+            .map(|name| name.text.clone())
+            .unwrap_or_default(),
         title: manifest.title.clone(),
         source: manifest.source.clone(),
         amends: manifest.amends.as_ref().map(|name| name.text.clone()),
@@ -1536,7 +1820,9 @@ fn lower_group(checker: &mut Checker<'_>, members: &syntax::GroupExpr) -> hir::G
         let term = lower_group_term(checker, term);
         result = match op {
             syntax::GroupOp::Union => hir::GroupExpr::Union(Box::new(result), Box::new(term)),
-            syntax::GroupOp::Difference => hir::GroupExpr::Difference(Box::new(result), Box::new(term)),
+            syntax::GroupOp::Difference => {
+                hir::GroupExpr::Difference(Box::new(result), Box::new(term))
+            }
         };
     }
     result
@@ -1556,8 +1842,12 @@ fn lower_group_term(checker: &mut Checker<'_>, term: &syntax::GroupTerm) -> hir:
             let (value, ty) = checker.name(&name.text, name.span, None);
             if !matches!(ty, Type::Group | Type::Unknown) {
                 checker.error(
-                    Diagnostic::new(Code::E0201, name.span, format!("`{}` is {ty}, not a country group", name.text))
-                        .with_label("not a group"),
+                    Diagnostic::new(
+                        Code::E0201,
+                        name.span,
+                        format!("`{}` is {ty}, not a country group", name.text),
+                    )
+                    .with_label("not a group"),
                 );
             }
             match value {
@@ -1568,12 +1858,19 @@ fn lower_group_term(checker: &mut Checker<'_>, term: &syntax::GroupTerm) -> hir:
     }
 }
 
-fn check_conclusion(checker: &mut Checker<'_>, conclusion: &syntax::Conclusion) -> Option<hir::Conclusion> {
+fn check_conclusion(
+    checker: &mut Checker<'_>,
+    conclusion: &syntax::Conclusion,
+) -> Option<hir::Conclusion> {
     let Some(outcome) = checker.outcome() else {
         checker.error(
-            Diagnostic::new(Code::E0304, conclusion.field.span, "no outcome is declared (or imported) here")
-                .with_label("conclusion about nothing")
-                .with_help("declare `outcome { ... }` and import its module"),
+            Diagnostic::new(
+                Code::E0304,
+                conclusion.field.span,
+                "no outcome is declared (or imported) here",
+            )
+            .with_label("conclusion about nothing")
+            .with_help("declare `outcome { ... }` and import its module"),
         );
         return None;
     };
@@ -1584,7 +1881,10 @@ fn check_conclusion(checker: &mut Checker<'_>, conclusion: &syntax::Conclusion) 
             format!("`{}` is not an outcome", conclusion.field.text),
         )
         .with_label("rules conclude outcomes");
-        if let Some(suggestion) = did_you_mean(&conclusion.field.text, outcome.fields.iter().map(|f| f.name.as_str())) {
+        if let Some(suggestion) = did_you_mean(
+            &conclusion.field.text,
+            outcome.fields.iter().map(|f| f.name.as_str()),
+        ) {
             diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
         }
         checker.error(diagnostic);
@@ -1651,7 +1951,11 @@ fn lower_fact_entries(checker: &mut Checker<'_>, entries: &[syntax::FactEntry]) 
 }
 
 /// Sets `path` in a nested fact record, creating records on the way.
-pub fn insert_path(record: &mut IndexMap<String, hir::FactValue>, path: &[String], value: hir::FactValue) {
+pub fn insert_path(
+    record: &mut IndexMap<String, hir::FactValue>,
+    path: &[String],
+    value: hir::FactValue,
+) {
     match path {
         [] => {}
         [last] => {
@@ -1674,13 +1978,18 @@ pub fn insert_path(record: &mut IndexMap<String, hir::FactValue>, path: &[String
 fn lower_fact_value(checker: &mut Checker<'_>, value: &syntax::FactValue) -> hir::FactValue {
     match &value.kind {
         syntax::FactValueKind::Record(entries) => lower_fact_entries(checker, entries),
-        syntax::FactValueKind::List(values) => {
-            hir::FactValue::List(values.iter().map(|value| lower_fact_value(checker, value)).collect())
-        }
+        syntax::FactValueKind::List(values) => hir::FactValue::List(
+            values
+                .iter()
+                .map(|value| lower_fact_value(checker, value))
+                .collect(),
+        ),
         syntax::FactValueKind::Date(date) => hir::FactValue::Literal(Literal::Date(*date)),
         syntax::FactValueKind::Eccn(eccn) => hir::FactValue::Literal(Literal::Eccn(eccn.clone())),
         syntax::FactValueKind::Number(number) => hir::FactValue::Literal(Literal::Number(*number)),
-        syntax::FactValueKind::String(text) => hir::FactValue::Literal(Literal::String(text.clone())),
+        syntax::FactValueKind::String(text) => {
+            hir::FactValue::Literal(Literal::String(text.clone()))
+        }
         syntax::FactValueKind::Bool(value) => hir::FactValue::Literal(Literal::Bool(*value)),
         syntax::FactValueKind::Null => hir::FactValue::Literal(Literal::Null),
         syntax::FactValueKind::Country(code) => {
@@ -1736,7 +2045,12 @@ fn check_written_facts(checker: &mut Checker<'_>, declaration: &DeclarationKind)
 
 /// Checks entries (keys may be dotted: `item.tpp`) against a record of the schema.
 /// `prefix` is the path of the record in the facts (`item`), empty at the root.
-fn check_fact_entries(checker: &mut Checker<'_>, record: &hir::Record, prefix: &str, entries: &[syntax::FactEntry]) {
+fn check_fact_entries(
+    checker: &mut Checker<'_>,
+    record: &hir::Record,
+    prefix: &str,
+    entries: &[syntax::FactEntry],
+) {
     let types = checker.types;
     for entry in entries {
         let mut current = record;
@@ -1751,9 +2065,16 @@ fn check_fact_entries(checker: &mut Checker<'_>, record: &hir::Record, prefix: &
                 } else {
                     format!("`{}` has", current.name)
                 };
-                let mut diagnostic = Diagnostic::new(Code::E0701, entry.key_span, format!("{subject} no field `{segment}`"))
-                    .with_label("not in the facts schema");
-                if let Some(suggestion) = did_you_mean(segment, current.fields.iter().map(|field| field.name.as_str())) {
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0701,
+                    entry.key_span,
+                    format!("{subject} no field `{segment}`"),
+                )
+                .with_label("not in the facts schema");
+                if let Some(suggestion) = did_you_mean(
+                    segment,
+                    current.fields.iter().map(|field| field.name.as_str()),
+                ) {
                     diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                 }
                 checker.error(diagnostic);
@@ -1764,12 +2085,18 @@ fn check_fact_entries(checker: &mut Checker<'_>, record: &hir::Record, prefix: &
                 break;
             }
             match &field.ty {
-                Type::Record(name) if types.records.contains_key(name) => current = &types.records[name],
+                Type::Record(name) if types.records.contains_key(name) => {
+                    current = &types.records[name]
+                }
                 Type::Unknown => break,
                 other => {
                     checker.error(
-                        Diagnostic::new(Code::E0701, entry.key_span, format!("`{path}` is {other}, it has no fields"))
-                            .with_label("no fields here"),
+                        Diagnostic::new(
+                            Code::E0701,
+                            entry.key_span,
+                            format!("`{path}` is {other}, it has no fields"),
+                        )
+                        .with_label("no fields here"),
                     );
                     break;
                 }
@@ -1792,8 +2119,12 @@ fn check_fact_value(checker: &mut Checker<'_>, ty: &Type, path: &str, value: &sy
         (Type::Number { integer, .. }, Value::Number(number)) => {
             if *integer && !number.fract().is_zero() {
                 checker.error(
-                    Diagnostic::new(Code::E0701, value.span, format!("`{path}` is a whole number, this is {number}"))
-                        .with_label("not a whole number"),
+                    Diagnostic::new(
+                        Code::E0701,
+                        value.span,
+                        format!("`{path}` is a whole number, this is {number}"),
+                    )
+                    .with_label("not a whole number"),
                 );
             }
             true
@@ -1802,16 +2133,27 @@ fn check_fact_value(checker: &mut Checker<'_>, ty: &Type, path: &str, value: &sy
             if let Some(enumeration) = types.enums.get(name)
                 && !enumeration.variants.contains(word)
             {
-                let mut diagnostic =
-                    Diagnostic::new(Code::E0701, value.span, format!("`{word}` is not a `{name}` value"))
-                        .with_label(format!("not a value of `{path}`"));
-                diagnostic = match did_you_mean(word, enumeration.variants.iter().map(String::as_str)) {
-                    Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
-                    None => diagnostic.with_help(format!(
-                        "`{name}` has the values {}",
-                        enumeration.variants.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ")
-                    )),
-                };
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0701,
+                    value.span,
+                    format!("`{word}` is not a `{name}` value"),
+                )
+                .with_label(format!("not a value of `{path}`"));
+                diagnostic =
+                    match did_you_mean(word, enumeration.variants.iter().map(String::as_str)) {
+                        Some(suggestion) => {
+                            diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                        }
+                        None => diagnostic.with_help(format!(
+                            "`{name}` has the values {}",
+                            enumeration
+                                .variants
+                                .iter()
+                                .map(|v| format!("`{v}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    };
                 checker.error(diagnostic);
             }
             true
@@ -1843,10 +2185,17 @@ fn check_fact_value(checker: &mut Checker<'_>, ty: &Type, path: &str, value: &sy
             Value::Country(_) => "a country".to_string(),
             Value::Word(word) => format!("the word `{word}`"),
         };
-        let mut diagnostic = Diagnostic::new(Code::E0701, value.span, format!("`{path}` takes {ty}, this is {found}"))
-            .with_label("wrong kind of value");
-        if let (Type::Country, Value::Word(_) | Value::String(_)) = (strip_optional(ty), &value.kind) {
-            diagnostic = diagnostic.with_help("write the ISO 3166-1 alpha-2 code, such as `CN` or `IN`");
+        let mut diagnostic = Diagnostic::new(
+            Code::E0701,
+            value.span,
+            format!("`{path}` takes {ty}, this is {found}"),
+        )
+        .with_label("wrong kind of value");
+        if let (Type::Country, Value::Word(_) | Value::String(_)) =
+            (strip_optional(ty), &value.kind)
+        {
+            diagnostic =
+                diagnostic.with_help("write the ISO 3166-1 alpha-2 code, such as `CN` or `IN`");
         }
         checker.error(diagnostic);
     }
@@ -1873,8 +2222,16 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
             amends: None,
             in_force: hir::InForce::Never,
         },
-        facts: types.facts.as_ref().map(|(record, _)| record.clone()).unwrap_or_default(),
-        outcome: types.outcome.as_ref().map(|(record, _)| record.clone()).unwrap_or_default(),
+        facts: types
+            .facts
+            .as_ref()
+            .map(|(record, _)| record.clone())
+            .unwrap_or_default(),
+        outcome: types
+            .outcome
+            .as_ref()
+            .map(|(record, _)| record.clone())
+            .unwrap_or_default(),
         records: types.records.clone(),
         enums: types.enums.clone(),
         units: types.units.clone(),
@@ -1891,7 +2248,10 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
     let mut rule_keys: BTreeMap<String, DeclarationKey<'_>> = BTreeMap::new();
     let mut reads: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
     // Removals are in no name's place, but they are checked too (they need citations).
-    let removals = index.amendments.iter().filter(|entry| entry.kind == EntryKind::Remove);
+    let removals = index
+        .amendments
+        .iter()
+        .filter(|entry| entry.kind == EntryKind::Remove);
     let entries = index
         .unnamed
         .iter()
@@ -1911,7 +2271,10 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
         if !name.starts_with('#') {
             rule_keys.insert(name.clone(), entry.declaration);
         }
-        reads.insert(name.clone(), (checked.reads.clone(), checked.reads_outcomes.clone()));
+        reads.insert(
+            name.clone(),
+            (checked.reads.clone(), checked.reads_outcomes.clone()),
+        );
         match &checked.item {
             Some(Item::Const(item)) => {
                 hir_version.consts.insert(name, item.clone());
@@ -1935,7 +2298,9 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
                 hir_version.examples.insert(name, item.clone());
             }
             Some(Item::Test(item)) => tests.push((entry.declaration, item.clone())),
-            Some(Item::Manifest(manifest)) if entry.own || hir_version.manifest.policy.is_empty() => {
+            Some(Item::Manifest(manifest))
+                if entry.own || hir_version.manifest.policy.is_empty() =>
+            {
                 hir_version.manifest = manifest.clone();
             }
             Some(Item::Manifest(_)) | None => {}
@@ -1945,22 +2310,29 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
     let mut chain = Some(version);
     while let Some(current) = chain {
         for file in db::version_files(db, current) {
-            hir_version.sources.push((file.path(db).clone(), file.text(db).clone()));
+            hir_version
+                .sources
+                .push((file.path(db).clone(), file.text(db).clone()));
         }
         chain = db::version_base(db, current);
     }
     hir_version.sources.sort();
 
     for (key, test) in tests {
-        let located = |span: Span, diagnostic: Diagnostic| db::locate(db, key, Diagnostic { span, ..diagnostic });
+        let located = |span: Span, diagnostic: Diagnostic| {
+            db::locate(db, key, Diagnostic { span, ..diagnostic })
+        };
         let mut facts = test.facts.clone();
         if let Some((example, span)) = &test.example {
             match hir_version.examples.get(example) {
                 Some(found) => facts = found.facts.clone(),
                 None => {
-                    let mut diagnostic = Diagnostic::new(Code::E0101, *span, format!("unknown example `{example}`"))
-                        .with_label("no such example");
-                    if let Some(suggestion) = did_you_mean(example, hir_version.examples.keys().map(String::as_str)) {
+                    let mut diagnostic =
+                        Diagnostic::new(Code::E0101, *span, format!("unknown example `{example}`"))
+                            .with_label("no such example");
+                    if let Some(suggestion) =
+                        did_you_mean(example, hir_version.examples.keys().map(String::as_str))
+                    {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
                     diagnostics.push(located(*span, diagnostic));
@@ -1974,7 +2346,10 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
         }
         let offset = db::declaration_offset(db, key);
         let file = key.file(db);
-        let line = file.text(db)[..(offset as usize).min(file.text(db).len())].matches('\n').count() + 1;
+        let line = file.text(db)[..(offset as usize).min(file.text(db).len())]
+            .matches('\n')
+            .count()
+            + 1;
         hir_version.tests.push(hir::Test {
             name: test.name.clone(),
             facts,
@@ -1983,7 +2358,14 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
         });
     }
 
-    check_rules(db, &mut hir_version, &rule_keys, &reads, types, &mut diagnostics);
+    check_rules(
+        db,
+        &mut hir_version,
+        &rule_keys,
+        &reads,
+        types,
+        &mut diagnostics,
+    );
     db::CheckedVersion {
         version: Arc::new(hir_version),
         diagnostics,
@@ -1991,7 +2373,11 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
 }
 
 /// Duplicates, amendments, imports and the manifest.
-fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut Vec<LocatedDiagnostic>) {
+fn structure_diagnostics(
+    db: &dyn Db,
+    version: VersionKey<'_>,
+    diagnostics: &mut Vec<LocatedDiagnostic>,
+) {
     let index = db::version_index(db, version);
     let base_index = index.base.map(|base| db::version_index(db, base));
     let mut first_seen: BTreeMap<String, (String, Span)> = BTreeMap::new();
@@ -2022,11 +2408,16 @@ fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut
                             format!("version `{}` amends `{}`, which is not a version here (or amends it in a circle)", manifest.id.text, amends.text),
                         )
                         .with_label("unknown version");
-                        diagnostic = match did_you_mean(&amends.text, known.iter().map(String::as_str)) {
-                            Some(suggestion) => diagnostic.with_help(format!("did you mean `{suggestion}`?")),
-                            None if known.is_empty() => diagnostic.with_help("check the whole policy directory, not one version"),
-                            None => diagnostic.with_help(format!("the versions are {}", known.join(", "))),
-                        };
+                        diagnostic =
+                            match did_you_mean(&amends.text, known.iter().map(String::as_str)) {
+                                Some(suggestion) => {
+                                    diagnostic.with_help(format!("did you mean `{suggestion}`?"))
+                                }
+                                None if known.is_empty() => diagnostic
+                                    .with_help("check the whole policy directory, not one version"),
+                                None => diagnostic
+                                    .with_help(format!("the versions are {}", known.join(", "))),
+                            };
                         diagnostics.push(at(amends.span, diagnostic));
                     }
                 }
@@ -2039,8 +2430,11 @@ fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut
                                 format!("there is no module `{}` in this version", module.text),
                             )
                             .with_label("unknown module");
-                            if let Some(suggestion) = did_you_mean(&module.text, index.imports.keys().map(String::as_str)) {
-                                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+                            if let Some(suggestion) =
+                                did_you_mean(&module.text, index.imports.keys().map(String::as_str))
+                            {
+                                diagnostic =
+                                    diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                             }
                             diagnostics.push(at(module.span, diagnostic));
                         }
@@ -2049,12 +2443,21 @@ fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut
                 _ => {}
             }
             let Some(name) = parsed.name() else { continue };
-            let inherited = base_index.as_ref().and_then(|base| base.names.get(&name.text));
+            let inherited = base_index
+                .as_ref()
+                .and_then(|base| base.names.get(&name.text));
             match &parsed.kind {
                 DeclarationKind::Replace(_) | DeclarationKind::Remove(_) if inherited.is_none() => {
-                    let verb = if matches!(parsed.kind, DeclarationKind::Remove(_)) { "remove" } else { "replace" };
+                    let verb = if matches!(parsed.kind, DeclarationKind::Remove(_)) {
+                        "remove"
+                    } else {
+                        "replace"
+                    };
                     let why = match &index.base {
-                        Some(base) => format!("version `{}` has no provision of that name", db::version_id(db, *base).0),
+                        Some(base) => format!(
+                            "version `{}` has no provision of that name",
+                            db::version_id(db, *base).0
+                        ),
                         None => "this version amends no other version".to_string(),
                     };
                     let mut diagnostic = Diagnostic::new(
@@ -2064,23 +2467,33 @@ fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut
                     )
                     .with_label(format!("nothing to {verb}"));
                     if let Some(base) = &base_index
-                        && let Some(suggestion) = did_you_mean(&name.text, base.names.keys().map(String::as_str))
+                        && let Some(suggestion) =
+                            did_you_mean(&name.text, base.names.keys().map(String::as_str))
                     {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
                     diagnostics.push(at(name.span, diagnostic));
                 }
-                DeclarationKind::Test(_) | DeclarationKind::Replace(_) | DeclarationKind::Remove(_) => {}
+                DeclarationKind::Test(_)
+                | DeclarationKind::Replace(_)
+                | DeclarationKind::Remove(_) => {}
                 _ if inherited.is_some() => {
                     diagnostics.push(at(
                         name.span,
                         Diagnostic::new(
                             Code::E0402,
                             name.span,
-                            format!("`{}` is already a provision of the amended version", name.text),
+                            format!(
+                                "`{}` is already a provision of the amended version",
+                                name.text
+                            ),
                         )
                         .with_label("declared again")
-                        .with_help(format!("write `replace {} {} ...` to amend it, or choose another name", parsed.keyword(), name.text)),
+                        .with_help(format!(
+                            "write `replace {} {} ...` to amend it, or choose another name",
+                            parsed.keyword(),
+                            name.text
+                        )),
                     ));
                 }
                 _ => {}
@@ -2090,10 +2503,14 @@ fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut
                 Some((path, first)) if !matches!(parsed.kind, DeclarationKind::Remove(_)) => {
                     diagnostics.push(LocatedDiagnostic {
                         path: file.path(db).clone(),
-                        diagnostic: Diagnostic::new(Code::E0103, absolute, format!("`{}` is declared twice", name.text))
-                            .with_label("second declaration")
-                            .with_related(path, *first, "first declared here")
-                            .with_help("names are unique across a version; rename one of them"),
+                        diagnostic: Diagnostic::new(
+                            Code::E0103,
+                            absolute,
+                            format!("`{}` is declared twice", name.text),
+                        )
+                        .with_label("second declaration")
+                        .with_related(path, *first, "first declared here")
+                        .with_help("names are unique across a version; rename one of them"),
                     });
                 }
                 Some(_) => {}
@@ -2109,7 +2526,10 @@ fn structure_diagnostics(db: &dyn Db, version: VersionKey<'_>, diagnostics: &mut
             db,
             version,
             Code::E0403,
-            format!("version directory `{}` has no version manifest", version.dir(db)),
+            format!(
+                "version directory `{}` has no version manifest",
+                version.dir(db)
+            ),
         ));
     }
 }
@@ -2134,31 +2554,59 @@ fn check_rules(
     };
     // Priority references must name rules.
     for rule in &version.rules {
-        for (clause, names) in [("unless", &rule.unless), ("notwithstanding", &rule.notwithstanding)] {
+        for (clause, names) in [
+            ("unless", &rule.unless),
+            ("notwithstanding", &rule.notwithstanding),
+        ] {
             for name in names {
                 // A rule that does not parse is known by name; its syntax error is enough.
-                let broken = types.names.get(name).is_some_and(|info| info.kind == EntryKind::Broken);
+                let broken = types
+                    .names
+                    .get(name)
+                    .is_some_and(|info| info.kind == EntryKind::Broken);
                 if !rule_names.contains(name) && !broken {
                     let mut diagnostic = Diagnostic::new(
                         Code::E0101,
                         Span::default(),
-                        format!("`{clause} {name}` in rule `{}` names no rule of this version", rule.name),
+                        format!(
+                            "`{clause} {name}` in rule `{}` names no rule of this version",
+                            rule.name
+                        ),
                     )
                     .with_label("unknown rule");
-                    if let Some(suggestion) = did_you_mean(name, rule_names.iter().map(String::as_str)) {
+                    if let Some(suggestion) =
+                        did_you_mean(name, rule_names.iter().map(String::as_str))
+                    {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
                     // Point at the name in the clause where the syntax has it; else at the rule.
                     let written = keys.get(&rule.name).and_then(|key| {
                         let declaration = db::declaration_syntax(db, *key).as_ref()?;
-                        let (DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision)) = &declaration.kind
+                        let (DeclarationKind::Provision(provision)
+                        | DeclarationKind::Replace(provision)) = &declaration.kind
                         else {
                             return None;
                         };
-                        let ProvisionKind::Rule(syntax_rule) = &provision.kind else { return None };
-                        let clause_names = if clause == "unless" { &syntax_rule.unless } else { &syntax_rule.notwithstanding };
-                        let span = clause_names.iter().find(|written| written.text == *name)?.span;
-                        Some(db::locate(db, *key, Diagnostic { span, ..diagnostic.clone() }))
+                        let ProvisionKind::Rule(syntax_rule) = &provision.kind else {
+                            return None;
+                        };
+                        let clause_names = if clause == "unless" {
+                            &syntax_rule.unless
+                        } else {
+                            &syntax_rule.notwithstanding
+                        };
+                        let span = clause_names
+                            .iter()
+                            .find(|written| written.text == *name)?
+                            .span;
+                        Some(db::locate(
+                            db,
+                            *key,
+                            Diagnostic {
+                                span,
+                                ..diagnostic.clone()
+                            },
+                        ))
                     });
                     match written {
                         Some(located) => diagnostics.push(located),
@@ -2221,12 +2669,15 @@ fn check_rules(
     }
     // Evaluation order: a rule comes after the rules concluding outcomes it reads and after the
     // rules it names in `unless`.
-    let concluders: BTreeMap<String, Vec<String>> = version.rules.iter().fold(BTreeMap::new(), |mut map, rule| {
-        for conclusion in &rule.then {
-            map.entry(conclusion.field.clone()).or_insert_with(Vec::new).push(rule.name.clone());
-        }
-        map
-    });
+    let concluders: BTreeMap<String, Vec<String>> =
+        version.rules.iter().fold(BTreeMap::new(), |mut map, rule| {
+            for conclusion in &rule.then {
+                map.entry(conclusion.field.clone())
+                    .or_insert_with(Vec::new)
+                    .push(rule.name.clone());
+            }
+            map
+        });
     let mut dependencies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for rule in &version.rules {
         let (_, outcomes) = define_reads(&rule.name);
@@ -2234,7 +2685,12 @@ fn check_rules(
             .iter()
             .flat_map(|field| concluders.get(field).cloned().unwrap_or_default())
             .collect();
-        before.extend(rule.unless.iter().filter(|name| rule_names.contains(*name)).cloned());
+        before.extend(
+            rule.unless
+                .iter()
+                .filter(|name| rule_names.contains(*name))
+                .cloned(),
+        );
         dependencies.insert(rule.name.clone(), before);
     }
     let mut ordered: Vec<String> = Vec::new();
@@ -2269,7 +2725,14 @@ fn check_rules(
         ordered.push(name.to_string());
     }
     for rule in &version.rules {
-        visit(&rule.name, &dependencies, &mut state, &mut ordered, &mut Vec::new(), &mut circles);
+        visit(
+            &rule.name,
+            &dependencies,
+            &mut state,
+            &mut ordered,
+            &mut Vec::new(),
+            &mut circles,
+        );
     }
     for circle in circles {
         if let Some(first) = circle.first() {
@@ -2278,26 +2741,44 @@ fn check_rules(
                 Diagnostic::new(
                     Code::E0303,
                     Span::default(),
-                    format!("rules depend on each other in a circle: {} -> {first}", circle.join(" -> ")),
+                    format!(
+                        "rules depend on each other in a circle: {} -> {first}",
+                        circle.join(" -> ")
+                    ),
                 )
                 .with_label("circular dependency")
-                .with_help("a rule reads outcomes that the rules it depends on conclude; break the circle"),
+                .with_help(
+                    "a rule reads outcomes that the rules it depends on conclude; break the circle",
+                ),
             ));
         }
     }
-    let position: BTreeMap<&str, usize> = ordered.iter().enumerate().map(|(index, name)| (name.as_str(), index)).collect();
-    version
-        .rules
-        .sort_by_key(|rule| position.get(rule.name.as_str()).copied().unwrap_or(usize::MAX));
+    let position: BTreeMap<&str, usize> = ordered
+        .iter()
+        .enumerate()
+        .map(|(index, name)| (name.as_str(), index))
+        .collect();
+    version.rules.sort_by_key(|rule| {
+        position
+            .get(rule.name.as_str())
+            .copied()
+            .unwrap_or(usize::MAX)
+    });
 
     // Priority: `a unless b` and `b notwithstanding a` both mean b prevails over a.
     let mut prevails: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for rule in &version.rules {
         for defeater in &rule.unless {
-            prevails.entry(defeater.clone()).or_default().insert(rule.name.clone());
+            prevails
+                .entry(defeater.clone())
+                .or_default()
+                .insert(rule.name.clone());
         }
         for defeated in &rule.notwithstanding {
-            prevails.entry(rule.name.clone()).or_default().insert(defeated.clone());
+            prevails
+                .entry(rule.name.clone())
+                .or_default()
+                .insert(defeated.clone());
         }
     }
     let reaches = |from: &str, to: &str| -> bool {
@@ -2323,7 +2804,10 @@ fn check_rules(
                 Diagnostic::new(
                     Code::E0303,
                     Span::default(),
-                    format!("rule `{}` prevails over itself through `unless` and `notwithstanding`", rule.name),
+                    format!(
+                        "rule `{}` prevails over itself through `unless` and `notwithstanding`",
+                        rule.name
+                    ),
                 )
                 .with_label("circular priority")
                 .with_help("priorities must not go round in a circle; decide which rule prevails"),
@@ -2335,14 +2819,24 @@ fn check_rules(
     let expanded: BTreeMap<String, Vec<Atom>> = version
         .rules
         .iter()
-        .map(|rule| (rule.name.clone(), conjuncts(rule.when.as_ref(), &version.defines)))
+        .map(|rule| {
+            (
+                rule.name.clone(),
+                conjuncts(rule.when.as_ref(), &version.defines),
+            )
+        })
         .collect();
     let rules = version.rules.clone();
     for (index, first) in rules.iter().enumerate() {
         for second in &rules[index + 1..] {
             for a in first.then.iter().filter(|conclusion| !conclusion.add) {
-                for b in second.then.iter().filter(|conclusion| !conclusion.add && conclusion.field == a.field) {
-                    let same = literal_of(&a.value).is_some() && literal_of(&a.value) == literal_of(&b.value);
+                for b in second
+                    .then
+                    .iter()
+                    .filter(|conclusion| !conclusion.add && conclusion.field == a.field)
+                {
+                    let same = literal_of(&a.value).is_some()
+                        && literal_of(&a.value) == literal_of(&b.value);
                     if same
                         || reaches(&first.name, &second.name)
                         || reaches(&second.name, &first.name)
@@ -2369,13 +2863,18 @@ fn check_rules(
                         first.name, second.name, second.name, first.name
                     ));
                     if let Some(key) = keys.get(&first.name) {
-                        let other = db::locate(db, *key, Diagnostic::new(Code::E0302, Span::default(), ""));
+                        let other =
+                            db::locate(db, *key, Diagnostic::new(Code::E0302, Span::default(), ""));
                         let span = db::declaration_syntax(db, *key)
                             .as_ref()
                             .and_then(|declaration| declaration.name().map(|name| name.span))
                             .unwrap_or_default()
                             .shifted(other.diagnostic.span.start);
-                        diagnostic = diagnostic.with_related(&other.path, span, format!("`{}` concludes here", first.name));
+                        diagnostic = diagnostic.with_related(
+                            &other.path,
+                            span,
+                            format!("`{}` concludes here", first.name),
+                        );
                     }
                     diagnostics.extend(locate_rule(&second.name, diagnostic));
                 }
@@ -2385,8 +2884,7 @@ fn check_rules(
     // Unreachable rules.
     for rule in &rules {
         // A rule whose own dates are reversed is already reported (E0501).
-        let own_dates_reversed =
-            matches!((rule.provenance.effective, rule.provenance.through), (Some(from), Some(to)) if to < from);
+        let own_dates_reversed = matches!((rule.provenance.effective, rule.provenance.through), (Some(from), Some(to)) if to < from);
         let reason = if let (Some(from), Some(to)) = rule.window
             && to < from
             && !own_dates_reversed
@@ -2396,12 +2894,20 @@ fn check_rules(
             ))
         } else if matches!(rule.when, Some(hir::Expr::Literal(Literal::Bool(false)))) {
             Some("its condition is `false`".to_string())
-        } else if contradictory(expanded.get(&rule.name).map(Vec::as_slice).unwrap_or_default()) {
+        } else if contradictory(
+            expanded
+                .get(&rule.name)
+                .map(Vec::as_slice)
+                .unwrap_or_default(),
+        ) {
             Some("its condition contradicts itself".to_string())
         } else if rule.unless.iter().any(|name| {
-            rules
-                .iter()
-                .any(|other| other.name == *name && other.when.is_none() && other.window == (None, None) && other.unless.is_empty())
+            rules.iter().any(|other| {
+                other.name == *name
+                    && other.when.is_none()
+                    && other.window == (None, None)
+                    && other.unless.is_empty()
+            })
         }) {
             Some("a rule it names in `unless` always applies".to_string())
         } else {
@@ -2410,9 +2916,13 @@ fn check_rules(
         if let Some(reason) = reason {
             diagnostics.extend(locate_rule(
                 &rule.name,
-                Diagnostic::new(Code::W0601, Span::default(), format!("rule `{}` can never apply: {reason}", rule.name))
-                    .with_label("unreachable rule")
-                    .with_help("check the dates and conditions, or remove the rule"),
+                Diagnostic::new(
+                    Code::W0601,
+                    Span::default(),
+                    format!("rule `{}` can never apply: {reason}", rule.name),
+                )
+                .with_label("unreachable rule")
+                .with_help("check the dates and conditions, or remove the rule"),
             ));
         }
     }
@@ -2442,7 +2952,13 @@ fn conjuncts(condition: Option<&hir::Expr>, defines: &IndexMap<String, hir::Defi
     atoms
 }
 
-fn collect_atoms(expr: &hir::Expr, negated: bool, defines: &IndexMap<String, hir::Define>, atoms: &mut Vec<Atom>, depth: usize) {
+fn collect_atoms(
+    expr: &hir::Expr,
+    negated: bool,
+    defines: &IndexMap<String, hir::Define>,
+    atoms: &mut Vec<Atom>,
+    depth: usize,
+) {
     if depth > 32 {
         return;
     }
@@ -2463,16 +2979,30 @@ fn collect_atoms(expr: &hir::Expr, negated: bool, defines: &IndexMap<String, hir
         hir::Expr::Binary(op, left, right) => {
             let op = if negated { negate(*op) } else { Some(*op) };
             match (op, left.as_ref(), right.as_ref()) {
-                (Some(op), hir::Expr::Fact(path), other) | (Some(op), other, hir::Expr::Fact(path))
-                    if literal_of(other).is_some() && !matches!(op, BinaryOp::In | BinaryOp::NotIn | BinaryOp::Within) =>
+                (Some(op), hir::Expr::Fact(path), other)
+                | (Some(op), other, hir::Expr::Fact(path))
+                    if literal_of(other).is_some()
+                        && !matches!(op, BinaryOp::In | BinaryOp::NotIn | BinaryOp::Within) =>
                 {
-                    let op = if matches!(left.as_ref(), hir::Expr::Fact(_)) { op } else { flip(op) };
+                    let op = if matches!(left.as_ref(), hir::Expr::Fact(_)) {
+                        op
+                    } else {
+                        flip(op)
+                    };
                     if let Some(literal) = literal_of(other) {
                         atoms.push(Atom::Compare(path.clone(), op, literal));
                     }
                 }
-                (Some(op @ (BinaryOp::In | BinaryOp::NotIn)), hir::Expr::Fact(path), hir::Expr::Group(group)) => {
-                    atoms.push(Atom::Member(path.clone(), group.clone(), op == BinaryOp::In));
+                (
+                    Some(op @ (BinaryOp::In | BinaryOp::NotIn)),
+                    hir::Expr::Fact(path),
+                    hir::Expr::Group(group),
+                ) => {
+                    atoms.push(Atom::Member(
+                        path.clone(),
+                        group.clone(),
+                        op == BinaryOp::In,
+                    ));
                 }
                 _ => atoms.push(Atom::Other(expr.clone(), negated)),
             }
@@ -2511,8 +3041,12 @@ fn contradictory(atoms: &[Atom]) -> bool {
     for (index, a) in atoms.iter().enumerate() {
         for b in &atoms[index + 1..] {
             let clash = match (a, b) {
-                (Atom::Other(x, x_negated), Atom::Other(y, y_negated)) => x == y && x_negated != y_negated,
-                (Atom::Member(x, group_x, in_x), Atom::Member(y, group_y, in_y)) => x == y && group_x == group_y && in_x != in_y,
+                (Atom::Other(x, x_negated), Atom::Other(y, y_negated)) => {
+                    x == y && x_negated != y_negated
+                }
+                (Atom::Member(x, group_x, in_x), Atom::Member(y, group_y, in_y)) => {
+                    x == y && group_x == group_y && in_x != in_y
+                }
                 (Atom::Compare(x, op_x, value_x), Atom::Compare(y, op_y, value_y)) if x == y => {
                     !compatible_bounds(*op_x, value_x, *op_y, value_y)
                 }
@@ -2566,7 +3100,9 @@ fn compatible_bounds(op_a: BinaryOp, a: &Literal, op_b: BinaryOp, b: &Literal) -
 fn range_nonempty(low_op: BinaryOp, low: &Literal, high_op: BinaryOp, high: &Literal) -> bool {
     match low.cmp(high) {
         std::cmp::Ordering::Less => true,
-        std::cmp::Ordering::Equal => low_op == BinaryOp::GreaterOrEqual && high_op == BinaryOp::LessOrEqual,
+        std::cmp::Ordering::Equal => {
+            low_op == BinaryOp::GreaterOrEqual && high_op == BinaryOp::LessOrEqual
+        }
         std::cmp::Ordering::Greater => false,
     }
 }

@@ -154,13 +154,24 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
     let declarations = parse::split(file.text(db))
         .into_iter()
         .map(|chunk| {
+            // Blank lines and plain comments before a declaration are not part of its tree, so
+            // that editing them does not move the spans inside it (and re-check it).
+            let leading = leading_trivia(&chunk.text);
+            let chunk = parse::Chunk {
+                offset: chunk
+                    .offset
+                    .saturating_add(u32::try_from(leading).unwrap_or(u32::MAX)),
+                text: chunk.text[leading..].to_string(),
+            };
             let parsed = parse::parse_chunk(&chunk.text);
             let key_name = match &parsed {
                 ParsedChunk::Declaration(declaration) => match declaration.name() {
                     Some(name) => name.text.clone(),
                     None => format!("#{}", declaration.keyword()),
                 },
-                ParsedChunk::Broken { name: Some(name), .. } => name.text.clone(),
+                ParsedChunk::Broken {
+                    name: Some(name), ..
+                } => name.text.clone(),
                 ParsedChunk::Broken { keyword, .. } => {
                     format!("#{}", keyword.as_deref().unwrap_or("broken"))
                 }
@@ -179,17 +190,87 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
     ParsedFile { declarations }
 }
 
+/// The length of the blank lines and `//` comment lines (not `///` docs) at the start of a piece.
+fn leading_trivia(text: &str) -> usize {
+    let mut length = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim();
+        let trivia =
+            trimmed.is_empty() || (trimmed.starts_with("//") && !trimmed.starts_with("///"));
+        if !trivia {
+            break;
+        }
+        length += line.len();
+    }
+    length
+}
+
 /// One declaration's syntax tree (spans relative to itself), or `None` if it does not parse.
 #[salsa::tracked(returns(ref))]
 pub fn declaration_syntax<'db>(db: &'db dyn Db, key: DeclarationKey<'db>) -> Option<Declaration> {
     parse_file(db, key.file(db))
         .declarations
         .iter()
-        .find(|declaration| declaration.key_name == *key.name(db) && declaration.ordinal == key.ordinal(db))
+        .find(|declaration| {
+            declaration.key_name == *key.name(db) && declaration.ordinal == key.ordinal(db)
+        })
         .and_then(|declaration| match &declaration.parsed {
             ParsedChunk::Declaration(declaration) => Some(declaration.clone()),
             ParsedChunk::Broken { .. } => None,
         })
+}
+
+/// What the type-level view of a version ([`version_types`]) reads of a declaration: its tree,
+/// except that the bodies of rules and examples, which no other declaration's type depends on, are
+/// left out. Editing a rule's condition changes its tree but not this, so the type-level view is
+/// not computed again.
+#[salsa::tracked(returns(ref))]
+pub fn declaration_interface<'db>(
+    db: &'db dyn Db,
+    key: DeclarationKey<'db>,
+) -> Option<Declaration> {
+    let declaration = declaration_syntax(db, key).as_ref()?;
+    let interface = match &declaration.kind {
+        DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision)
+            if matches!(provision.kind, crate::syntax::ProvisionKind::Rule(_)) =>
+        {
+            let bare = crate::syntax::Provision {
+                name: provision.name.clone(),
+                kind: crate::syntax::ProvisionKind::Rule(crate::syntax::Rule {
+                    unless: Vec::new(),
+                    notwithstanding: Vec::new(),
+                    when: None,
+                    then: Vec::new(),
+                    then_span: Span::default(),
+                }),
+                citations: Vec::new(),
+                effective: None,
+                through: None,
+            };
+            let kind = match &declaration.kind {
+                DeclarationKind::Replace(_) => DeclarationKind::Replace(bare),
+                _ => DeclarationKind::Provision(bare),
+            };
+            Declaration {
+                docs: Vec::new(),
+                kind,
+                span: Span::default(),
+            }
+        }
+        DeclarationKind::Example(example) => Declaration {
+            docs: Vec::new(),
+            kind: DeclarationKind::Example(crate::syntax::ExampleDeclaration {
+                name: example.name.clone(),
+                value: crate::syntax::FactValue {
+                    kind: crate::syntax::FactValueKind::Null,
+                    span: Span::default(),
+                },
+            }),
+            span: Span::default(),
+        },
+        _ => declaration.clone(),
+    };
+    Some(interface)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,7 +463,11 @@ pub fn version_index<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> VersionI
     let mut index = match base {
         Some(base) => {
             let mut inherited = version_index(db, base).clone();
-            for entry in inherited.names.values_mut().chain(inherited.unnamed.iter_mut()) {
+            for entry in inherited
+                .names
+                .values_mut()
+                .chain(inherited.unnamed.iter_mut())
+            {
                 entry.own = false;
             }
             inherited.tests.clear();
@@ -410,7 +495,12 @@ pub fn version_index<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> VersionI
         index.imports.entry(module.clone()).or_default();
         for declaration in &parse_file(db, *file).declarations {
             let entry = Entry {
-                declaration: DeclarationKey::new(db, *file, declaration.key_name.clone(), declaration.ordinal),
+                declaration: DeclarationKey::new(
+                    db,
+                    *file,
+                    declaration.key_name.clone(),
+                    declaration.ordinal,
+                ),
                 kind: EntryKind::of(&declaration.parsed),
                 module: module.clone(),
                 own: true,
@@ -438,7 +528,9 @@ pub fn version_index<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> VersionI
                 }
                 _ if declaration.key_name.starts_with('#') => {
                     if matches!(entry.kind, EntryKind::Facts | EntryKind::Outcome) {
-                        index.unnamed.retain(|existing| existing.kind != entry.kind || existing.own);
+                        index
+                            .unnamed
+                            .retain(|existing| existing.kind != entry.kind || existing.own);
                     }
                     index.unnamed.push(entry);
                 }
@@ -460,7 +552,11 @@ pub fn version_index<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> VersionI
     index
 }
 
-fn version_index_cycle<'db>(db: &'db dyn Db, _id: salsa::Id, version: VersionKey<'db>) -> VersionIndex<'db> {
+fn version_index_cycle<'db>(
+    db: &'db dyn Db,
+    _id: salsa::Id,
+    version: VersionKey<'db>,
+) -> VersionIndex<'db> {
     VersionIndex {
         key: version,
         id: version.dir(db).clone(),
@@ -539,7 +635,9 @@ pub fn declaration_offset(db: &dyn Db, key: DeclarationKey<'_>) -> u32 {
     parse_file(db, key.file(db))
         .declarations
         .iter()
-        .find(|declaration| declaration.key_name == *key.name(db) && declaration.ordinal == key.ordinal(db))
+        .find(|declaration| {
+            declaration.key_name == *key.name(db) && declaration.ordinal == key.ordinal(db)
+        })
         .map_or(0, |declaration| declaration.offset)
 }
 
@@ -568,7 +666,12 @@ pub fn locate(db: &dyn Db, key: DeclarationKey<'_>, diagnostic: Diagnostic) -> L
 }
 
 /// A diagnostic about a whole version that has no better place: at the start of its first file.
-pub fn version_level(db: &dyn Db, version: VersionKey<'_>, code: Code, message: String) -> Option<LocatedDiagnostic> {
+pub fn version_level(
+    db: &dyn Db,
+    version: VersionKey<'_>,
+    code: Code,
+    message: String,
+) -> Option<LocatedDiagnostic> {
     let file = version_files(db, version).first()?;
     Some(LocatedDiagnostic {
         path: file.path(db).clone(),

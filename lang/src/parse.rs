@@ -96,7 +96,10 @@ pub fn parse_chunk(text: &str) -> ParsedChunk {
     match PolicyParser::parse(Rule::declaration_unit, text) {
         Ok(mut pairs) => {
             let Some(pair) = pairs.next() else {
-                return broken(text, Diagnostic::new(Code::E0001, Span::new(0, 0), "empty declaration"));
+                return broken(
+                    text,
+                    Diagnostic::new(Code::E0001, Span::new(0, 0), "empty declaration"),
+                );
             };
             let mut builder = Builder { errors: Vec::new() };
             let declaration = builder.declaration(pair);
@@ -133,7 +136,11 @@ fn broken(text: &str, error: Diagnostic) -> ParsedChunk {
     let keyword = keyword.filter(|word| DECLARATION_KEYWORDS.contains(&word.as_str()));
     // Text that does not start with a declaration keyword declares no name.
     let name = name.filter(|_| keyword.is_some());
-    ParsedChunk::Broken { keyword, name, error }
+    ParsedChunk::Broken {
+        keyword,
+        name,
+        error,
+    }
 }
 
 fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
@@ -149,10 +156,17 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     } else {
         (start, found_at(text, start))
     };
-    let end = if end <= start || at_end { start + found.len() } else { end };
+    let end = if end <= start || at_end {
+        start + found.len()
+    } else {
+        end
+    };
     let message = match &error.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => {
-            let mut expected: Vec<&str> = positives.iter().filter_map(|rule| describe(*rule)).collect();
+            let mut expected: Vec<&str> = positives
+                .iter()
+                .filter_map(|rule| describe(*rule))
+                .collect();
             expected.sort_unstable();
             expected.dedup();
             let found = if found.is_empty() {
@@ -174,8 +188,8 @@ fn syntax_error(text: &str, error: &pest::error::Error<Rule>) -> Diagnostic {
     let starts_new_top_level = text[..start]
         .rfind('\n')
         .is_some_and(|newline| newline + 1 == start && !found.is_empty());
-    let mut diagnostic =
-        Diagnostic::new(Code::E0001, Span::new(start, end), message).with_label("not understood here");
+    let mut diagnostic = Diagnostic::new(Code::E0001, Span::new(start, end), message)
+        .with_label("not understood here");
     if starts_new_top_level {
         diagnostic = diagnostic.with_help(format!(
             "a line that starts in column 0 must start a declaration ({}); indent continuation lines",
@@ -190,7 +204,9 @@ fn found_at(text: &str, position: usize) -> &str {
     let rest = rest.trim_start_matches([' ', '\t']);
     let length = rest
         .char_indices()
-        .find(|(index, c)| c.is_whitespace() || (*index > 0 && !c.is_alphanumeric() && *c != '_' && *c != '.'))
+        .find(|(index, c)| {
+            c.is_whitespace() || (*index > 0 && !c.is_alphanumeric() && *c != '_' && *c != '.')
+        })
         .map(|(index, _)| index.max(rest.chars().next().map_or(0, char::len_utf8)))
         .unwrap_or(rest.len());
     &rest[..length]
@@ -272,11 +288,6 @@ fn span_of(pair: &Pair<'_, Rule>) -> Span {
     Span::new(start, start + content_end(pair.as_str()))
 }
 
-/// The span of a pair as pest gives it, with what follows it up to the next token.
-fn raw_span_of(pair: &Pair<'_, Rule>) -> Span {
-    Span::new(pair.as_span().start(), pair.as_span().end())
-}
-
 /// The length of `text` without the whitespace and `//` comments at its end.
 fn content_end(text: &str) -> usize {
     let mut end = text.len();
@@ -322,8 +333,7 @@ fn unquote(pair: Pair<'_, Rule>) -> String {
 
 impl Builder {
     fn declaration(&mut self, pair: Pair<'_, Rule>) -> Declaration {
-        // The whole piece: comments after the last clause belong to the declaration.
-        let span = raw_span_of(&pair);
+        let span = span_of(&pair);
         let mut inner = pair.into_inner();
         let docs = inner.next().map(docs_of).unwrap_or_default();
         let kind = match inner.next() {
@@ -361,7 +371,9 @@ impl Builder {
                 let fields = inner.map(|field| self.field(field)).collect();
                 DeclarationKind::Record(RecordDeclaration { name, fields })
             }
-            Rule::facts_decl => DeclarationKind::Facts(pair.into_inner().map(|f| self.field(f)).collect()),
+            Rule::facts_decl => {
+                DeclarationKind::Facts(pair.into_inner().map(|f| self.field(f)).collect())
+            }
             Rule::outcome_decl => {
                 DeclarationKind::Outcome(pair.into_inner().map(|f| self.field(f)).collect())
             }
@@ -432,7 +444,9 @@ impl Builder {
                 manifest.citations.push(citation(clause));
                 continue;
             }
-            let Some(value) = clause.into_inner().next() else { continue };
+            let Some(value) = clause.into_inner().next() else {
+                continue;
+            };
             match rule {
                 Rule::policy_clause => {
                     let span = span_of(&value);
@@ -514,7 +528,10 @@ impl Builder {
         let kind = match body.as_rule() {
             Rule::set_type | Rule::list_type => {
                 let is_set = body.as_rule() == Rule::set_type;
-                let element = body.into_inner().next().map(|element| self.type_expr(element));
+                let element = body
+                    .into_inner()
+                    .next()
+                    .map(|element| self.type_expr(element));
                 let element = Box::new(element.unwrap_or(TypeExpr {
                     kind: TypeExprKind::Named {
                         name: empty_name(),
@@ -536,7 +553,11 @@ impl Builder {
                 TypeExprKind::Named { name, unit }
             }
         };
-        TypeExpr { kind, optional, span }
+        TypeExpr {
+            kind,
+            optional,
+            span,
+        }
     }
 
     fn provision(&mut self, pair: Pair<'_, Rule>) -> Provision {
@@ -546,7 +567,9 @@ impl Builder {
         let name = inner.next().map(name_of).unwrap_or_else(empty_name);
         let mut provision = Provision {
             name,
-            kind: ProvisionKind::Alias { target: empty_name() },
+            kind: ProvisionKind::Alias {
+                target: empty_name(),
+            },
             citations: Vec::new(),
             effective: None,
             through: None,
@@ -593,9 +616,9 @@ impl Builder {
                 }
                 Rule::country => target = Some(name_of(part)),
                 Rule::unless_clause => rule_body.unless.extend(part.into_inner().map(name_of)),
-                Rule::notwithstanding_clause => {
-                    rule_body.notwithstanding.extend(part.into_inner().map(name_of))
-                }
+                Rule::notwithstanding_clause => rule_body
+                    .notwithstanding
+                    .extend(part.into_inner().map(name_of)),
                 Rule::when_clause => {
                     if let Some(condition) = part.into_inner().next() {
                         rule_body.when = Some(self.expr(condition));
@@ -747,7 +770,11 @@ impl Builder {
                         span: key_span,
                     },
                 };
-                FactEntry { key, key_span, value }
+                FactEntry {
+                    key,
+                    key_span,
+                    value,
+                }
             })
             .collect()
     }
@@ -769,7 +796,9 @@ impl Builder {
         let span = span_of(&pair);
         let kind = match pair.as_rule() {
             Rule::fact_record => FactValueKind::Record(self.fact_entries(pair)),
-            Rule::fact_list => FactValueKind::List(pair.into_inner().map(|v| self.fact_value(v)).collect()),
+            Rule::fact_list => {
+                FactValueKind::List(pair.into_inner().map(|v| self.fact_value(v)).collect())
+            }
             Rule::date => FactValueKind::Date(self.dated(pair).date),
             Rule::eccn => FactValueKind::Eccn(pair.as_str().to_string()),
             Rule::number => FactValueKind::Number(self.number(&pair)),
@@ -788,11 +817,18 @@ impl Builder {
             Ok(date) => Dated { date, span },
             Err(_) => {
                 self.errors.push(
-                    Diagnostic::new(Code::E0501, span, format!("`{}` is not a date", pair.as_str()))
-                        .with_label("no such day")
-                        .with_help("write dates as YYYY-MM-DD, for a day that exists"),
+                    Diagnostic::new(
+                        Code::E0501,
+                        span,
+                        format!("`{}` is not a date", pair.as_str()),
+                    )
+                    .with_label("no such day")
+                    .with_help("write dates as YYYY-MM-DD, for a day that exists"),
                 );
-                Dated { date: Date::MIN, span }
+                Dated {
+                    date: Date::MIN,
+                    span,
+                }
             }
         }
     }
@@ -808,7 +844,9 @@ impl Builder {
                         format!("`{}` cannot be held exactly as a decimal", pair.as_str()),
                     )
                     .with_label("out of range")
-                    .with_help("numbers must have at most 28 significant digits and be below 7.9e28"),
+                    .with_help(
+                        "numbers must have at most 28 significant digits and be below 7.9e28",
+                    ),
                 );
                 Decimal::ZERO
             }
@@ -927,7 +965,9 @@ impl Builder {
             }
             Rule::quantity => {
                 let mut inner = pair.into_inner();
-                let value = inner.next().map_or(Decimal::ZERO, |number| self.number(&number));
+                let value = inner
+                    .next()
+                    .map_or(Decimal::ZERO, |number| self.number(&number));
                 let unit = inner.next().map(unit_expr);
                 Expr {
                     kind: ExprKind::Number { value, unit },
@@ -968,11 +1008,19 @@ impl Builder {
                 }
             }
             Rule::list_literal => Expr {
-                kind: ExprKind::List(pair.into_inner().map(|element| self.expr(element)).collect()),
+                kind: ExprKind::List(
+                    pair.into_inner()
+                        .map(|element| self.expr(element))
+                        .collect(),
+                ),
                 span,
             },
             Rule::set_literal => Expr {
-                kind: ExprKind::Set(pair.into_inner().map(|element| self.expr(element)).collect()),
+                kind: ExprKind::Set(
+                    pair.into_inner()
+                        .map(|element| self.expr(element))
+                        .collect(),
+                ),
                 span,
             },
             Rule::quantifier => {
@@ -1040,7 +1088,10 @@ fn docs_of(pair: Pair<'_, Rule>) -> Vec<String> {
     pair.into_inner()
         .map(|line| {
             let text = line.as_str().trim_start_matches("///");
-            text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+            text.strip_prefix(' ')
+                .unwrap_or(text)
+                .trim_end()
+                .to_string()
         })
         .collect()
 }
@@ -1072,7 +1123,12 @@ fn unit_expr(pair: Pair<'_, Rule>) -> UnitExpr {
 }
 
 fn binary_op(text: &str) -> BinaryOp {
-    match text.split_whitespace().collect::<Vec<_>>().join(" ").as_str() {
+    match text
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .as_str()
+    {
         "or" => BinaryOp::Or,
         "and" => BinaryOp::And,
         "!=" => BinaryOp::NotEqual,
@@ -1114,7 +1170,11 @@ pub fn parse_decimal(text: &str) -> Option<Decimal> {
 
 fn scale_by_power_of_ten(mut value: Decimal, exponent: i64) -> Option<Decimal> {
     if exponent.unsigned_abs() > 60 {
-        return if value.is_zero() { Some(Decimal::ZERO) } else { None };
+        return if value.is_zero() {
+            Some(Decimal::ZERO)
+        } else {
+            None
+        };
     }
     let ten = Decimal::TEN;
     if exponent >= 0 {
