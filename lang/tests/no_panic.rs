@@ -1,0 +1,289 @@
+//! Broken source is the normal state of a file in an editor, so no input may make the front end
+//! panic. Random and mutated policy sources (the language reference's examples and the check test
+//! cases, with bytes, characters and lines inserted, deleted and duplicated; and plain ASCII soup)
+//! go through splitting, parsing, the whole check and rendering.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+use cordon_lang::db::{self, Database, SourceFile, Workspace};
+use cordon_lang::parse;
+use cordon_lang::render;
+
+/// Seed sources: every ```cordon block of the reference (with its prelude), and every `.cordon`
+/// file under the root package's `tests/check`.
+fn seeds() -> &'static [String] {
+    static SEEDS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(read_seeds)
+}
+
+fn read_seeds() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut seeds = Vec::new();
+    let reference = std::fs::read_to_string(root.join("README.md")).unwrap_or_default();
+    let mut block: Option<String> = None;
+    let mut prelude = String::new();
+    for line in reference.lines() {
+        match block.take() {
+            None if line.starts_with("```cordon") => block = Some(String::new()),
+            None => {}
+            Some(text) if line.starts_with("```") => {
+                if prelude.is_empty() {
+                    prelude = text.clone();
+                }
+                seeds.push(format!("{prelude}\n{text}"));
+            }
+            Some(mut text) => {
+                text.push_str(line);
+                text.push('\n');
+                block = Some(text);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    collect_cordon_files(&root.join("../tests/check"), &mut files);
+    files.sort();
+    seeds.extend(
+        files
+            .iter()
+            .filter_map(|path| std::fs::read_to_string(path).ok()),
+    );
+    assert!(seeds.len() > 20, "too few seed sources: {}", seeds.len());
+    seeds
+}
+
+fn collect_cordon_files(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_cordon_files(&path, files);
+        } else if path.extension().is_some_and(|ext| ext == "cordon") {
+            files.push(path);
+        }
+    }
+}
+
+/// One change to a source.
+#[derive(Clone, Debug)]
+enum Mutation {
+    InsertChar(usize, char),
+    InsertText(usize, &'static str),
+    DeleteBytes(usize, usize),
+    DuplicateLine(usize),
+    DeleteLine(usize),
+    SwapLines(usize, usize),
+}
+
+/// Words and marks that steer the parser into its less travelled paths.
+const FRAGMENTS: &[&str] = &[
+    "\n",
+    "\nrule ",
+    "\n  when ",
+    " and ",
+    " or not ",
+    "(",
+    ")",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "=",
+    "+=",
+    " in ",
+    " not in ",
+    " within ",
+    "\"",
+    "///",
+    "// ",
+    "replace ",
+    "remove ",
+    "cite \"x\"",
+    " TPP",
+    "/mm^2",
+    " 1e99",
+    " 99999999999999999999999999999",
+    "2025-02-30",
+    "3A090.a",
+    " XX ",
+    "?",
+    "\u{e9}",
+    "\u{1F600}",
+    "\t",
+    "\r\n",
+    "any x in ",
+    ": ",
+    "present(",
+    "max(",
+    "\nversion \"v\" amends \"v\"",
+    "\nimport ",
+    " unless ",
+    " notwithstanding ",
+    "\nexample e = {",
+    "\ntest t given e with {",
+];
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), any::<char>()).prop_map(|(at, c)| Mutation::InsertChar(at, c)),
+        (any::<usize>(), proptest::sample::select(FRAGMENTS))
+            .prop_map(|(at, text)| Mutation::InsertText(at, text)),
+        (any::<usize>(), 1usize..40).prop_map(|(at, length)| Mutation::DeleteBytes(at, length)),
+        any::<usize>().prop_map(Mutation::DuplicateLine),
+        any::<usize>().prop_map(Mutation::DeleteLine),
+        (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Mutation::SwapLines(a, b)),
+    ]
+}
+
+/// The nearest character boundary at or before `at` (taken modulo the length).
+fn boundary(text: &str, at: usize) -> usize {
+    let mut at = at % (text.len() + 1);
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn apply(text: &mut String, mutation: &Mutation) {
+    let lines =
+        |text: &str| -> Vec<String> { text.split_inclusive('\n').map(str::to_string).collect() };
+    match mutation {
+        Mutation::InsertChar(at, c) => {
+            let at = boundary(text, *at);
+            text.insert(at, *c);
+        }
+        Mutation::InsertText(at, fragment) => {
+            let at = boundary(text, *at);
+            text.insert_str(at, fragment);
+        }
+        Mutation::DeleteBytes(at, length) => {
+            let start = boundary(text, *at);
+            let end = boundary(text, (start + length).min(text.len()));
+            if end > start {
+                text.replace_range(start..end, "");
+            }
+        }
+        Mutation::DuplicateLine(index) | Mutation::DeleteLine(index) => {
+            let mut all = lines(text);
+            if all.is_empty() {
+                return;
+            }
+            let index = index % all.len();
+            if matches!(mutation, Mutation::DuplicateLine(_)) {
+                all.insert(index, all[index].clone());
+            } else {
+                all.remove(index);
+            }
+            *text = all.concat();
+        }
+        Mutation::SwapLines(a, b) => {
+            let mut all = lines(text);
+            if all.is_empty() {
+                return;
+            }
+            let (a, b) = (a % all.len(), b % all.len());
+            all.swap(a, b);
+            *text = all.concat();
+        }
+    }
+}
+
+/// Everything the front end does with a source, with the results rendered; it must not panic.
+fn check_everything(texts: &[String]) {
+    for text in texts {
+        for chunk in parse::split(text) {
+            let _ = parse::parse_chunk(&chunk.text);
+        }
+    }
+    let db = Database::default();
+    // The first text is one version; the others a second version that amends it.
+    let files: Vec<SourceFile> = texts
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let dir = if index == 0 {
+                "policy/2023-11-17"
+            } else {
+                "policy/2025-01-13"
+            };
+            SourceFile::new(
+                &db,
+                format!("{dir}/file{index}.cordon"),
+                text.clone(),
+                dir.to_string(),
+                format!("file{index}"),
+            )
+        })
+        .collect();
+    let workspace = Workspace::new(&db, files.clone());
+    let diagnostics = db::check_workspace(&db, workspace);
+    for located in &diagnostics {
+        let text = files
+            .iter()
+            .find(|file| *file.path(&db) == located.path)
+            .map(|file| file.text(&db).clone())
+            .unwrap_or_default();
+        let rendered = render::render(located, &text, |path| {
+            files
+                .iter()
+                .find(|file| file.path(&db) == path)
+                .map(|file| file.text(&db).clone())
+        });
+        assert!(!rendered.is_empty());
+        let _ = render::one_line(located, &text);
+    }
+    for version in db::workspace_versions(&db, workspace) {
+        let _ = db::check_version(&db, *version);
+    }
+}
+
+proptest! {
+    // 256 cases keep the suite fast; set PROPTEST_CASES for a longer hunt.
+    #![proptest_config(ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(256),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn mutated_policies_do_not_panic(
+        seed in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 1..12),
+    ) {
+        let seeds = seeds();
+        let mut text = seeds[seed.index(seeds.len())].clone();
+        for mutation in &mutations {
+            apply(&mut text, mutation);
+        }
+        check_everything(&[text]);
+    }
+
+    #[test]
+    fn mutated_amendments_do_not_panic(
+        base in any::<prop::sample::Index>(),
+        amendment in any::<prop::sample::Index>(),
+        mutations in prop::collection::vec(mutation(), 0..8),
+    ) {
+        let seeds = seeds();
+        let base = format!("version \"2023-11-17\" policy \"ear\" in_force from 2023-11-17\n{}", seeds[base.index(seeds.len())]);
+        let mut amendment = format!(
+            "version \"2025-01-13\" policy \"ear\" amends \"2023-11-17\" in_force never\n{}",
+            seeds[amendment.index(seeds.len())].replace("\nrule ", "\nreplace rule ").replace("\nconst ", "\nremove ")
+        );
+        for mutation in &mutations {
+            apply(&mut amendment, mutation);
+        }
+        check_everything(&[base, amendment]);
+    }
+
+    #[test]
+    fn ascii_soup_does_not_panic(text in "[ -~\n\t]{0,400}") {
+        check_everything(&[text]);
+    }
+
+    #[test]
+    fn keyword_soup_does_not_panic(words in prop::collection::vec(proptest::sample::select(FRAGMENTS), 0..60)) {
+        check_everything(&[words.concat()]);
+    }
+}
