@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Check policy sources and print every diagnostic; exits non-zero on errors.
     Check(commands::check::Args),
+    /// Rewrite policy sources in the one canonical layout (`--check` only reports).
+    Fmt(commands::fmt::Args),
     /// Decide transactions against a policy version and explain the decisions.
     Eval(commands::eval::Args),
     /// Run the tests written in the policy language.
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => commands::check::run(&args),
         Command::Eval(args) => commands::eval::run(&args),
+        Command::Fmt(args) => commands::fmt::run(&args),
         Command::Test(args) => commands::test::run(&args),
     };
     match result {

@@ -65,11 +65,11 @@ pub struct Context<'p, 'f, 's, 'a> {
 }
 
 impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
-    fn error(&self, path: &str, message: String) -> EvalError {
-        EvalError {
+    fn error(&self, path: &str, message: String) -> Box<EvalError> {
+        Box::new(EvalError {
             path: path.to_string(),
             message,
-        }
+        })
     }
 
     fn rule_name(&self) -> &str {
@@ -79,7 +79,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             .map_or("", |rule| rule.name.as_str())
     }
 
-    pub fn eval(&mut self, ir: &'p Ir) -> Result<Value<'a>, EvalError> {
+    pub fn eval(&mut self, ir: &'p Ir) -> Result<Value<'a>, Box<EvalError>> {
         Ok(match ir {
             Ir::Literal(value) => *value,
             Ir::StringLiteral(index, eccn) => {
@@ -272,7 +272,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         self.scratch.variables[depth] = value;
     }
 
-    fn fact_list(&self, slot: u16) -> Result<&'f [Value<'a>], EvalError> {
+    fn fact_list(&self, slot: u16) -> Result<&'f [Value<'a>], Box<EvalError>> {
         match self.facts.slots.get(usize::from(slot)) {
             Some(Slot::Present(Value::List(index))) => {
                 Ok(self.facts.lists.get(usize::from(*index)).map_or(&[][..], Vec::as_slice))
@@ -284,7 +284,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
     }
 
-    pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, EvalError> {
+    pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, Box<EvalError>> {
         match self.eval(ir)? {
             Value::Bool(value) => Ok(value),
             Value::Null => Ok(false),
@@ -384,7 +384,7 @@ pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Sc
         }
         context.scratch.considered[index] = true;
         let holds = match &rule.when {
-            Some(condition) => context.condition(condition)?,
+            Some(condition) => context.condition(condition).map_err(|error| *error)?,
             None => true,
         };
         if !holds {
@@ -396,7 +396,7 @@ pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Sc
             match &program.outcome[field].kind {
                 OutcomeKind::Set { .. } => context.scratch.sets[field] |= 1 << conclusion.member,
                 OutcomeKind::Single { .. } => {
-                    let value = context.eval(&conclusion.value)?;
+                    let value = context.eval(&conclusion.value).map_err(|error| *error)?;
                     context.scratch.candidates[field].push((index as u16, value));
                     context.scratch.resolved[field] = None;
                 }
@@ -432,7 +432,7 @@ pub fn evaluate_expression<'p: 'a, 'a>(
         scratch,
         rule: 0,
     };
-    context.eval(ir)
+    context.eval(ir).map_err(|error| *error)
 }
 
 /// A number as people read it: `26,914,400`, `5.92`, `1e26` as `100,000,000,000,000,000,000,000,000`.

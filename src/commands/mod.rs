@@ -3,5 +3,6 @@
 
 pub mod check;
 pub mod eval;
+pub mod fmt;
 pub mod test;
 pub mod text;
