@@ -581,11 +581,13 @@ fn binding(expression: &Expr) -> u8 {
     }
 }
 
-/// The loosest binding the grammar accepts on the left and on the right of `operator`: chains of
-/// `and`, `or`, `+`, `*` lean left, and a comparison does not take a comparison as an operand.
+/// The loosest binding accepted on the left and on the right of `operator`: chains of `and`, `or`,
+/// `+`, `*` lean left, and a comparison does not take a comparison as an operand. An `and` inside an
+/// `or` keeps its parentheses although the grammar does not need them: counsel read
+/// `a or (b and c)` without having to remember which binds tighter.
 fn operand_minimums(operator: BinaryOp) -> (u8, u8) {
     match operator {
-        BinaryOp::Or => (1, 2),
+        BinaryOp::Or => (3, 3),
         BinaryOp::And => (2, 3),
         BinaryOp::Add | BinaryOp::Subtract => (5, 6),
         BinaryOp::Multiply | BinaryOp::Divide => (6, 7),
