@@ -718,7 +718,7 @@ impl Compiler<'_> {
             self.program.rules.push(CompiledRule {
                 name: rule.name.clone(),
                 citations: rule.provenance.citations.clone(),
-                confidence: rule.provenance.confidence(),
+                confidence: self.rule_confidence(rule),
                 window: rule.window,
                 unless: rule.unless.iter().filter_map(|name| self.program.rule_index.get(name).copied()).collect(),
                 when,
@@ -729,6 +729,51 @@ impl Compiler<'_> {
             });
         }
         Ok(())
+    }
+
+    /// The least certain citation a rule rests on: its own, and those of the constants, tables,
+    /// definitions and groups it reads. (A group's dated membership changes are not counted: they
+    /// matter only to transactions with the changing country, which the trace does not yet single
+    /// out.)
+    fn rule_confidence(&self, rule: &hir::Rule) -> Confidence {
+        let mut confidence = rule.provenance.confidence();
+        let mut pending: Vec<String> = Vec::new();
+        let collect = |expr: &hir::Expr, pending: &mut Vec<String>| {
+            expr.walk(&mut |node| {
+                if let hir::Expr::Const(name) | hir::Expr::Table(name) | hir::Expr::Define(name) | hir::Expr::Group(name) = node {
+                    pending.push(name.clone());
+                }
+            })
+        };
+        for expr in rule.when.iter().chain(rule.then.iter().map(|conclusion| &conclusion.value)) {
+            collect(expr, &mut pending);
+        }
+        let mut seen = BTreeSet::new();
+        while let Some(name) = pending.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            if let Some(provenance) = self.version.provenance(&name) {
+                confidence = confidence.max(provenance.confidence());
+            }
+            if let Some(define) = self.version.defines.get(&name) {
+                collect(&define.value, &mut pending);
+            }
+            if let Some(group) = self.version.groups.get(&name) {
+                let mut stack = vec![&group.members];
+                while let Some(members) = stack.pop() {
+                    match members {
+                        hir::GroupExpr::Group(inner) => pending.push(inner.clone()),
+                        hir::GroupExpr::Union(left, right) | hir::GroupExpr::Difference(left, right) => {
+                            stack.push(left);
+                            stack.push(right);
+                        }
+                        hir::GroupExpr::Countries(_) => {}
+                    }
+                }
+            }
+        }
+        confidence
     }
 
     fn split_conjuncts(&self, expr: &hir::Expr, parts: &mut Vec<hir::Expr>, depth: usize) {
