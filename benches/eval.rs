@@ -10,39 +10,68 @@ use rayon::prelude::*;
 use cordon_engine::{Policy, decide_text, decide_with, eval, facts};
 
 fn policy() -> Policy {
-    Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear")).unwrap_or_else(|error| panic!("{error}"))
+    Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear"))
+        .unwrap_or_else(|error| panic!("{error}"))
 }
 
 fn example() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/h100-to-india.json"))
-        .unwrap_or_default()
-        .replace('\n', " ")
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/h100-to-india.json"),
+    )
+    .unwrap_or_default()
+    .replace('\n', " ")
 }
 
 /// A batch of varied transactions: countries, quantities, dates and kinds change from line to line.
 pub fn batch(lines: usize) -> Vec<String> {
     let base = example();
-    let countries = ["IN", "CN", "FR", "VN", "AE", "SG", "HK", "MO", "DE", "PL", "US", "IL"];
-    let dates = ["2024-06-01", "2025-06-01", "2025-12-01", "2026-03-01", "2028-01-10"];
+    let countries = [
+        "IN", "CN", "FR", "VN", "AE", "SG", "HK", "MO", "DE", "PL", "US", "IL",
+    ];
+    let dates = [
+        "2024-06-01",
+        "2025-06-01",
+        "2025-12-01",
+        "2026-03-01",
+        "2028-01-10",
+    ];
     (0..lines)
         .map(|index| {
-            base.replace("\"destination\": \"IN\"", &format!("\"destination\": \"{}\"", countries[index % countries.len()]))
-                .replace("\"date\": \"2025-06-01\"", &format!("\"date\": \"{}\"", dates[index % dates.len()]))
-                .replace("\"quantity\": 1000", &format!("\"quantity\": {}", 1 + index % 2000))
-                .replace("\"tpp\": 15832", &format!("\"tpp\": {}", 1000 + (index * 37) % 20000))
+            base.replace(
+                "\"destination\": \"IN\"",
+                &format!(
+                    "\"destination\": \"{}\"",
+                    countries[index % countries.len()]
+                ),
+            )
+            .replace(
+                "\"date\": \"2025-06-01\"",
+                &format!("\"date\": \"{}\"", dates[index % dates.len()]),
+            )
+            .replace(
+                "\"quantity\": 1000",
+                &format!("\"quantity\": {}", 1 + index % 2000),
+            )
+            .replace(
+                "\"tpp\": 15832",
+                &format!("\"tpp\": {}", 1000 + (index * 37) % 20000),
+            )
         })
         .collect()
 }
 
 fn single_decision(c: &mut Criterion) {
     let policy = policy();
-    let version = policy.pinned("2025-01-13").unwrap_or_else(|error| panic!("{error}"));
+    let version = policy
+        .pinned("2025-01-13")
+        .unwrap_or_else(|error| panic!("{error}"));
     let json: serde_json::Value = serde_json::from_str(&example()).unwrap_or_default();
     let read = facts::read(&version.program, &json).unwrap_or_else(|errors| panic!("{errors:?}"));
     let mut scratch = eval::Scratch::default();
     c.bench_function("evaluate (trace off, facts read)", |b| {
         b.iter(|| {
-            eval::run(&version.program, black_box(&read), &mut scratch).unwrap_or_else(|error| panic!("{error}"));
+            eval::run(&version.program, black_box(&read), &mut scratch)
+                .unwrap_or_else(|error| panic!("{error}"));
             black_box(&scratch.applied);
         })
     });

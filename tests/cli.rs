@@ -16,7 +16,9 @@ fn cordon(args: &[&str], stdin: Option<&str>) -> Output {
     if let Some(mut input) = child.stdin.take() {
         let _ = input.write_all(stdin.unwrap_or("").as_bytes());
     }
-    child.wait_with_output().unwrap_or_else(|error| panic!("cordon did not finish: {error}"))
+    child
+        .wait_with_output()
+        .unwrap_or_else(|error| panic!("cordon did not finish: {error}"))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -27,14 +29,27 @@ const EXAMPLE: &str = "examples/h100-to-india.json";
 
 #[test]
 fn eval_prints_the_contract_decision_as_json() {
-    let output = cordon(&["eval", "--policy", "policies/ear", "--facts", EXAMPLE], None);
+    let output = cordon(
+        &["eval", "--policy", "policies/ear", "--facts", EXAMPLE],
+        None,
+    );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
     assert_eq!(decision["policy"]["name"], "ear");
     assert_eq!(decision["policy"]["version"], "2025-05-13");
-    assert_eq!(decision["outcome"]["classification"], serde_json::json!(["3A090.a"]));
-    assert_eq!(decision["outcome"]["notices"], serde_json::json!(["diffusion_not_enforced"]));
-    assert!(decision["trace"].as_array().is_some_and(|trace| !trace.is_empty()));
+    assert_eq!(
+        decision["outcome"]["classification"],
+        serde_json::json!(["3A090.a"])
+    );
+    assert_eq!(
+        decision["outcome"]["notices"],
+        serde_json::json!(["diffusion_not_enforced"])
+    );
+    assert!(
+        decision["trace"]
+            .as_array()
+            .is_some_and(|trace| !trace.is_empty())
+    );
 }
 
 #[test]
@@ -43,17 +58,43 @@ fn a_batch_goes_on_past_bad_lines_and_fails_at_the_end() {
         .unwrap_or_default()
         .replace('\n', " ");
     let bad_country = good.replace("\"destination\": \"IN\"", "\"destination\": \"XX\"");
-    let batch = [good.as_str(), "{ not json", "", bad_country.as_str(), good.as_str()].join("\n");
-    let output = cordon(&["eval", "--policy", "policies/ear", "--facts", "-", "--no-trace"], Some(&batch));
+    let batch = [
+        good.as_str(),
+        "{ not json",
+        "",
+        bad_country.as_str(),
+        good.as_str(),
+    ]
+    .join("\n");
+    let output = cordon(
+        &[
+            "eval",
+            "--policy",
+            "policies/ear",
+            "--facts",
+            "-",
+            "--no-trace",
+        ],
+        Some(&batch),
+    );
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let lines: Vec<serde_json::Value> = text(&output.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_default())
         .collect();
-    assert_eq!(lines.len(), 4, "one line per non-empty input line: {lines:?}");
+    assert_eq!(
+        lines.len(),
+        4,
+        "one line per non-empty input line: {lines:?}"
+    );
     assert_eq!(lines[0]["policy"]["version"], "2025-05-13");
     assert_eq!(lines[1]["line"], 2);
-    assert!(lines[1]["error"]["errors"][0]["message"].as_str().unwrap_or("").contains("not valid JSON"));
+    assert!(
+        lines[1]["error"]["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("not valid JSON")
+    );
     assert_eq!(lines[2]["line"], 4);
     assert_eq!(lines[2]["error"]["errors"][0]["path"], "destination");
     assert_eq!(lines[3]["outcome"]["license_required"], false);
@@ -66,15 +107,36 @@ fn a_single_bad_object_exits_non_zero_with_the_error() {
         Some(r#"{"date": "2025-06-01", "destination": "XX"}"#),
     );
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("destination: unknown country code \"XX\""), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("destination: unknown country code \"XX\""),
+        "{}",
+        text(&output.stderr)
+    );
 }
 
 #[test]
 fn bad_invocations_are_one_clear_line() {
     let cases: [(&[&str], &str); 4] = [
-        (&["eval", "--policy", "policies/nope", "--facts", EXAMPLE], "`policies/nope` does not exist"),
-        (&["eval", "--policy", "policies/ear", "--facts", "nope.json"], "cannot read facts file `nope.json`"),
-        (&["eval", "--policy", "policies/ear", "--version", "1999-01-01", "--facts", EXAMPLE], "has no version `1999-01-01`"),
+        (
+            &["eval", "--policy", "policies/nope", "--facts", EXAMPLE],
+            "`policies/nope` does not exist",
+        ),
+        (
+            &["eval", "--policy", "policies/ear", "--facts", "nope.json"],
+            "cannot read facts file `nope.json`",
+        ),
+        (
+            &[
+                "eval",
+                "--policy",
+                "policies/ear",
+                "--version",
+                "1999-01-01",
+                "--facts",
+                EXAMPLE,
+            ],
+            "has no version `1999-01-01`",
+        ),
         (&["check", "README.md"], "is not a policy source"),
     ];
     for (args, expected) in cases {
@@ -90,7 +152,11 @@ fn bad_invocations_are_one_clear_line() {
 fn check_and_test_pass_on_the_ear_policy() {
     let check = cordon(&["check", "policies/ear"], None);
     assert!(check.status.success(), "{}", text(&check.stderr));
-    assert!(text(&check.stderr).is_empty(), "check is silent on valid sources: {}", text(&check.stderr));
+    assert!(
+        text(&check.stderr).is_empty(),
+        "check is silent on valid sources: {}",
+        text(&check.stderr)
+    );
     let test = cordon(&["test", "policies/ear"], None);
     assert!(test.status.success(), "{}", text(&test.stdout));
     assert!(text(&test.stdout).contains(" 0 failed"));
@@ -98,9 +164,26 @@ fn check_and_test_pass_on_the_ear_policy() {
 
 #[test]
 fn text_output_explains_for_people() {
-    let output = cordon(&["eval", "--policy", "policies/ear", "--version", "2025-01-13", "--facts", EXAMPLE, "--format", "text", "--explain"], None);
+    let output = cordon(
+        &[
+            "eval",
+            "--policy",
+            "policies/ear",
+            "--version",
+            "2025-01-13",
+            "--facts",
+            EXAMPLE,
+            "--format",
+            "text",
+            "--explain",
+        ],
+        None,
+    );
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{}", text(&output.stderr));
-    assert!(stdout.contains("license_a_worldwide (15 CFR 742.6(a)(6)(iii)(A)"), "{stdout}");
+    assert!(
+        stdout.contains("license_a_worldwide (15 CFR 742.6(a)(6)(iii)(A)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("why not:"), "{stdout}");
 }

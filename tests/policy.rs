@@ -13,20 +13,37 @@ fn ear() -> Policy {
 
 #[test]
 fn ear_checks_without_diagnostics() {
-    let loaded = cordon_lang::load::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear"))
-        .unwrap_or_else(|error| panic!("{error}"));
+    let loaded =
+        cordon_lang::load::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear"))
+            .unwrap_or_else(|error| panic!("{error}"));
     let diagnostics = cordon_lang::db::check_workspace(&loaded.db, loaded.workspace);
     let rendered: Vec<String> = diagnostics
         .iter()
-        .map(|located| format!("{}: {} {}", located.path, located.diagnostic.code, located.diagnostic.message))
+        .map(|located| {
+            format!(
+                "{}: {} {}",
+                located.path, located.diagnostic.code, located.diagnostic.message
+            )
+        })
         .collect();
-    assert!(rendered.is_empty(), "policies/ear has diagnostics:\n{}", rendered.join("\n"));
+    assert!(
+        rendered.is_empty(),
+        "policies/ear has diagnostics:\n{}",
+        rendered.join("\n")
+    );
 }
 
 #[test]
 fn ear_has_the_four_contract_versions() {
-    let ids: Vec<String> = ear().versions.iter().map(|version| version.id.clone()).collect();
-    assert_eq!(ids, ["2023-11-17", "2025-01-13", "2025-05-13", "2026-01-15"]);
+    let ids: Vec<String> = ear()
+        .versions
+        .iter()
+        .map(|version| version.id.clone())
+        .collect();
+    assert_eq!(
+        ids,
+        ["2023-11-17", "2025-01-13", "2025-05-13", "2026-01-15"]
+    );
 }
 
 #[test]
@@ -35,7 +52,11 @@ fn every_in_language_test_passes() {
     let mut failures = Vec::new();
     let mut count = 0;
     for version in &policy.versions {
-        assert!(!version.hir.tests.is_empty(), "version {} has no tests", version.id);
+        assert!(
+            !version.hir.tests.is_empty(),
+            "version {} has no tests",
+            version.id
+        );
         for test in &version.hir.tests {
             count += 1;
             match cordon_engine::decide_with(version, &fact_json(&test.facts), false) {
@@ -45,7 +66,10 @@ fn every_in_language_test_passes() {
                         let expected = fact_json(expected);
                         let actual = decision.outcome(field).cloned().unwrap_or_default();
                         if !outcome_matches(&expected, &actual) {
-                            failures.push(format!("{} {}: {field} expected {expected}, got {actual}", version.id, test.name));
+                            failures.push(format!(
+                                "{} {}: {field} expected {expected}, got {actual}",
+                                version.id, test.name
+                            ));
                         }
                     }
                 }
@@ -53,5 +77,10 @@ fn every_in_language_test_passes() {
         }
     }
     assert!(count > 100, "only {count} in-language tests");
-    assert!(failures.is_empty(), "{} failing:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failing:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

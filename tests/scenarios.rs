@@ -13,13 +13,17 @@ fn policy() -> &'static Policy {
     static POLICY: OnceLock<Policy> = OnceLock::new();
     POLICY.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        Policy::load(&root.join("policies/ear")).unwrap_or_else(|error| panic!("policies/ear does not load: {error}"))
+        Policy::load(&root.join("policies/ear"))
+            .unwrap_or_else(|error| panic!("policies/ear does not load: {error}"))
     })
 }
 
 fn check(path: &Path) -> Result<(), Failed> {
     let scenario: Json = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-    let name = scenario["name"].as_str().ok_or("scenario without a name")?.to_string();
+    let name = scenario["name"]
+        .as_str()
+        .ok_or("scenario without a name")?
+        .to_string();
     let pin = scenario["version"].as_str();
     let facts = &scenario["facts"];
     let expect = &scenario["expect"];
@@ -42,7 +46,11 @@ fn check(path: &Path) -> Result<(), Failed> {
     if let Some(expected_error) = expect.get("error") {
         return match result {
             Err(_) => Ok(()),
-            Ok(decision) => Err(format!("expected an error ({expected_error}), got {}", decision.to_json()).into()),
+            Ok(decision) => Err(format!(
+                "expected an error ({expected_error}), got {}",
+                decision.to_json()
+            )
+            .into()),
         };
     }
     let decision = result.map_err(|error| format!("could not decide: {error}"))?;
@@ -50,7 +58,10 @@ fn check(path: &Path) -> Result<(), Failed> {
     if let Some(version) = scenario["expect_version"].as_str()
         && decision.policy.version != version
     {
-        problems.push(format!("version: expected {version}, got {}", decision.policy.version));
+        problems.push(format!(
+            "version: expected {version}, got {}",
+            decision.policy.version
+        ));
     }
     for (field, expected) in expect.as_object().ok_or("expect is not an object")? {
         let actual = decision.outcome(field).cloned().unwrap_or(Json::Null);
@@ -58,14 +69,23 @@ fn check(path: &Path) -> Result<(), Failed> {
             problems.push(format!("{field}: expected {expected}, got {actual}"));
         }
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("\n").into()) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
 }
 
 fn main() {
     let arguments = Arguments::from_args();
     let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&directory)
-        .map(|entries| entries.filter_map(Result::ok).map(|entry| entry.path()).collect())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .collect()
+        })
         .unwrap_or_default();
     files.retain(|path| path.extension().is_some_and(|ext| ext == "json"));
     files.sort();
@@ -73,7 +93,10 @@ fn main() {
     let trials = files
         .into_iter()
         .map(|path| {
-            let name = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_default();
             Trial::test(name, move || check(&path))
         })
         .collect();

@@ -41,8 +41,18 @@ pub enum Ir {
     Min(Box<Ir>, Box<Ir>),
     Lowercase(Box<Ir>),
     Present(u16),
-    AnyOf { all: bool, variable: u16, over: Vec<Ir>, body: Box<Ir> },
-    AnyOfFact { all: bool, variable: u16, slot: u16, body: Box<Ir> },
+    AnyOf {
+        all: bool,
+        variable: u16,
+        over: Vec<Ir>,
+        body: Box<Ir>,
+    },
+    AnyOfFact {
+        all: bool,
+        variable: u16,
+        slot: u16,
+        body: Box<Ir>,
+    },
 }
 
 /// How a fact is read from JSON.
@@ -82,9 +92,15 @@ pub struct OutcomeField {
 #[derive(Clone, Debug)]
 pub enum OutcomeKind {
     /// A single value with its default (`Null` for optional fields).
-    Single { default: Value<'static>, enum_index: Option<u16> },
+    Single {
+        default: Value<'static>,
+        enum_index: Option<u16>,
+    },
     /// A set whose possible members are listed (at most 64); rules add them by index.
-    Set { members: Vec<Ir>, enum_index: Option<u16> },
+    Set {
+        members: Vec<Ir>,
+        enum_index: Option<u16>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -142,7 +158,9 @@ impl RuleSet {
     }
 
     pub fn contains(&self, index: &u16) -> bool {
-        self.0.get(usize::from(*index) / 64).is_some_and(|word| word & (1 << (index % 64)) != 0)
+        self.0
+            .get(usize::from(*index) / 64)
+            .is_some_and(|word| word & (1 << (index % 64)) != 0)
     }
 }
 
@@ -188,7 +206,11 @@ impl Program {
             Ir::Literal(value) => *value,
             Ir::StringLiteral(index, eccn) => {
                 let text = self.strings.get(*index as usize).map_or("", String::as_str);
-                if *eccn { Value::Eccn(text) } else { Value::Str(text) }
+                if *eccn {
+                    Value::Eccn(text)
+                } else {
+                    Value::Str(text)
+                }
             }
             _ => Value::Null,
         }
@@ -244,7 +266,12 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
         table_index: BTreeMap::new(),
         group_index: BTreeMap::new(),
         outcome_index: BTreeMap::new(),
-        enum_index: version.enums.keys().enumerate().map(|(i, name)| (name.clone(), i as u16)).collect(),
+        enum_index: version
+            .enums
+            .keys()
+            .enumerate()
+            .map(|(i, name)| (name.clone(), i as u16))
+            .collect(),
         variables: Vec::new(),
     };
     compiler.program.schema = compiler.schema(&version.facts, &[], 0)?;
@@ -257,10 +284,14 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
     compiler.aliases();
     compiler.outcome()?;
     for (index, name) in version.defines.keys().enumerate() {
-        compiler.define_index.insert(name.clone(), index16(index, "definitions")?);
+        compiler
+            .define_index
+            .insert(name.clone(), index16(index, "definitions")?);
     }
     for (index, name) in version.tables.keys().enumerate() {
-        compiler.table_index.insert(name.clone(), index16(index, "tables")?);
+        compiler
+            .table_index
+            .insert(name.clone(), index16(index, "tables")?);
     }
     for define in version.defines.values() {
         // Lists are inlined where they are used; they have no single value.
@@ -290,9 +321,16 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
 }
 
 impl Compiler<'_> {
-    fn schema(&mut self, record: &hir::Record, prefix: &[String], depth: usize) -> Result<SchemaNode, CompileError> {
+    fn schema(
+        &mut self,
+        record: &hir::Record,
+        prefix: &[String],
+        depth: usize,
+    ) -> Result<SchemaNode, CompileError> {
         if depth > 16 {
-            return Err(CompileError("the facts schema nests records too deeply".to_string()));
+            return Err(CompileError(
+                "the facts schema nests records too deeply".to_string(),
+            ));
         }
         let mut fields = Vec::new();
         for field in &record.fields {
@@ -315,8 +353,12 @@ impl Compiler<'_> {
                         Type::Country => SlotType::Country,
                         Type::String => SlotType::String,
                         Type::Eccn => SlotType::Eccn,
-                        Type::Enum(name) => SlotType::Enum(*self.enum_index.get(name).unwrap_or(&0)),
-                        Type::Set(element) | Type::List(element) if **element == Type::Eccn => SlotType::EccnList,
+                        Type::Enum(name) => {
+                            SlotType::Enum(*self.enum_index.get(name).unwrap_or(&0))
+                        }
+                        Type::Set(element) | Type::List(element) if **element == Type::Eccn => {
+                            SlotType::EccnList
+                        }
                         unsupported => {
                             return Err(CompileError(format!(
                                 "fact `{}` is {unsupported}, which facts cannot hold yet",
@@ -364,10 +406,15 @@ impl Compiler<'_> {
 
     fn aliases(&mut self) {
         for alias in self.version.aliases.values() {
-            if let (Some(code), Some(target)) = (country_index(&alias.code), country_index(&alias.target)) {
-                self.program
-                    .aliases
-                    .push((code, target, alias.provenance.effective, alias.provenance.through));
+            if let (Some(code), Some(target)) =
+                (country_index(&alias.code), country_index(&alias.target))
+            {
+                self.program.aliases.push((
+                    code,
+                    target,
+                    alias.provenance.effective,
+                    alias.provenance.through,
+                ));
             }
         }
     }
@@ -376,12 +423,13 @@ impl Compiler<'_> {
         let mut members: BTreeMap<String, Vec<Literal>> = BTreeMap::new();
         for rule in &self.version.rules {
             for conclusion in rule.then.iter().filter(|conclusion| conclusion.add) {
-                let literal = cordon_lang::check::literal_of(&conclusion.value).ok_or_else(|| {
-                    CompileError(format!(
-                        "rule `{}` adds a computed value to `{}`; sets take written values",
-                        rule.name, conclusion.field
-                    ))
-                })?;
+                let literal =
+                    cordon_lang::check::literal_of(&conclusion.value).ok_or_else(|| {
+                        CompileError(format!(
+                            "rule `{}` adds a computed value to `{}`; sets take written values",
+                            rule.name, conclusion.field
+                        ))
+                    })?;
                 let list = members.entry(conclusion.field.clone()).or_default();
                 if !list.contains(&literal) {
                     list.push(literal);
@@ -389,7 +437,8 @@ impl Compiler<'_> {
             }
         }
         for (index, field) in self.version.outcome.fields.iter().enumerate() {
-            self.outcome_index.insert(field.name.clone(), index16(index, "outcomes")?);
+            self.outcome_index
+                .insert(field.name.clone(), index16(index, "outcomes")?);
             let enum_index = match &field.ty {
                 Type::Enum(name) => self.enum_index.get(name).copied(),
                 Type::Set(element) => match element.as_ref() {
@@ -403,7 +452,10 @@ impl Compiler<'_> {
                     let mut literals = members.remove(&field.name).unwrap_or_default();
                     literals.sort();
                     if literals.len() > 64 {
-                        return Err(CompileError(format!("outcome `{}` can hold more than 64 values", field.name)));
+                        return Err(CompileError(format!(
+                            "outcome `{}` can hold more than 64 values",
+                            field.name
+                        )));
                     }
                     OutcomeKind::Set {
                         members: literals
@@ -435,7 +487,8 @@ impl Compiler<'_> {
             Literal::Number(value) => Value::Number(*value),
             Literal::Date(value) => Value::Date(*value),
             Literal::Country(code) => {
-                let index = country_index(code).ok_or_else(|| CompileError(format!("bad country code `{code}`")))?;
+                let index = country_index(code)
+                    .ok_or_else(|| CompileError(format!("bad country code `{code}`")))?;
                 Value::Country(self.alias_of(index))
             }
             Literal::Enum(enumeration, variant) => {
@@ -448,7 +501,9 @@ impl Compiler<'_> {
                 let position = variants
                     .iter()
                     .position(|candidate| candidate == variant)
-                    .ok_or_else(|| CompileError(format!("`{variant}` is not a value of `{enumeration}`")))?;
+                    .ok_or_else(|| {
+                        CompileError(format!("`{variant}` is not a value of `{enumeration}`"))
+                    })?;
                 let enumeration = self.enum_index.get(enumeration).copied().unwrap_or(0);
                 Value::Enum(enumeration, index16(position, "enum values")?)
             }
@@ -469,7 +524,12 @@ impl Compiler<'_> {
     }
 
     fn string(&mut self, text: &str) -> u32 {
-        match self.program.strings.iter().position(|existing| existing == text) {
+        match self
+            .program
+            .strings
+            .iter()
+            .position(|existing| existing == text)
+        {
             Some(index) => index as u32,
             None => {
                 self.program.strings.push(text.to_string());
@@ -480,10 +540,15 @@ impl Compiler<'_> {
 
     fn expr(&mut self, expr: &hir::Expr) -> Result<Ir, CompileError> {
         Ok(match expr {
-            hir::Expr::Literal(Literal::String(text)) => Ir::StringLiteral(self.string(text), false),
+            hir::Expr::Literal(Literal::String(text)) => {
+                Ir::StringLiteral(self.string(text), false)
+            }
             hir::Expr::Literal(Literal::Eccn(text)) => Ir::StringLiteral(self.string(text), true),
             hir::Expr::Literal(Literal::Set(items) | Literal::List(items)) => {
-                return Err(CompileError(format!("a list of {} values cannot be used as one value", items.len())));
+                return Err(CompileError(format!(
+                    "a list of {} values cannot be used as one value",
+                    items.len()
+                )));
             }
             hir::Expr::Literal(literal) => Ir::Literal(self.literal(literal)?),
             hir::Expr::Fact(path) => Ir::Fact(self.slot(path)?),
@@ -498,7 +563,12 @@ impl Compiler<'_> {
                 let value = constant.value.clone();
                 self.expr(&value)?
             }
-            hir::Expr::Table(name) => Ir::Table(*self.table_index.get(name).ok_or_else(|| CompileError(format!("unknown table `{name}`")))?),
+            hir::Expr::Table(name) => Ir::Table(
+                *self
+                    .table_index
+                    .get(name)
+                    .ok_or_else(|| CompileError(format!("unknown table `{name}`")))?,
+            ),
             hir::Expr::Define(name) => {
                 let define = self
                     .version
@@ -509,10 +579,19 @@ impl Compiler<'_> {
                     let value = define.value.clone();
                     self.expr(&value)?
                 } else {
-                    Ir::Define(*self.define_index.get(name).ok_or_else(|| CompileError(format!("unknown definition `{name}`")))?)
+                    Ir::Define(
+                        *self
+                            .define_index
+                            .get(name)
+                            .ok_or_else(|| CompileError(format!("unknown definition `{name}`")))?,
+                    )
                 }
             }
-            hir::Expr::Group(name) => return Err(CompileError(format!("group `{name}` can only be used after `in`"))),
+            hir::Expr::Group(name) => {
+                return Err(CompileError(format!(
+                    "group `{name}` can only be used after `in`"
+                )));
+            }
             hir::Expr::Variable(name) => {
                 let depth = self
                     .variables
@@ -532,9 +611,16 @@ impl Compiler<'_> {
                 _ => return Err(CompileError(format!("bad call of {builtin:?}"))),
             },
             hir::Expr::List(_) | hir::Expr::Set(_) => {
-                return Err(CompileError("a list cannot be used as one value".to_string()));
+                return Err(CompileError(
+                    "a list cannot be used as one value".to_string(),
+                ));
             }
-            hir::Expr::Quantifier { all, variable, over, body } => {
+            hir::Expr::Quantifier {
+                all,
+                variable,
+                over,
+                body,
+            } => {
                 let source = self.list_source(over)?;
                 self.variables.push(variable.clone());
                 let variable_index = index16(self.variables.len() - 1, "variables")?;
@@ -555,14 +641,21 @@ impl Compiler<'_> {
                         body,
                     },
                     ListSource::Outcome(_) => {
-                        return Err(CompileError("quantifiers over outcomes are not supported".to_string()));
+                        return Err(CompileError(
+                            "quantifiers over outcomes are not supported".to_string(),
+                        ));
                     }
                 }
             }
         })
     }
 
-    fn binary(&mut self, op: BinaryOp, left: &hir::Expr, right: &hir::Expr) -> Result<Ir, CompileError> {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        left: &hir::Expr,
+        right: &hir::Expr,
+    ) -> Result<Ir, CompileError> {
         Ok(match op {
             BinaryOp::And => Ir::And(Box::new(self.expr(left)?), Box::new(self.expr(right)?)),
             BinaryOp::Or => Ir::Or(Box::new(self.expr(left)?), Box::new(self.expr(right)?)),
@@ -571,7 +664,10 @@ impl Compiler<'_> {
                 let membership = match right {
                     hir::Expr::Group(name) => Ir::InGroup(
                         left,
-                        *self.group_index.get(name).ok_or_else(|| CompileError(format!("unknown group `{name}`")))?,
+                        *self
+                            .group_index
+                            .get(name)
+                            .ok_or_else(|| CompileError(format!("unknown group `{name}`")))?,
                     ),
                     other => match self.list_source(other)? {
                         ListSource::Items(items) => Ir::InList(left, items),
@@ -604,7 +700,8 @@ impl Compiler<'_> {
 
     /// The index of a written value among the members an outcome set can hold.
     fn member_index(&self, field: u16, value: &Ir) -> Option<u16> {
-        let OutcomeKind::Set { members, .. } = &self.program.outcome.get(usize::from(field))?.kind else {
+        let OutcomeKind::Set { members, .. } = &self.program.outcome.get(usize::from(field))?.kind
+        else {
             return None;
         };
         if !matches!(value, Ir::Literal(_) | Ir::StringLiteral(..)) {
@@ -620,9 +717,12 @@ impl Compiler<'_> {
 
     fn list_source(&mut self, expr: &hir::Expr) -> Result<ListSource, CompileError> {
         match expr {
-            hir::Expr::List(items) | hir::Expr::Set(items) => {
-                Ok(ListSource::Items(items.iter().map(|item| self.expr(item)).collect::<Result<_, _>>()?))
-            }
+            hir::Expr::List(items) | hir::Expr::Set(items) => Ok(ListSource::Items(
+                items
+                    .iter()
+                    .map(|item| self.expr(item))
+                    .collect::<Result<_, _>>()?,
+            )),
             hir::Expr::Fact(path) => Ok(ListSource::Fact(self.slot(path)?)),
             hir::Expr::Outcome(name) => Ok(ListSource::Outcome(self.outcome_field(name)?)),
             hir::Expr::Define(name) | hir::Expr::Const(name) => {
@@ -631,7 +731,12 @@ impl Compiler<'_> {
                     .defines
                     .get(name)
                     .map(|define| define.value.clone())
-                    .or_else(|| self.version.consts.get(name).map(|constant| constant.value.clone()))
+                    .or_else(|| {
+                        self.version
+                            .consts
+                            .get(name)
+                            .map(|constant| constant.value.clone())
+                    })
                     .ok_or_else(|| CompileError(format!("unknown name `{name}`")))?;
                 self.list_source(&value)
             }
@@ -659,7 +764,9 @@ impl Compiler<'_> {
 
     fn rules(&mut self) -> Result<(), CompileError> {
         for (index, rule) in self.version.rules.iter().enumerate() {
-            self.program.rule_index.insert(rule.name.clone(), index16(index, "rules")?);
+            self.program
+                .rule_index
+                .insert(rule.name.clone(), index16(index, "rules")?);
         }
         let mut prevails: BTreeMap<u16, BTreeSet<u16>> = BTreeMap::new();
         for rule in &self.version.rules {
@@ -692,7 +799,9 @@ impl Compiler<'_> {
                 let member = match &kind {
                     OutcomeKind::Set { members, .. } => {
                         let literal = cordon_lang::check::literal_of(&conclusion.value)
-                            .ok_or_else(|| CompileError(format!("rule `{}` adds a computed value", rule.name)))?;
+                            .ok_or_else(|| {
+                                CompileError(format!("rule `{}` adds a computed value", rule.name))
+                            })?;
                         let wanted = self.expr(&hir::Expr::Literal(literal))?;
                         let wanted = self.program.literal_value(&wanted);
                         let value = members
@@ -703,7 +812,11 @@ impl Compiler<'_> {
                     OutcomeKind::Single { .. } => 0,
                 };
                 let value = self.expr(&conclusion.value)?;
-                then.push(CompiledConclusion { field, member, value });
+                then.push(CompiledConclusion {
+                    field,
+                    member,
+                    value,
+                });
             }
             let mut reads = BTreeSet::new();
             self.collect_reads(rule.when.as_ref(), &mut reads, 0);
@@ -720,7 +833,11 @@ impl Compiler<'_> {
                 citations: rule.provenance.citations.clone(),
                 confidence: self.rule_confidence(rule),
                 window: rule.window,
-                unless: rule.unless.iter().filter_map(|name| self.program.rule_index.get(name).copied()).collect(),
+                unless: rule
+                    .unless
+                    .iter()
+                    .filter_map(|name| self.program.rule_index.get(name).copied())
+                    .collect(),
                 when,
                 then,
                 prevails_over: RuleSet::from_indexes(&closure),
@@ -740,12 +857,20 @@ impl Compiler<'_> {
         let mut pending: Vec<String> = Vec::new();
         let collect = |expr: &hir::Expr, pending: &mut Vec<String>| {
             expr.walk(&mut |node| {
-                if let hir::Expr::Const(name) | hir::Expr::Table(name) | hir::Expr::Define(name) | hir::Expr::Group(name) = node {
+                if let hir::Expr::Const(name)
+                | hir::Expr::Table(name)
+                | hir::Expr::Define(name)
+                | hir::Expr::Group(name) = node
+                {
                     pending.push(name.clone());
                 }
             })
         };
-        for expr in rule.when.iter().chain(rule.then.iter().map(|conclusion| &conclusion.value)) {
+        for expr in rule
+            .when
+            .iter()
+            .chain(rule.then.iter().map(|conclusion| &conclusion.value))
+        {
             collect(expr, &mut pending);
         }
         let mut seen = BTreeSet::new();
@@ -764,7 +889,8 @@ impl Compiler<'_> {
                 while let Some(members) = stack.pop() {
                     match members {
                         hir::GroupExpr::Group(inner) => pending.push(inner.clone()),
-                        hir::GroupExpr::Union(left, right) | hir::GroupExpr::Difference(left, right) => {
+                        hir::GroupExpr::Union(left, right)
+                        | hir::GroupExpr::Difference(left, right) => {
                             stack.push(left);
                             stack.push(right);
                         }
@@ -799,7 +925,12 @@ impl Compiler<'_> {
         if let hir::Expr::Binary(op, left, right) = expr
             && matches!(
                 op,
-                BinaryOp::Less | BinaryOp::LessOrEqual | BinaryOp::Greater | BinaryOp::GreaterOrEqual | BinaryOp::Equal | BinaryOp::NotEqual
+                BinaryOp::Less
+                    | BinaryOp::LessOrEqual
+                    | BinaryOp::Greater
+                    | BinaryOp::GreaterOrEqual
+                    | BinaryOp::Equal
+                    | BinaryOp::NotEqual
             )
         {
             sides = Some((
@@ -810,7 +941,14 @@ impl Compiler<'_> {
                 self.expr(right)?,
             ));
             for side in [left.as_ref(), right.as_ref()] {
-                if matches!(side, hir::Expr::Binary(BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide, _, _)) {
+                if matches!(
+                    side,
+                    hir::Expr::Binary(
+                        BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide,
+                        _,
+                        _
+                    )
+                ) {
                     let mut leaves = Vec::new();
                     arithmetic_leaves(side, &mut leaves);
                     for leaf in leaves {
@@ -850,7 +988,11 @@ impl Compiler<'_> {
 
 fn arithmetic_leaves(expr: &hir::Expr, leaves: &mut Vec<hir::Expr>) {
     match expr {
-        hir::Expr::Binary(BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide, left, right) => {
+        hir::Expr::Binary(
+            BinaryOp::Add | BinaryOp::Subtract | BinaryOp::Multiply | BinaryOp::Divide,
+            left,
+            right,
+        ) => {
             arithmetic_leaves(left, leaves);
             arithmetic_leaves(right, leaves);
         }

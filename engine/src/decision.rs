@@ -23,7 +23,10 @@ pub struct PolicyRef {
 pub struct TraceEntry {
     pub rule: String,
     pub cite: String,
-    #[serde(serialize_with = "confidence_text", skip_serializing_if = "is_confirmed")]
+    #[serde(
+        serialize_with = "confidence_text",
+        skip_serializing_if = "is_confirmed"
+    )]
     pub confidence: Confidence,
     pub concludes: Vec<String>,
     pub because: String,
@@ -44,11 +47,17 @@ fn is_confirmed(confidence: &Confidence) -> bool {
     *confidence == Confidence::Confirmed
 }
 
-fn confidence_text<S: serde::Serializer>(confidence: &Confidence, serializer: S) -> Result<S::Ok, S::Error> {
+fn confidence_text<S: serde::Serializer>(
+    confidence: &Confidence,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(confidence.as_str())
 }
 
-fn fact_map<S: serde::Serializer>(facts: &[(String, Json)], serializer: S) -> Result<S::Ok, S::Error> {
+fn fact_map<S: serde::Serializer>(
+    facts: &[(String, Json)],
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     let map: Map<String, Json> = facts.iter().cloned().collect();
     map.serialize(serializer)
 }
@@ -70,7 +79,10 @@ pub struct Decision {
 
 impl Decision {
     pub fn outcome(&self, field: &str) -> Option<&Json> {
-        self.outcome.iter().find(|(name, _)| name == field).map(|(_, value)| value)
+        self.outcome
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| value)
     }
 
     pub fn to_json(&self) -> Json {
@@ -88,9 +100,8 @@ pub fn json_of(program: &Program, facts: &Facts<'_>, value: Value<'_>) -> Json {
     match value {
         Value::Null => Json::Null,
         Value::Bool(value) => Json::Bool(value),
-        Value::Number(value) => {
-            serde_json::from_str(&value.normalize().to_string()).unwrap_or_else(|_| Json::String(value.to_string()))
-        }
+        Value::Number(value) => serde_json::from_str(&value.normalize().to_string())
+            .unwrap_or_else(|_| Json::String(value.to_string())),
         Value::Date(value) => Json::String(value.to_string()),
         Value::Country(code) => Json::String(country_code(code)),
         Value::Enum(enumeration, index) => Json::String(
@@ -101,12 +112,19 @@ pub fn json_of(program: &Program, facts: &Facts<'_>, value: Value<'_>) -> Json {
                 .cloned()
                 .unwrap_or_default(),
         ),
-        Value::Str(text) | Value::Lowercase(text) | Value::Eccn(text) => Json::String(text.to_string()),
+        Value::Str(text) | Value::Lowercase(text) | Value::Eccn(text) => {
+            Json::String(text.to_string())
+        }
         Value::List(index) => Json::Array(
             facts
                 .lists
                 .get(usize::from(index))
-                .map(|items| items.iter().map(|item| json_of(program, facts, *item)).collect())
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|item| json_of(program, facts, *item))
+                        .collect()
+                })
                 .unwrap_or_default(),
         ),
     }
@@ -121,7 +139,8 @@ pub fn outcome(program: &Program, facts: &Facts<'_>, scratch: &Scratch<'_>) -> V
         .map(|(field, definition)| {
             let value = match &definition.kind {
                 OutcomeKind::Single { default, .. } => {
-                    let value = eval::resolve(program, &scratch.candidates[field]).map_or(*default, |(_, value)| value);
+                    let value = eval::resolve(program, &scratch.candidates[field])
+                        .map_or(*default, |(_, value)| value);
                     json_of(program, facts, value)
                 }
                 OutcomeKind::Set { members, .. } => {
@@ -130,9 +149,11 @@ pub fn outcome(program: &Program, facts: &Facts<'_>, scratch: &Scratch<'_>) -> V
                         .iter()
                         .enumerate()
                         .filter(|(index, _)| mask & (1 << index) != 0)
-                        .map(|(_, member)| match json_of(program, facts, program.literal_value(member)) {
-                            Json::String(text) => text,
-                            other => other.to_string(),
+                        .map(|(_, member)| {
+                            match json_of(program, facts, program.literal_value(member)) {
+                                Json::String(text) => text,
+                                other => other.to_string(),
+                            }
                         })
                         .collect();
                     items.sort();
@@ -147,7 +168,10 @@ pub fn outcome(program: &Program, facts: &Facts<'_>, scratch: &Scratch<'_>) -> V
 /// The transaction's `id`, echoed back when it has one.
 pub fn transaction_id(program: &Program, facts: &Facts<'_>) -> Option<String> {
     let slot = program.id_slot?;
-    match (facts.slots.get(usize::from(slot)), &program.slots[usize::from(slot)].ty) {
+    match (
+        facts.slots.get(usize::from(slot)),
+        &program.slots[usize::from(slot)].ty,
+    ) {
         (Some(Slot::Present(Value::Str(text))), SlotType::String) => Some(text.to_string()),
         _ => None,
     }

@@ -83,8 +83,16 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         Ok(match ir {
             Ir::Literal(value) => *value,
             Ir::StringLiteral(index, eccn) => {
-                let text = self.program.strings.get(*index as usize).map_or("", String::as_str);
-                if *eccn { Value::Eccn(text) } else { Value::Str(text) }
+                let text = self
+                    .program
+                    .strings
+                    .get(*index as usize)
+                    .map_or("", String::as_str);
+                if *eccn {
+                    Value::Eccn(text)
+                } else {
+                    Value::Str(text)
+                }
             }
             Ir::Fact(slot) => match self.facts.slots.get(usize::from(*slot)) {
                 Some(Slot::Present(value)) => *value,
@@ -92,7 +100,10 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     let path = &self.program.slots[usize::from(*slot)].path;
                     return Err(self.error(
                         path,
-                        format!("missing: rule `{}` needs this fact to decide", self.rule_name()),
+                        format!(
+                            "missing: rule `{}` needs this fact to decide",
+                            self.rule_name()
+                        ),
                     ));
                 }
             },
@@ -132,7 +143,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 }
                 value
             }
-            Ir::Variable(depth) => self.scratch.variables.get(usize::from(*depth)).copied().unwrap_or(Value::Null),
+            Ir::Variable(depth) => self
+                .scratch
+                .variables
+                .get(usize::from(*depth))
+                .copied()
+                .unwrap_or(Value::Null),
             Ir::Not(inner) => Value::Bool(!self.condition(inner)?),
             Ir::And(left, right) => Value::Bool(self.condition(left)? && self.condition(right)?),
             Ir::Or(left, right) => Value::Bool(self.condition(left)? || self.condition(right)?),
@@ -146,7 +162,9 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 Value::Bool(compare(*op, left, right))
             }
             Ir::Arithmetic(op, left, right) => {
-                let (Some(a), Some(b)) = (self.eval(left)?.as_number(), self.eval(right)?.as_number()) else {
+                let (Some(a), Some(b)) =
+                    (self.eval(left)?.as_number(), self.eval(right)?.as_number())
+                else {
                     return Ok(Value::Null);
                 };
                 let result = match op {
@@ -155,7 +173,10 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     BinaryOp::Multiply => a.checked_mul(b),
                     _ => {
                         if b.is_zero() {
-                            return Err(self.error("", format!("rule `{}` divides by zero", self.rule_name())));
+                            return Err(self.error(
+                                "",
+                                format!("rule `{}` divides by zero", self.rule_name()),
+                            ));
                         }
                         a.checked_div(b)
                     }
@@ -212,18 +233,21 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 match &self.program.outcome[field].kind {
                     OutcomeKind::Set { members, .. } => {
                         let mask = self.scratch.sets.get(field).copied().unwrap_or(0);
-                        Value::Bool(
-                            members
-                                .iter()
-                                .enumerate()
-                                .any(|(index, member)| mask & (1 << index) != 0 && self.program.literal_value(member).equals(value)),
-                        )
+                        Value::Bool(members.iter().enumerate().any(|(index, member)| {
+                            mask & (1 << index) != 0
+                                && self.program.literal_value(member).equals(value)
+                        }))
                     }
                     OutcomeKind::Single { .. } => Value::Bool(false),
                 }
             }
             Ir::OutcomeHas(field, member) => Value::Bool(
-                *member < 64 && self.scratch.sets.get(usize::from(*field)).is_some_and(|mask| mask & (1 << member) != 0),
+                *member < 64
+                    && self
+                        .scratch
+                        .sets
+                        .get(usize::from(*field))
+                        .is_some_and(|mask| mask & (1 << member) != 0),
             ),
             Ir::WithinList(value, headings) => {
                 let Value::Eccn(eccn) = self.eval(value)? else {
@@ -238,7 +262,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 }
                 Value::Bool(false)
             }
-            Ir::AnyOf { all, variable, over, body } => {
+            Ir::AnyOf {
+                all,
+                variable,
+                over,
+                body,
+            } => {
                 let depth = usize::from(*variable);
                 for item in over {
                     let value = self.eval(item)?;
@@ -250,7 +279,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 }
                 Value::Bool(*all)
             }
-            Ir::AnyOfFact { all, variable, slot, body } => {
+            Ir::AnyOfFact {
+                all,
+                variable,
+                slot,
+                body,
+            } => {
                 let depth = usize::from(*variable);
                 let items = self.fact_list(*slot)?;
                 for value in items.iter().copied() {
@@ -274,12 +308,17 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     fn fact_list(&self, slot: u16) -> Result<&'f [Value<'a>], Box<EvalError>> {
         match self.facts.slots.get(usize::from(slot)) {
-            Some(Slot::Present(Value::List(index))) => {
-                Ok(self.facts.lists.get(usize::from(*index)).map_or(&[][..], Vec::as_slice))
-            }
+            Some(Slot::Present(Value::List(index))) => Ok(self
+                .facts
+                .lists
+                .get(usize::from(*index))
+                .map_or(&[][..], Vec::as_slice)),
             _ => Err(self.error(
                 &self.program.slots[usize::from(slot)].path,
-                format!("missing: rule `{}` needs this fact to decide", self.rule_name()),
+                format!(
+                    "missing: rule `{}` needs this fact to decide",
+                    self.rule_name()
+                ),
             )),
         }
     }
@@ -288,7 +327,10 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         match self.eval(ir)? {
             Value::Bool(value) => Ok(value),
             Value::Null => Ok(false),
-            other => Err(self.error("", format!("rule `{}`: {other:?} is not a condition", self.rule_name()))),
+            other => Err(self.error(
+                "",
+                format!("rule `{}`: {other:?} is not a condition", self.rule_name()),
+            )),
         }
     }
 
@@ -296,9 +338,13 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     pub fn outcome_value(&self, field: u16) -> Value<'a> {
         let field = usize::from(field);
         match &self.program.outcome[field].kind {
-            OutcomeKind::Single { default, .. } => resolve(self.program, &self.scratch.candidates[field])
-                .map_or(*default, |(_, value)| value),
-            OutcomeKind::Set { .. } => Value::Bool(self.scratch.sets.get(field).copied().unwrap_or(0) != 0),
+            OutcomeKind::Single { default, .. } => {
+                resolve(self.program, &self.scratch.candidates[field])
+                    .map_or(*default, |(_, value)| value)
+            }
+            OutcomeKind::Set { .. } => {
+                Value::Bool(self.scratch.sets.get(field).copied().unwrap_or(0) != 0)
+            }
         }
     }
 }
@@ -311,7 +357,9 @@ pub fn resolve<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option
         .find(|(rule, value)| {
             !candidates.iter().any(|(other, other_value)| {
                 !other_value.equals(*value)
-                    && program.rules[usize::from(*other)].prevails_over.contains(rule)
+                    && program.rules[usize::from(*other)]
+                        .prevails_over
+                        .contains(rule)
             })
         })
         .copied()
@@ -324,9 +372,14 @@ pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Optio
         .iter()
         .find(|(rule, value)| {
             !value.equals(chosen)
-                && !program.rules[usize::from(chosen_rule)].prevails_over.contains(rule)
+                && !program.rules[usize::from(chosen_rule)]
+                    .prevails_over
+                    .contains(rule)
                 && !candidates.iter().any(|(other, other_value)| {
-                    !other_value.equals(*value) && program.rules[usize::from(*other)].prevails_over.contains(rule)
+                    !other_value.equals(*value)
+                        && program.rules[usize::from(*other)]
+                            .prevails_over
+                            .contains(rule)
                 })
         })
         .map(|(rule, _)| (chosen_rule, *rule))
@@ -351,13 +404,19 @@ pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
 
 /// Runs every rule of the program on the facts. On success the scratch holds which rules applied
 /// and what they concluded.
-pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Result<(), EvalError> {
+pub fn run<'p: 'a, 'a>(
+    program: &'p Program,
+    facts: &Facts<'a>,
+    scratch: &mut Scratch<'a>,
+) -> Result<(), EvalError> {
     let rules = program.rules.len();
     scratch.applied.clear();
     scratch.applied.resize(rules, false);
     scratch.considered.clear();
     scratch.considered.resize(rules, false);
-    scratch.candidates.resize_with(program.outcome.len(), Vec::new);
+    scratch
+        .candidates
+        .resize_with(program.outcome.len(), Vec::new);
     for candidates in &mut scratch.candidates {
         candidates.clear();
     }
@@ -369,7 +428,9 @@ pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Sc
     scratch.defines.resize(program.defines.len(), None);
     let date = facts.date(program).unwrap_or(Date::MIN);
     scratch.date = Some(date);
-    scratch.segment = program.segment_starts.partition_point(|start| *start <= date);
+    scratch.segment = program
+        .segment_starts
+        .partition_point(|start| *start <= date);
     let mut context = Context {
         program,
         facts,
@@ -378,8 +439,14 @@ pub fn run<'p: 'a, 'a>(program: &'p Program, facts: &Facts<'a>, scratch: &mut Sc
     };
     for (index, rule) in program.rules.iter().enumerate() {
         context.rule = index as u16;
-        let in_window = rule.window.0.is_none_or(|from| date >= from) && rule.window.1.is_none_or(|to| date <= to);
-        if !in_window || rule.unless.iter().any(|other| context.scratch.applied[usize::from(*other)]) {
+        let in_window = rule.window.0.is_none_or(|from| date >= from)
+            && rule.window.1.is_none_or(|to| date <= to);
+        if !in_window
+            || rule
+                .unless
+                .iter()
+                .any(|other| context.scratch.applied[usize::from(*other)])
+        {
             continue;
         }
         context.scratch.considered[index] = true;
@@ -438,8 +505,12 @@ pub fn evaluate_expression<'p: 'a, 'a>(
 /// A number as people read it: `26,914,400`, `5.92`, `1e26` as `100,000,000,000,000,000,000,000,000`.
 pub fn grouped(value: Decimal) -> String {
     let text = value.normalize().to_string();
-    let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |rest| ("-", rest));
-    let (whole, fraction) = digits.split_once('.').map_or((digits, None), |(w, f)| (w, Some(f)));
+    let (sign, digits) = text
+        .strip_prefix('-')
+        .map_or(("", text.as_str()), |rest| ("-", rest));
+    let (whole, fraction) = digits
+        .split_once('.')
+        .map_or((digits, None), |(w, f)| (w, Some(f)));
     let mut grouped = String::new();
     for (index, digit) in whole.chars().enumerate() {
         if index > 0 && (whole.len() - index) % 3 == 0 {

@@ -32,8 +32,17 @@ fn text_at(expr: &hir::Expr, parent: u8) -> String {
         | hir::Expr::Variable(name) => name.clone(),
         hir::Expr::Binary(op, left, right) => {
             let own = op.precedence();
-            let inner = format!("{} {} {}", text_at(left, own), op.as_str(), text_at(right, own + 1));
-            if own < parent { format!("({inner})") } else { inner }
+            let inner = format!(
+                "{} {} {}",
+                text_at(left, own),
+                op.as_str(),
+                text_at(right, own + 1)
+            );
+            if own < parent {
+                format!("({inner})")
+            } else {
+                inner
+            }
         }
         hir::Expr::Not(inner) => format!("not {}", text_at(inner, 3)),
         hir::Expr::Negate(inner) => format!("-{}", text_at(inner, 7)),
@@ -44,11 +53,25 @@ fn text_at(expr: &hir::Expr, parent: u8) -> String {
                 Builtin::Lowercase => "lowercase",
                 Builtin::Present => "present",
             };
-            format!("{name}({})", arguments.iter().map(text).collect::<Vec<_>>().join(", "))
+            format!(
+                "{name}({})",
+                arguments.iter().map(text).collect::<Vec<_>>().join(", ")
+            )
         }
-        hir::Expr::List(items) => format!("[{}]", items.iter().map(text).collect::<Vec<_>>().join(", ")),
-        hir::Expr::Set(items) => format!("{{{}}}", items.iter().map(text).collect::<Vec<_>>().join(", ")),
-        hir::Expr::Quantifier { all, variable, over, body } => format!(
+        hir::Expr::List(items) => format!(
+            "[{}]",
+            items.iter().map(text).collect::<Vec<_>>().join(", ")
+        ),
+        hir::Expr::Set(items) => format!(
+            "{{{}}}",
+            items.iter().map(text).collect::<Vec<_>>().join(", ")
+        ),
+        hir::Expr::Quantifier {
+            all,
+            variable,
+            over,
+            body,
+        } => format!(
             "{} {variable} in {}: {}",
             if *all { "all" } else { "any" },
             text_at(over, 5),
@@ -65,8 +88,22 @@ fn literal_text(literal: &Literal) -> String {
         Literal::Country(code) | Literal::Eccn(code) => code.clone(),
         Literal::String(text) => format!("{text:?}"),
         Literal::Enum(_, variant) => variant.clone(),
-        Literal::Set(items) => format!("{{{}}}", items.iter().map(literal_text).collect::<Vec<_>>().join(", ")),
-        Literal::List(items) => format!("[{}]", items.iter().map(literal_text).collect::<Vec<_>>().join(", ")),
+        Literal::Set(items) => format!(
+            "{{{}}}",
+            items
+                .iter()
+                .map(literal_text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        Literal::List(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(literal_text)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Literal::Null => "null".to_string(),
     }
 }
@@ -86,7 +123,11 @@ pub fn value_text(program: &Program, facts: &Facts<'_>, value: Value<'_>) -> Str
             facts
                 .lists
                 .get(usize::from(index))
-                .map(|items| items.iter().map(|item| value_text(program, facts, *item)).collect::<Vec<_>>().join(", "))
+                .map(|items| items
+                    .iter()
+                    .map(|item| value_text(program, facts, *item))
+                    .collect::<Vec<_>>()
+                    .join(", "))
                 .unwrap_or_default()
         ),
     }
@@ -102,7 +143,11 @@ fn enum_name(program: &Program, enumeration: u16, index: u16) -> String {
 }
 
 /// The facts a rule read, as `path: value`.
-fn facts_read(program: &Program, facts: &Facts<'_>, rule: usize) -> Vec<(String, serde_json::Value)> {
+fn facts_read(
+    program: &Program,
+    facts: &Facts<'_>,
+    rule: usize,
+) -> Vec<(String, serde_json::Value)> {
     program.rules[rule]
         .reads
         .iter()
@@ -126,7 +171,12 @@ fn citation_text(program: &Program, rule: usize) -> String {
         .join("; ")
 }
 
-fn conclusion_text<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, rule: usize) -> Vec<String> {
+fn conclusion_text<'a>(
+    program: &'a Program,
+    facts: &Facts<'a>,
+    scratch: &mut Scratch<'a>,
+    rule: usize,
+) -> Vec<String> {
     let compiled = &program.rules[rule];
     compiled
         .then
@@ -135,13 +185,16 @@ fn conclusion_text<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Sc
             let field = &program.outcome[usize::from(conclusion.field)];
             match &field.kind {
                 OutcomeKind::Set { members, .. } => {
-                    let member = members.get(usize::from(conclusion.member)).map_or(Value::Null, |member| program.literal_value(member));
+                    let member = members
+                        .get(usize::from(conclusion.member))
+                        .map_or(Value::Null, |member| program.literal_value(member));
                     format!("{} += {}", field.name, value_text(program, facts, member))
                 }
                 OutcomeKind::Single { .. } => {
-                    let value = eval::evaluate_expression(program, facts, scratch, &conclusion.value)
-                        .map(|value| value_text(program, facts, value))
-                        .unwrap_or_else(|error| error.to_string());
+                    let value =
+                        eval::evaluate_expression(program, facts, scratch, &conclusion.value)
+                            .map(|value| value_text(program, facts, value))
+                            .unwrap_or_else(|error| error.to_string());
                     format!("{} = {value}", field.name)
                 }
             }
@@ -150,7 +203,11 @@ fn conclusion_text<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Sc
 }
 
 /// The rules that decided the outcome, in the order they ran.
-pub fn trace<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Vec<TraceEntry> {
+pub fn trace<'a>(
+    program: &'a Program,
+    facts: &Facts<'a>,
+    scratch: &mut Scratch<'a>,
+) -> Vec<TraceEntry> {
     let mut deciding = vec![false; program.rules.len()];
     for (field, definition) in program.outcome.iter().enumerate() {
         match &definition.kind {
@@ -165,7 +222,9 @@ pub fn trace<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<
             }
             OutcomeKind::Set { .. } => {
                 for (index, rule) in program.rules.iter().enumerate() {
-                    if scratch.applied[index] && rule.then.iter().any(|c| usize::from(c.field) == field) {
+                    if scratch.applied[index]
+                        && rule.then.iter().any(|c| usize::from(c.field) == field)
+                    {
                         deciding[index] = true;
                     }
                 }
@@ -181,7 +240,12 @@ pub fn trace<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<
                 cite: citation_text(program, index),
                 confidence: rule.confidence,
                 concludes: conclusion_text(program, facts, scratch, index),
-                because: rule.conjuncts.iter().map(|c| c.text.clone()).collect::<Vec<_>>().join(" and "),
+                because: rule
+                    .conjuncts
+                    .iter()
+                    .map(|c| c.text.clone())
+                    .collect::<Vec<_>>()
+                    .join(" and "),
                 facts: facts_read(program, facts, index),
             }
         })
@@ -189,14 +253,19 @@ pub fn trace<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<
 }
 
 /// For each rule that did not apply but would have changed the outcome: why not.
-pub fn why_not<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Vec<WhyNot> {
+pub fn why_not<'a>(
+    program: &'a Program,
+    facts: &Facts<'a>,
+    scratch: &mut Scratch<'a>,
+) -> Vec<WhyNot> {
     let mut entries = Vec::new();
     let date = facts.date(program).unwrap_or(jiff::civil::Date::MIN);
     for (index, rule) in program.rules.iter().enumerate() {
         if scratch.applied[index] {
             continue;
         }
-        let in_window = rule.window.0.is_none_or(|from| date >= from) && rule.window.1.is_none_or(|to| date <= to);
+        let in_window = rule.window.0.is_none_or(|from| date >= from)
+            && rule.window.1.is_none_or(|to| date <= to);
         if !in_window {
             continue;
         }
@@ -205,7 +274,8 @@ pub fn why_not<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratc
             match &program.outcome[field].kind {
                 OutcomeKind::Set { .. } => scratch.sets[field] & (1 << conclusion.member) == 0,
                 OutcomeKind::Single { default, .. } => {
-                    let current = eval::resolve(program, &scratch.candidates[field]).map_or(*default, |(_, value)| value);
+                    let current = eval::resolve(program, &scratch.candidates[field])
+                        .map_or(*default, |(_, value)| value);
                     match eval::evaluate_expression(program, facts, scratch, &conclusion.value) {
                         Ok(value) => !value.equals(current),
                         Err(_) => false,
@@ -216,8 +286,15 @@ pub fn why_not<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratc
         if !would_change {
             continue;
         }
-        let because_not = if let Some(defeater) = rule.unless.iter().find(|other| scratch.applied[usize::from(**other)]) {
-            format!("rule `{}` applies, and this rule does not apply when it does", program.rules[usize::from(*defeater)].name)
+        let because_not = if let Some(defeater) = rule
+            .unless
+            .iter()
+            .find(|other| scratch.applied[usize::from(**other)])
+        {
+            format!(
+                "rule `{}` applies, and this rule does not apply when it does",
+                program.rules[usize::from(*defeater)].name
+            )
         } else {
             match first_failing(program, facts, scratch, index) {
                 // A rule whose first condition (its scope: the kind of item, a license being
@@ -237,18 +314,33 @@ pub fn why_not<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratc
 }
 
 /// The first part of a rule's condition that fails, with its position and an explanation.
-fn first_failing<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, rule: usize) -> Option<(usize, String)> {
+fn first_failing<'a>(
+    program: &'a Program,
+    facts: &Facts<'a>,
+    scratch: &mut Scratch<'a>,
+    rule: usize,
+) -> Option<(usize, String)> {
     for (position, conjunct) in program.rules[rule].conjuncts.iter().enumerate() {
         match eval::evaluate_expression(program, facts, scratch, &conjunct.ir) {
             Ok(Value::Bool(true)) => continue,
-            Ok(_) => return Some((position, describe_failure(program, facts, scratch, conjunct))),
+            Ok(_) => {
+                return Some((
+                    position,
+                    describe_failure(program, facts, scratch, conjunct),
+                ));
+            }
             Err(error) => return Some((position, format!("{}: {error}", conjunct.text))),
         }
     }
     None
 }
 
-fn describe_failure<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut Scratch<'a>, conjunct: &'a crate::compile::Conjunct) -> String {
+fn describe_failure<'a>(
+    program: &'a Program,
+    facts: &Facts<'a>,
+    scratch: &mut Scratch<'a>,
+    conjunct: &'a crate::compile::Conjunct,
+) -> String {
     let Some((left_text, left, op, right_text, right)) = &conjunct.sides else {
         return match conjunct.text.strip_prefix("not ") {
             Some(negated) => format!("`{negated}` holds"),
@@ -264,11 +356,22 @@ fn describe_failure<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut S
     let right_value = show(right);
     let operands: Vec<String> = conjunct.operands.iter().map(|(_, ir)| show(ir)).collect();
     let left_shown = if conjunct.operands.is_empty() || left_text.parse::<f64>().is_ok() {
-        if *left_text == left_value { left_value.clone() } else { format!("{left_text} = {left_value}") }
+        if *left_text == left_value {
+            left_value.clone()
+        } else {
+            format!("{left_text} = {left_value}")
+        }
     } else {
-        format!("{left_text} = {} = {left_value}", arithmetic_with_values(left_text, &conjunct.operands, &operands))
+        format!(
+            "{left_text} = {} = {left_value}",
+            arithmetic_with_values(left_text, &conjunct.operands, &operands)
+        )
     };
-    let right_shown = if *right_text == right_value { right_value } else { format!("{right_text} ({right_value})") };
+    let right_shown = if *right_text == right_value {
+        right_value
+    } else {
+        format!("{right_text} ({right_value})")
+    };
     let relation = match op {
         BinaryOp::Less => "is not below",
         BinaryOp::LessOrEqual => "exceeds",
@@ -282,7 +385,11 @@ fn describe_failure<'a>(program: &'a Program, facts: &Facts<'a>, scratch: &mut S
 }
 
 /// `a + b * c` with each operand replaced by its value.
-fn arithmetic_with_values(text: &str, operands: &[(String, crate::compile::Ir)], values: &[String]) -> String {
+fn arithmetic_with_values(
+    text: &str,
+    operands: &[(String, crate::compile::Ir)],
+    values: &[String],
+) -> String {
     let mut result = text.to_string();
     for ((operand, _), value) in operands.iter().zip(values) {
         if operand != value {

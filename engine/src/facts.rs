@@ -87,7 +87,8 @@ pub fn read<'a>(program: &Program, json: &'a Json) -> Result<Facts<'a>, Vec<Fact
             if matches!(slot.ty, SlotType::Country)
                 && let Slot::Present(Value::Country(code)) = facts.slots[index]
             {
-                facts.slots[index] = Slot::Present(Value::Country(resolve_alias(program, code, date)));
+                facts.slots[index] =
+                    Slot::Present(Value::Country(resolve_alias(program, code, date)));
             }
         }
     }
@@ -111,13 +112,19 @@ fn default_value(literal: &Literal, ty: &SlotType) -> Value<'static> {
         (Literal::Number(value), _) => Value::Number(*value),
         (Literal::Date(value), _) => Value::Date(*value),
         // An empty list default: `List(u16::MAX)` reads as empty.
-        (Literal::List(items) | Literal::Set(items), SlotType::EccnList) if items.is_empty() => Value::List(u16::MAX),
+        (Literal::List(items) | Literal::Set(items), SlotType::EccnList) if items.is_empty() => {
+            Value::List(u16::MAX)
+        }
         _ => Value::Null,
     }
 }
 
 fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") }
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
 }
 
 fn describe(json: &Json) -> String {
@@ -139,7 +146,9 @@ fn read_record<'a>(
     facts: &mut Facts<'a>,
     errors: &mut Vec<FactError>,
 ) {
-    let SchemaNode::Record(fields) = node else { return };
+    let SchemaNode::Record(fields) = node else {
+        return;
+    };
     let Json::Object(object) = json else {
         errors.push(FactError {
             path: prefix.to_string(),
@@ -150,17 +159,28 @@ fn read_record<'a>(
     for (key, value) in object {
         let path = join(prefix, key);
         match fields.iter().find(|(name, _)| name == key) {
-            Some((_, SchemaNode::Leaf(slot))) => read_leaf(program, *slot, value, &path, facts, errors),
-            Some((_, nested @ SchemaNode::Record(_))) => read_record(program, nested, value, &path, facts, errors),
+            Some((_, SchemaNode::Leaf(slot))) => {
+                read_leaf(program, *slot, value, &path, facts, errors)
+            }
+            Some((_, nested @ SchemaNode::Record(_))) => {
+                read_record(program, nested, value, &path, facts, errors)
+            }
             None => {
-                let suggestion = cordon_lang::diagnostics::did_you_mean(key, fields.iter().map(|(name, _)| name.as_str()));
+                let suggestion = cordon_lang::diagnostics::did_you_mean(
+                    key,
+                    fields.iter().map(|(name, _)| name.as_str()),
+                );
                 errors.push(FactError {
                     path,
                     message: match suggestion {
                         Some(suggestion) => format!("unknown field (did you mean `{suggestion}`?)"),
                         None => format!(
                             "unknown field; the fields here are {}",
-                            fields.iter().map(|(name, _)| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+                            fields
+                                .iter()
+                                .map(|(name, _)| format!("`{name}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     },
                 });
@@ -198,38 +218,66 @@ fn read_leaf<'a>(
     }
 }
 
-fn read_value<'a>(program: &Program, ty: &SlotType, json: &'a Json, facts: &mut Facts<'a>) -> Result<Value<'a>, String> {
+fn read_value<'a>(
+    program: &Program,
+    ty: &SlotType,
+    json: &'a Json,
+    facts: &mut Facts<'a>,
+) -> Result<Value<'a>, String> {
     let expected = |what: &str| format!("expected {what}, found {}", describe(json));
     match ty {
-        SlotType::Bool => json.as_bool().map(Value::Bool).ok_or_else(|| expected("true or false")),
+        SlotType::Bool => json
+            .as_bool()
+            .map(Value::Bool)
+            .ok_or_else(|| expected("true or false")),
         SlotType::Number { integer } => {
             let Json::Number(number) = json else {
-                return Err(expected(if *integer { "a whole number" } else { "a number" }));
+                return Err(expected(if *integer {
+                    "a whole number"
+                } else {
+                    "a number"
+                }));
             };
-            let value = exact_decimal(number.as_str())
-                .ok_or_else(|| format!("{number} cannot be held exactly (at most 28 significant digits, below 7.9e28)"))?;
+            let value = exact_decimal(number.as_str()).ok_or_else(|| {
+                format!(
+                    "{number} cannot be held exactly (at most 28 significant digits, below 7.9e28)"
+                )
+            })?;
             if *integer && !value.fract().is_zero() {
                 return Err(format!("expected a whole number, found {number}"));
             }
             Ok(Value::Number(value))
         }
         SlotType::Date => {
-            let text = json.as_str().ok_or_else(|| expected("a date (\"YYYY-MM-DD\")"))?;
-            let valid_shape = text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
+            let text = json
+                .as_str()
+                .ok_or_else(|| expected("a date (\"YYYY-MM-DD\")"))?;
+            let valid_shape =
+                text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-';
             match Date::from_str(text) {
                 Ok(date) if valid_shape => Ok(Value::Date(date)),
                 _ => Err(format!("{text:?} is not a date (\"YYYY-MM-DD\")")),
             }
         }
         SlotType::Country => {
-            let text = json.as_str().ok_or_else(|| expected("a country code (\"CN\")"))?;
+            let text = json
+                .as_str()
+                .ok_or_else(|| expected("a country code (\"CN\")"))?;
             match country_index(text) {
-                Some(index) if cordon_lang::check::is_country_code(text) => Ok(Value::Country(index)),
+                Some(index) if cordon_lang::check::is_country_code(text) => {
+                    Ok(Value::Country(index))
+                }
                 _ => Err(format!("unknown country code {text:?}")),
             }
         }
-        SlotType::String => json.as_str().map(Value::Str).ok_or_else(|| expected("a text")),
-        SlotType::Eccn => json.as_str().map(Value::Eccn).ok_or_else(|| expected("an ECCN")),
+        SlotType::String => json
+            .as_str()
+            .map(Value::Str)
+            .ok_or_else(|| expected("a text")),
+        SlotType::Eccn => json
+            .as_str()
+            .map(Value::Eccn)
+            .ok_or_else(|| expected("an ECCN")),
         SlotType::Enum(enumeration) => {
             let text = json.as_str().ok_or_else(|| expected("a text"))?;
             let variants = &program.enums[usize::from(*enumeration)].variants;
@@ -237,7 +285,11 @@ fn read_value<'a>(program: &Program, ty: &SlotType, json: &'a Json, facts: &mut 
                 Some(index) => Ok(Value::Enum(*enumeration, index as u16)),
                 None => Err(format!(
                     "unknown value {text:?}; expected one of {}",
-                    variants.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ")
+                    variants
+                        .iter()
+                        .map(|v| format!("{v:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )),
             }
         }
@@ -249,10 +301,16 @@ fn read_value<'a>(program: &Program, ty: &SlotType, json: &'a Json, facts: &mut 
             for (index, item) in items.iter().enumerate() {
                 match item.as_str() {
                     Some(text) if looks_like_eccn(text) => values.push(Value::Eccn(text)),
-                    _ => return Err(format!("[{index}]: expected an ECCN such as \"3A090.a\", found {}", describe(item))),
+                    _ => {
+                        return Err(format!(
+                            "[{index}]: expected an ECCN such as \"3A090.a\", found {}",
+                            describe(item)
+                        ));
+                    }
                 }
             }
-            let index = u16::try_from(facts.lists.len()).map_err(|_| "too many lists".to_string())?;
+            let index =
+                u16::try_from(facts.lists.len()).map_err(|_| "too many lists".to_string())?;
             facts.lists.push(values);
             Ok(Value::List(index))
         }
@@ -266,7 +324,10 @@ pub fn looks_like_eccn(text: &str) -> bool {
         && bytes[0].is_ascii_digit()
         && bytes[1].is_ascii_uppercase()
         && bytes[2..5].iter().all(u8::is_ascii_digit)
-        && text[5..].split('.').skip(1).all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
+        && text[5..]
+            .split('.')
+            .skip(1)
+            .all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric()))
         && (bytes.len() == 5 || bytes[5] == b'.')
 }
 

@@ -6,9 +6,12 @@ use cordon_lang::hir::{FactValue, Literal};
 
 pub fn fact_json(value: &FactValue) -> Json {
     match value {
-        FactValue::Record(entries) => {
-            Json::Object(entries.iter().map(|(key, value)| (key.clone(), fact_json(value))).collect::<Map<_, _>>())
-        }
+        FactValue::Record(entries) => Json::Object(
+            entries
+                .iter()
+                .map(|(key, value)| (key.clone(), fact_json(value)))
+                .collect::<Map<_, _>>(),
+        ),
         FactValue::List(items) => Json::Array(items.iter().map(fact_json).collect()),
         FactValue::Word(word) => Json::String(word.clone()),
         FactValue::Literal(literal) => literal_json(literal),
@@ -18,13 +21,16 @@ pub fn fact_json(value: &FactValue) -> Json {
 pub fn literal_json(literal: &Literal) -> Json {
     match literal {
         Literal::Bool(value) => Json::Bool(*value),
-        Literal::Number(value) => {
-            serde_json::from_str(&value.normalize().to_string()).unwrap_or_else(|_| Json::String(value.to_string()))
-        }
+        Literal::Number(value) => serde_json::from_str(&value.normalize().to_string())
+            .unwrap_or_else(|_| Json::String(value.to_string())),
         Literal::Date(value) => Json::String(value.to_string()),
-        Literal::Country(text) | Literal::String(text) | Literal::Eccn(text) => Json::String(text.clone()),
+        Literal::Country(text) | Literal::String(text) | Literal::Eccn(text) => {
+            Json::String(text.clone())
+        }
         Literal::Enum(_, variant) => Json::String(variant.clone()),
-        Literal::Set(items) | Literal::List(items) => Json::Array(items.iter().map(literal_json).collect()),
+        Literal::Set(items) | Literal::List(items) => {
+            Json::Array(items.iter().map(literal_json).collect())
+        }
         Literal::Null => Json::Null,
     }
 }
@@ -41,7 +47,8 @@ pub fn outcome_matches(expected: &Json, actual: &Json) -> bool {
             expected == actual
         }
         (Json::Number(expected), Json::Number(actual)) => {
-            crate::facts::exact_decimal(expected.as_str()) == crate::facts::exact_decimal(actual.as_str())
+            crate::facts::exact_decimal(expected.as_str())
+                == crate::facts::exact_decimal(actual.as_str())
         }
         _ => expected == actual,
     }

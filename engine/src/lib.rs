@@ -80,11 +80,16 @@ impl Evaluator {
         explain: bool,
     ) -> Result<Decision, DecideError> {
         let version = match pin {
-            Some(pin) => policy.pinned(pin).map_err(|error| DecideError::Version { message: error.to_string() })?,
+            Some(pin) => policy.pinned(pin).map_err(|error| DecideError::Version {
+                message: error.to_string(),
+            })?,
             None => {
-                let first = policy.versions.first().ok_or_else(|| DecideError::Version {
-                    message: format!("policy `{}` has no versions", policy.name),
-                })?;
+                let first = policy
+                    .versions
+                    .first()
+                    .ok_or_else(|| DecideError::Version {
+                        message: format!("policy `{}` has no versions", policy.name),
+                    })?;
                 // The date picks the version; any other problem is reported by that version's schema.
                 let Some(date) = read_date(json) else {
                     return Err(match facts::read(&first.program, json) {
@@ -92,12 +97,18 @@ impl Evaluator {
                         Ok(_) => DecideError::Facts {
                             errors: vec![FactError {
                                 path: "date".to_string(),
-                                message: "missing: the transaction's date decides which version applies".to_string(),
+                                message:
+                                    "missing: the transaction's date decides which version applies"
+                                        .to_string(),
                             }],
                         },
                     });
                 };
-                policy.in_force_on(date).map_err(|error| DecideError::Version { message: error.to_string() })?
+                policy
+                    .in_force_on(date)
+                    .map_err(|error| DecideError::Version {
+                        message: error.to_string(),
+                    })?
             }
         };
         decide_with(version, json, explain)
@@ -105,13 +116,19 @@ impl Evaluator {
 }
 
 /// Decides one transaction given as JSON text (a line of a `.jsonl` batch).
-pub fn decide_text(policy: &Policy, pin: Option<&str>, text: &str, explain: bool) -> Result<Decision, DecideError> {
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|error| DecideError::Facts {
-        errors: vec![FactError {
-            path: String::new(),
-            message: format!("not valid JSON: {error}"),
-        }],
-    })?;
+pub fn decide_text(
+    policy: &Policy,
+    pin: Option<&str>,
+    text: &str,
+    explain: bool,
+) -> Result<Decision, DecideError> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|error| DecideError::Facts {
+            errors: vec![FactError {
+                path: String::new(),
+                message: format!("not valid JSON: {error}"),
+            }],
+        })?;
     if !json.is_object() {
         return Err(DecideError::Facts {
             errors: vec![FactError {
@@ -126,12 +143,18 @@ pub fn decide_text(policy: &Policy, pin: Option<&str>, text: &str, explain: bool
 /// The transaction's date, if it is a well-formed `YYYY-MM-DD`.
 fn read_date(json: &serde_json::Value) -> Option<jiff::civil::Date> {
     let text = json.get("date")?.as_str()?;
-    let shape = text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') && text.as_bytes().get(7) == Some(&b'-');
+    let shape = text.len() == 10
+        && text.as_bytes().get(4) == Some(&b'-')
+        && text.as_bytes().get(7) == Some(&b'-');
     if shape { text.parse().ok() } else { None }
 }
 
 /// Decides one transaction with one version.
-pub fn decide_with(version: &CompiledVersion, json: &serde_json::Value, explain: bool) -> Result<Decision, DecideError> {
+pub fn decide_with(
+    version: &CompiledVersion,
+    json: &serde_json::Value,
+    explain: bool,
+) -> Result<Decision, DecideError> {
     let program = &version.program;
     let facts = facts::read(program, json).map_err(|errors| DecideError::Facts { errors })?;
     let mut scratch = eval::Scratch::default();
@@ -141,13 +164,19 @@ pub fn decide_with(version: &CompiledVersion, json: &serde_json::Value, explain:
     })?;
     let outcome = decision::outcome(program, &facts, &scratch);
     let (trace, why_not) = if explain {
-        (explain::trace(program, &facts, &mut scratch), explain::why_not(program, &facts, &mut scratch))
+        (
+            explain::trace(program, &facts, &mut scratch),
+            explain::why_not(program, &facts, &mut scratch),
+        )
     } else {
         (Vec::new(), Vec::new())
     };
     Ok(Decision {
         id: decision::transaction_id(program, &facts),
-        date: facts.date(program).map(|date| date.to_string()).unwrap_or_default(),
+        date: facts
+            .date(program)
+            .map(|date| date.to_string())
+            .unwrap_or_default(),
         policy: decision::PolicyRef {
             name: version.policy.clone(),
             version: version.id.clone(),

@@ -36,7 +36,10 @@ pub enum PolicyError {
     /// The path is not a policy, or cannot be read.
     Load(String),
     /// The sources have errors: the policy cannot be evaluated until they are fixed.
-    Invalid { diagnostics: Vec<LocatedDiagnostic>, sources: Vec<(String, String)> },
+    Invalid {
+        diagnostics: Vec<LocatedDiagnostic>,
+        sources: Vec<(String, String)>,
+    },
     /// A version that does not exist, a date with no version in force, a hash that does not match.
     Version(String),
 }
@@ -45,12 +48,24 @@ impl std::fmt::Display for PolicyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PolicyError::Load(message) | PolicyError::Version(message) => f.write_str(message),
-            PolicyError::Invalid { diagnostics, sources } => {
-                let errors: Vec<&LocatedDiagnostic> =
-                    diagnostics.iter().filter(|d| d.diagnostic.severity() == Severity::Error).collect();
-                write!(f, "the policy has {} error(s); run `cordon check` for details", errors.len())?;
+            PolicyError::Invalid {
+                diagnostics,
+                sources,
+            } => {
+                let errors: Vec<&LocatedDiagnostic> = diagnostics
+                    .iter()
+                    .filter(|d| d.diagnostic.severity() == Severity::Error)
+                    .collect();
+                write!(
+                    f,
+                    "the policy has {} error(s); run `cordon check` for details",
+                    errors.len()
+                )?;
                 if let Some(first) = errors.first() {
-                    let text = sources.iter().find(|(path, _)| *path == first.path).map_or("", |(_, text)| text.as_str());
+                    let text = sources
+                        .iter()
+                        .find(|(path, _)| *path == first.path)
+                        .map_or("", |(_, text)| text.as_str());
                     write!(f, "; first: {}", cordon_lang::render::one_line(first, text))?;
                 }
                 Ok(())
@@ -68,7 +83,10 @@ pub fn content_hash(sources: &[(String, String)]) -> String {
         .iter()
         .map(|(path, text)| {
             let parts: Vec<&str> = path.rsplit(['/', '\\']).take(2).collect();
-            (parts.into_iter().rev().collect::<Vec<_>>().join("/"), text.as_str())
+            (
+                parts.into_iter().rev().collect::<Vec<_>>().join("/"),
+                text.as_str(),
+            )
         })
         .collect();
     entries.sort();
@@ -91,21 +109,31 @@ impl Policy {
         let loaded = load::load(path).map_err(|error| PolicyError::Load(error.to_string()))?;
         let db = &loaded.db;
         let diagnostics = db::check_workspace(db, loaded.workspace);
-        if diagnostics.iter().any(|d| d.diagnostic.severity() == Severity::Error) {
+        if diagnostics
+            .iter()
+            .any(|d| d.diagnostic.severity() == Severity::Error)
+        {
             let sources = loaded
                 .workspace
                 .files(db)
                 .iter()
                 .map(|file| (file.path(db).clone(), file.text(db).clone()))
                 .collect();
-            return Err(PolicyError::Invalid { diagnostics, sources });
+            return Err(PolicyError::Invalid {
+                diagnostics,
+                sources,
+            });
         }
         let mut versions = Vec::new();
         for version in db::workspace_versions(db, loaded.workspace) {
             let checked = db::check_version(db, *version);
             let hir = checked.version.clone();
-            let program = compile::compile(&hir)
-                .map_err(|error| PolicyError::Load(format!("version `{}` cannot be compiled: {error}", hir.manifest.id)))?;
+            let program = compile::compile(&hir).map_err(|error| {
+                PolicyError::Load(format!(
+                    "version `{}` cannot be compiled: {error}",
+                    hir.manifest.id
+                ))
+            })?;
             versions.push(CompiledVersion {
                 policy: hir.manifest.policy.clone(),
                 id: hir.manifest.id.clone(),
@@ -119,7 +147,9 @@ impl Policy {
             .map(|version| version.policy.clone())
             .find(|name| !name.is_empty())
             .unwrap_or_else(|| {
-                path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+                path.file_name()
+                    .map(|name| name.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             });
         Ok(Policy { name, versions })
     }
@@ -130,13 +160,21 @@ impl Policy {
             Some((id, hash)) => (id, Some(hash)),
             None => (pin, None),
         };
-        let version = self.versions.iter().find(|version| version.id == id).ok_or_else(|| {
-            PolicyError::Version(format!(
-                "policy `{}` has no version `{id}`; its versions are {}",
-                self.name,
-                self.versions.iter().map(|v| format!("`{}`", v.id)).collect::<Vec<_>>().join(", ")
-            ))
-        })?;
+        let version = self
+            .versions
+            .iter()
+            .find(|version| version.id == id)
+            .ok_or_else(|| {
+                PolicyError::Version(format!(
+                    "policy `{}` has no version `{id}`; its versions are {}",
+                    self.name,
+                    self.versions
+                        .iter()
+                        .map(|v| format!("`{}`", v.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
         if let Some(hash) = hash
             && hash != version.hash
         {

@@ -61,16 +61,17 @@ impl<'a> Value<'a> {
             (Value::Country(a), Value::Country(b)) => Some(a.cmp(&b)),
             (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) if enum_a == enum_b => Some(a.cmp(&b)),
             (Value::Str(a), Value::Str(b)) | (Value::Eccn(a), Value::Eccn(b)) => Some(a.cmp(b)),
-            (Value::Lowercase(a), Value::Str(b) | Value::Lowercase(b)) | (Value::Str(a), Value::Lowercase(b)) => {
-                Some(a.to_lowercase().cmp(&b.to_lowercase()))
-            }
+            (Value::Lowercase(a), Value::Str(b) | Value::Lowercase(b))
+            | (Value::Str(a), Value::Lowercase(b)) => Some(a.to_lowercase().cmp(&b.to_lowercase())),
             _ => None,
         }
     }
 }
 
 fn lowercase_equals(a: &str, b: &str) -> bool {
-    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
+    a.chars()
+        .flat_map(char::to_lowercase)
+        .eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// The index of a two-letter country code, `None` if it is not two ASCII capitals.
@@ -91,7 +92,8 @@ pub fn country_code(index: u16) -> String {
 
 /// Whether ECCN `eccn` is `heading` or a paragraph under it: `3A090.a` is within `3A090`.
 pub fn eccn_within(eccn: &str, heading: &str) -> bool {
-    eccn == heading || (eccn.starts_with(heading) && eccn.as_bytes().get(heading.len()) == Some(&b'.'))
+    eccn == heading
+        || (eccn.starts_with(heading) && eccn.as_bytes().get(heading.len()) == Some(&b'.'))
 }
 
 /// A set of countries (676 possible codes) as a bitset.
@@ -115,7 +117,9 @@ impl CountrySet {
 
     pub fn contains(&self, index: u16) -> bool {
         let index = usize::from(index);
-        self.0.get(index / 64).is_some_and(|word| word & (1 << (index % 64)) != 0)
+        self.0
+            .get(index / 64)
+            .is_some_and(|word| word & (1 << (index % 64)) != 0)
     }
 
     pub fn union(mut self, other: &CountrySet) -> CountrySet {

@@ -32,7 +32,11 @@ fn h100_india(date: &str) -> Json {
 
 fn with(mut facts: Json, pointer: &str, value: Json) -> Json {
     let (parent, key) = pointer.rsplit_once('/').unwrap_or(("", pointer));
-    let target = if parent.is_empty() { Some(&mut facts) } else { facts.pointer_mut(parent) };
+    let target = if parent.is_empty() {
+        Some(&mut facts)
+    } else {
+        facts.pointer_mut(parent)
+    };
     if let Some(Json::Object(object)) = target {
         if value.is_null() {
             object.remove(key);
@@ -59,21 +63,56 @@ fn validation_errors_name_the_fact() {
     let base = h100_india("2025-06-01");
     let cases = [
         ("wrong type", with(base.clone(), "/item/tpp", json!("high"))),
-        ("unknown country", with(base.clone(), "/destination", json!("XX"))),
-        ("unknown enum value", with(base.clone(), "/activity", json!("smuggle"))),
+        (
+            "unknown country",
+            with(base.clone(), "/destination", json!("XX")),
+        ),
+        (
+            "unknown enum value",
+            with(base.clone(), "/activity", json!("smuggle")),
+        ),
         ("unknown field", with(base.clone(), "/item/tpps", json!(1))),
-        ("not a date", with(base.clone(), "/date", json!("2025-02-30"))),
-        ("whole number expected", with(base.clone(), "/quantity", json!(1.5))),
-        ("number beyond exact decimals", with(base.clone(), "/item/tpp", serde_json::from_str("1e400").unwrap_or_default())),
-        ("missing fact the decision needs", with(base.clone(), "/item/tpp", Json::Null)),
+        (
+            "not a date",
+            with(base.clone(), "/date", json!("2025-02-30")),
+        ),
+        (
+            "whole number expected",
+            with(base.clone(), "/quantity", json!(1.5)),
+        ),
+        (
+            "number beyond exact decimals",
+            with(
+                base.clone(),
+                "/item/tpp",
+                serde_json::from_str("1e400").unwrap_or_default(),
+            ),
+        ),
+        (
+            "missing fact the decision needs",
+            with(base.clone(), "/item/tpp", Json::Null),
+        ),
         ("null for a required fact", {
             let mut facts = base.clone();
             facts["item"]["datacenter"] = Json::Null;
             facts
         }),
-        ("several problems at once", with(with(base.clone(), "/destination", json!("XX")), "/item/tpp", json!(true))),
-        ("not an object", with(base.clone(), "/end_user", json!([1, 2]))),
-        ("no version in force", with(base.clone(), "/date", json!("2023-01-01"))),
+        (
+            "several problems at once",
+            with(
+                with(base.clone(), "/destination", json!("XX")),
+                "/item/tpp",
+                json!(true),
+            ),
+        ),
+        (
+            "not an object",
+            with(base.clone(), "/end_user", json!([1, 2])),
+        ),
+        (
+            "no version in force",
+            with(base.clone(), "/date", json!("2023-01-01")),
+        ),
         ("missing date", with(base.clone(), "/date", Json::Null)),
     ];
     let report: Vec<String> = cases
@@ -94,19 +133,26 @@ fn the_version_in_force_on_the_date_decides() {
         ("2030-01-01", "2026-01-15"),
     ];
     for (date, version) in expectations {
-        let decision = decide(None, &h100_india(date)).unwrap_or_else(|error| panic!("{date}: {error}"));
+        let decision =
+            decide(None, &h100_india(date)).unwrap_or_else(|error| panic!("{date}: {error}"));
         assert_eq!(decision.policy.version, version, "on {date}");
     }
     // 2025-01-13 is never in force on its own: only pinning reaches it.
-    let decision = decide(Some("2025-01-13"), &h100_india("2025-06-01")).unwrap_or_else(|error| panic!("{error}"));
+    let decision = decide(Some("2025-01-13"), &h100_india("2025-06-01"))
+        .unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(decision.policy.version, "2025-01-13");
     assert_eq!(decision.outcome("license_required"), Some(&json!(true)));
-    assert_eq!(decision.outcome("license_exceptions"), Some(&json!(["LPP"])));
+    assert_eq!(
+        decision.outcome("license_exceptions"),
+        Some(&json!(["LPP"]))
+    );
 }
 
 #[test]
 fn pinning_by_hash_refuses_changed_sources() {
-    let version = ear().pinned("2025-01-13").unwrap_or_else(|error| panic!("{error}"));
+    let version = ear()
+        .pinned("2025-01-13")
+        .unwrap_or_else(|error| panic!("{error}"));
     assert!(version.hash.starts_with("sha256:") && version.hash.len() == 7 + 64);
     let good = format!("2025-01-13@{}", version.hash);
     assert!(decide(Some(&good), &h100_india("2025-06-01")).is_ok());
@@ -116,7 +162,11 @@ fn pinning_by_hash_refuses_changed_sources() {
     let unknown = error_text(Some("2024-01-01"), &h100_india("2025-06-01"));
     assert!(unknown.contains("has no version `2024-01-01`"), "{unknown}");
     // Each version hashes its own sources and those it amends: all four differ.
-    let mut hashes: Vec<&str> = ear().versions.iter().map(|version| version.hash.as_str()).collect();
+    let mut hashes: Vec<&str> = ear()
+        .versions
+        .iter()
+        .map(|version| version.hash.as_str())
+        .collect();
     hashes.dedup();
     assert_eq!(hashes.len(), 4);
 }
@@ -126,13 +176,20 @@ fn numbers_compare_exactly() {
     // 5.92 is 3A090.a; 5.9199999999999999999 is not, however close (a float would round it up).
     let dense = |density: &str| {
         let facts = with(h100_india("2024-06-01"), "/item/tpp", json!(2000));
-        let facts = with(facts, "/item/performance_density", serde_json::from_str(density).unwrap_or_default());
+        let facts = with(
+            facts,
+            "/item/performance_density",
+            serde_json::from_str(density).unwrap_or_default(),
+        );
         let facts = with(facts, "/destination", json!("CN"));
         decide(None, &facts).map(|decision| decision.outcome("classification").cloned())
     };
     assert_eq!(dense("5.92").ok().flatten(), Some(json!(["3A090.a"])));
     assert_eq!(dense("5.9200").ok().flatten(), Some(json!(["3A090.a"])));
-    assert_eq!(dense("5.9199999999999999999").ok().flatten(), Some(json!(["3A090.b"])));
+    assert_eq!(
+        dense("5.9199999999999999999").ok().flatten(),
+        Some(json!(["3A090.b"]))
+    );
     // 1e26 training operations, written three ways.
     for ops in ["1e26", "100000000000000000000000000", "1E+26"] {
         let facts = json!({
@@ -147,8 +204,13 @@ fn numbers_compare_exactly() {
             "diligence": { "no_purchase_history": false, "evasive_location_or_parent": false,
                            "no_legitimate_need": false, "restricted_party_address": false }
         });
-        let decision = decide(Some("2025-01-13"), &facts).unwrap_or_else(|error| panic!("{ops}: {error}"));
-        assert_eq!(decision.outcome("classification"), Some(&json!(["4E091"])), "{ops}");
+        let decision =
+            decide(Some("2025-01-13"), &facts).unwrap_or_else(|error| panic!("{ops}: {error}"));
+        assert_eq!(
+            decision.outcome("classification"),
+            Some(&json!(["4E091"])),
+            "{ops}"
+        );
     }
 }
 
@@ -158,9 +220,22 @@ fn explanations_name_the_provisions() {
     let decision = Evaluator::new()
         .decide(ear(), Some("2025-01-13"), &facts, true)
         .unwrap_or_else(|error| panic!("{error}"));
-    let lpp = decision.why_not.iter().find(|entry| entry.rule == "lpp").expect("LPP is explained");
+    let lpp = decision
+        .why_not
+        .iter()
+        .find(|entry| entry.rule == "lpp")
+        .expect("LPP is explained");
     assert!(lpp.cite.contains("740.29"), "{}", lpp.cite);
-    assert!(lpp.because_not.contains("26,914,400") && lpp.because_not.contains("26,900,000"), "{}", lpp.because_not);
+    assert!(
+        lpp.because_not.contains("26,914,400") && lpp.because_not.contains("26,900,000"),
+        "{}",
+        lpp.because_not
+    );
     assert!(decision.trace.iter().all(|entry| !entry.cite.is_empty()));
-    assert!(decision.trace.iter().any(|entry| entry.rule == "license_a_worldwide"));
+    assert!(
+        decision
+            .trace
+            .iter()
+            .any(|entry| entry.rule == "license_a_worldwide")
+    );
 }

@@ -17,8 +17,10 @@ fn ear() -> &'static Policy {
 }
 
 fn base() -> Json {
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/h100-to-india.json"))
-        .unwrap_or_default();
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/h100-to-india.json"),
+    )
+    .unwrap_or_default();
     serde_json::from_str(&text).unwrap_or_default()
 }
 
@@ -35,8 +37,17 @@ fn paths(value: &Json, prefix: String, out: &mut Vec<String>) {
 
 fn any_json() -> impl Strategy<Value = Json> {
     let numbers = prop_oneof![
-        Just("1e400"), Just("-1e400"), Just("0.0000001"), Just("1e-40"), Just("79228162514264337593543950336"),
-        Just("4800"), Just("5.92"), Just("1e26"), Just("-0"), Just("26900000"), Just("1.5"),
+        Just("1e400"),
+        Just("-1e400"),
+        Just("0.0000001"),
+        Just("1e-40"),
+        Just("79228162514264337593543950336"),
+        Just("4800"),
+        Just("5.92"),
+        Just("1e26"),
+        Just("-0"),
+        Just("26900000"),
+        Just("1.5"),
     ]
     .prop_map(|text| serde_json::from_str::<Json>(text).unwrap_or_default());
     let leaf = prop_oneof![
@@ -44,13 +55,23 @@ fn any_json() -> impl Strategy<Value = Json> {
         any::<bool>().prop_map(Json::Bool),
         Just(Json::Null),
         "[A-Za-z0-9 .:-]{0,12}".prop_map(Json::String),
-        prop_oneof![Just("CN"), Just("HK"), Just("XX"), Just("2025-13-40"), Just("2027-12-31"), Just("3A090.a"), Just("ic"), Just("model_weights")]
-            .prop_map(|text| Json::String(text.to_string())),
+        prop_oneof![
+            Just("CN"),
+            Just("HK"),
+            Just("XX"),
+            Just("2025-13-40"),
+            Just("2027-12-31"),
+            Just("3A090.a"),
+            Just("ic"),
+            Just("model_weights")
+        ]
+        .prop_map(|text| Json::String(text.to_string())),
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(Json::Array),
-            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..3).prop_map(|map| Json::Object(map.into_iter().collect())),
+            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..3)
+                .prop_map(|map| Json::Object(map.into_iter().collect())),
         ]
     })
 }

@@ -25,15 +25,25 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         .map(|file| (file.path(&loaded.db).clone(), file.text(&loaded.db).clone()))
         .collect();
     print_diagnostics(&diagnostics, &sources);
-    let errors = diagnostics.iter().filter(|d| d.diagnostic.severity() == Severity::Error).count();
-    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.diagnostic.severity() == Severity::Error)
+        .count();
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The diagnostics of what the path names: for a version inside a policy, that version's only.
 pub fn diagnostics_for(loaded: &load::Loaded) -> Vec<LocatedDiagnostic> {
     let db: &Database = &loaded.db;
     match &loaded.target {
-        Target::Version { dir, policy: Some(_) } => {
+        Target::Version {
+            dir,
+            policy: Some(_),
+        } => {
             let dir = dir.to_string_lossy();
             db::workspace_versions(db, loaded.workspace)
                 .iter()
@@ -49,10 +59,16 @@ pub fn diagnostics_for(loaded: &load::Loaded) -> Vec<LocatedDiagnostic> {
 pub fn print_diagnostics(diagnostics: &[LocatedDiagnostic], sources: &BTreeMap<String, String>) {
     for located in diagnostics {
         let text = sources.get(&located.path).map(String::as_str).unwrap_or("");
-        eprint!("{}", render::render(located, text, |path| sources.get(path).cloned()));
+        eprint!(
+            "{}",
+            render::render(located, text, |path| sources.get(path).cloned())
+        );
         eprintln!();
     }
-    let errors = diagnostics.iter().filter(|d| d.diagnostic.severity() == Severity::Error).count();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.diagnostic.severity() == Severity::Error)
+        .count();
     let warnings = diagnostics.len() - errors;
     if !diagnostics.is_empty() {
         eprintln!(

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
-
 use cordon_engine::{DecideError, Decision, Policy};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -55,7 +54,8 @@ fn read_input(path: &PathBuf) -> Result<Input, String> {
             Err(_) => Input::Lines(text.lines().map(str::to_string).collect()),
         });
     }
-    let file = std::fs::File::open(path).map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
+    let file = std::fs::File::open(path)
+        .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
     if path.extension().is_some_and(|ext| ext == "jsonl") {
         let lines = std::io::BufReader::new(file)
             .lines()
@@ -75,7 +75,11 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     if let Some(pin) = &args.version {
         policy.pinned(pin).map_err(|error| error.to_string())?;
     }
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() { Format::Text } else { Format::Json });
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Text
+    } else {
+        Format::Json
+    });
     let explain = args.explain || !args.no_trace;
     let input = read_input(&args.facts)?;
     let stdout = std::io::stdout();
@@ -83,10 +87,12 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     let write_error = |error: std::io::Error| format!("cannot write the decisions: {error}");
     match input {
         Input::One(text) => {
-            let result = cordon_engine::decide_text(&policy, args.version.as_deref(), &text, explain);
+            let result =
+                cordon_engine::decide_text(&policy, args.version.as_deref(), &text, explain);
             match result {
                 Ok(decision) => {
-                    write_decision(&mut out, &decision, format, args.explain).map_err(write_error)?;
+                    write_decision(&mut out, &decision, format, args.explain)
+                        .map_err(write_error)?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => {
@@ -109,19 +115,33 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                         if line.trim().is_empty() {
                             return (number, None);
                         }
-                        (number, Some(cordon_engine::decide_text(&policy, args.version.as_deref(), line, explain)))
+                        (
+                            number,
+                            Some(cordon_engine::decide_text(
+                                &policy,
+                                args.version.as_deref(),
+                                line,
+                                explain,
+                            )),
+                        )
                     })
                     .collect();
                 for (number, result) in results {
                     match result {
                         None => {}
-                        Some(Ok(decision)) => write_decision(&mut out, &decision, format, args.explain).map_err(write_error)?,
+                        Some(Ok(decision)) => {
+                            write_decision(&mut out, &decision, format, args.explain)
+                                .map_err(write_error)?
+                        }
                         Some(Err(error)) => {
                             failed = true;
                             let record = json!({ "line": number, "error": error });
                             match format {
                                 Format::Json => writeln!(out, "{record}").map_err(write_error)?,
-                                Format::Text => writeln!(out, "line {number}: error: {}", error_line(&error)).map_err(write_error)?,
+                                Format::Text => {
+                                    writeln!(out, "line {number}: error: {}", error_line(&error))
+                                        .map_err(write_error)?
+                                }
                             }
                         }
                     }
@@ -134,7 +154,11 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 progress.finish_and_clear();
             }
             out.flush().map_err(write_error)?;
-            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
     }
 }
@@ -143,13 +167,21 @@ fn error_line(error: &DecideError) -> String {
     match error {
         DecideError::Facts { errors } if errors.len() > 1 => {
             let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            format!("the facts do not fit the policy's schema:\n  {}", lines.join("\n  "))
+            format!(
+                "the facts do not fit the policy's schema:\n  {}",
+                lines.join("\n  ")
+            )
         }
         other => other.to_string(),
     }
 }
 
-fn write_decision(out: &mut impl Write, decision: &Decision, format: Format, explain: bool) -> std::io::Result<()> {
+fn write_decision(
+    out: &mut impl Write,
+    decision: &Decision,
+    format: Format,
+    explain: bool,
+) -> std::io::Result<()> {
     match format {
         Format::Json => {
             if explain {
@@ -160,6 +192,10 @@ fn write_decision(out: &mut impl Write, decision: &Decision, format: Format, exp
                 writeln!(out, "{}", decision.to_json_line())
             }
         }
-        Format::Text => write!(out, "{}", crate::commands::text::decision(decision, explain)),
+        Format::Text => write!(
+            out,
+            "{}",
+            crate::commands::text::decision(decision, explain)
+        ),
     }
 }

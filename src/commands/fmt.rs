@@ -17,8 +17,12 @@ fn sources(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
         files.push(path.to_path_buf());
         return Ok(());
     }
-    let entries = std::fs::read_dir(path).map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
-    let mut entries: Vec<PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).collect();
+    let entries = std::fs::read_dir(path)
+        .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+    let mut entries: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .collect();
     entries.sort();
     for entry in entries {
         if entry.is_dir() {
@@ -38,7 +42,8 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     sources(&args.path, &mut files)?;
     let mut unformatted = 0;
     for file in files {
-        let text = std::fs::read_to_string(&file).map_err(|error| format!("cannot read `{}`: {error}", file.display()))?;
+        let text = std::fs::read_to_string(&file)
+            .map_err(|error| format!("cannot read `{}`: {error}", file.display()))?;
         let formatted = cordon_lang::format::format_file(&text);
         if formatted == text {
             continue;
@@ -47,9 +52,14 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         if args.check {
             println!("{} is not formatted", file.display());
         } else {
-            std::fs::write(&file, formatted).map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
+            std::fs::write(&file, formatted)
+                .map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
             println!("formatted {}", file.display());
         }
     }
-    Ok(if args.check && unformatted > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if args.check && unformatted > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

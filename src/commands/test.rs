@@ -35,7 +35,10 @@ pub fn run_tests(policy: &Policy) -> Vec<TestResult> {
                         .iter()
                         .filter_map(|(field, expected)| {
                             let expected = fact_json(expected);
-                            let actual = decision.outcome(field).cloned().unwrap_or(serde_json::Value::Null);
+                            let actual = decision
+                                .outcome(field)
+                                .cloned()
+                                .unwrap_or(serde_json::Value::Null);
                             (!outcome_matches(&expected, &actual))
                                 .then(|| format!("    {field}: expected {expected}, got {actual}"))
                         })
@@ -73,7 +76,10 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             None => println!("ok      {} {}", result.version, result.name),
             Some(failure) => {
                 failed += 1;
-                println!("FAILED  {} {} ({})\n{failure}", result.version, result.name, result.location);
+                println!(
+                    "FAILED  {} {} ({})\n{failure}",
+                    result.version, result.name, result.location
+                );
             }
         }
     }
@@ -83,5 +89,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         if results.len() == 1 { "" } else { "s" },
         results.len() - failed
     );
-    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -6,7 +6,11 @@ use cordon_engine::Decision;
 
 pub fn decision(decision: &Decision, explain: bool) -> String {
     let mut out = String::new();
-    let id = decision.id.as_deref().map(|id| format!("{id} ")).unwrap_or_default();
+    let id = decision
+        .id
+        .as_deref()
+        .map(|id| format!("{id} "))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "{id}on {}: policy {} version {} ({})",
@@ -31,7 +35,11 @@ pub fn decision(decision: &Decision, explain: bool) -> String {
                 let _ = writeln!(out, "    when {}", entry.because);
             }
             if !entry.facts.is_empty() {
-                let facts: Vec<String> = entry.facts.iter().map(|(path, value)| format!("{path} = {value}")).collect();
+                let facts: Vec<String> = entry
+                    .facts
+                    .iter()
+                    .map(|(path, value)| format!("{path} = {value}"))
+                    .collect();
                 let _ = writeln!(out, "    read {}", facts.join(", "));
             }
         }
@@ -39,7 +47,13 @@ pub fn decision(decision: &Decision, explain: bool) -> String {
             let _ = writeln!(out, "why not:");
         }
         for entry in &decision.why_not {
-            let _ = writeln!(out, "  {} ({}): would conclude {}", entry.rule, entry.cite, entry.would_conclude.join(", "));
+            let _ = writeln!(
+                out,
+                "  {} ({}): would conclude {}",
+                entry.rule,
+                entry.cite,
+                entry.would_conclude.join(", ")
+            );
             let _ = writeln!(out, "    but {}", entry.because_not);
         }
     }
