@@ -165,7 +165,12 @@ impl Diagnostic {
         self
     }
 
-    pub fn with_related(mut self, path: &str, span: Span, message: impl Into<String>) -> Diagnostic {
+    pub fn with_related(
+        mut self,
+        path: &str,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         self.related.push(Related {
             path: path.to_string(),
             span,
@@ -193,7 +198,10 @@ pub struct LocatedDiagnostic {
 }
 
 /// "did you mean `D5`?": the closest candidate, if one is close enough to be a likely typo.
-pub fn did_you_mean<'a>(wanted: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    wanted: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|candidate| {

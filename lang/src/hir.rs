@@ -119,7 +119,11 @@ impl std::fmt::Display for Type {
         match self {
             Type::Bool => f.write_str("a yes/no value"),
             Type::Number { integer, dimension } => {
-                let noun = if *integer { "a whole number" } else { "a number" };
+                let noun = if *integer {
+                    "a whole number"
+                } else {
+                    "a number"
+                };
                 if dimension.is_none() {
                     write!(f, "{noun} without a unit")
                 } else {

@@ -15,7 +15,10 @@ use crate::db::{Database, SourceFile, Workspace};
 pub enum Target {
     File(PathBuf),
     /// A version directory, and the policy directory around it if there is one.
-    Version { dir: PathBuf, policy: Option<PathBuf> },
+    Version {
+        dir: PathBuf,
+        policy: Option<PathBuf>,
+    },
     Policy(PathBuf),
 }
 
@@ -38,7 +41,12 @@ impl std::fmt::Display for LoadError {
 impl std::error::Error for LoadError {}
 
 fn cordon_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let entries = std::fs::read_dir(dir).map_err(|error| LoadError(format!("cannot read directory `{}`: {error}", dir.display())))?;
+    let entries = std::fs::read_dir(dir).map_err(|error| {
+        LoadError(format!(
+            "cannot read directory `{}`: {error}",
+            dir.display()
+        ))
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -49,7 +57,12 @@ fn cordon_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
 }
 
 fn version_dirs(policy: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let entries = std::fs::read_dir(policy).map_err(|error| LoadError(format!("cannot read directory `{}`: {error}", policy.display())))?;
+    let entries = std::fs::read_dir(policy).map_err(|error| {
+        LoadError(format!(
+            "cannot read directory `{}`: {error}",
+            policy.display()
+        ))
+    })?;
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|entry| entry.path())
@@ -66,7 +79,10 @@ pub fn classify(path: &Path) -> Result<Target, LoadError> {
     }
     if path.is_file() {
         if path.extension().is_none_or(|ext| ext != "cordon") {
-            return Err(LoadError(format!("`{}` is not a policy source (a `.cordon` file)", path.display())));
+            return Err(LoadError(format!(
+                "`{}` is not a policy source (a `.cordon` file)",
+                path.display()
+            )));
         }
         return Ok(Target::File(path.to_path_buf()));
     }
@@ -75,7 +91,10 @@ pub fn classify(path: &Path) -> Result<Target, LoadError> {
             .parent()
             .filter(|parent| version_dirs(parent).is_ok_and(|dirs| dirs.len() > 1))
             .map(Path::to_path_buf);
-        return Ok(Target::Version { dir: path.to_path_buf(), policy });
+        return Ok(Target::Version {
+            dir: path.to_path_buf(),
+            policy,
+        });
     }
     if !version_dirs(path)?.is_empty() {
         return Ok(Target::Policy(path.to_path_buf()));
@@ -91,8 +110,15 @@ pub fn classify(path: &Path) -> Result<Target, LoadError> {
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     let target = classify(path)?;
     let dirs: Vec<(PathBuf, Vec<PathBuf>)> = match &target {
-        Target::File(file) => vec![(file.parent().unwrap_or(Path::new(".")).to_path_buf(), vec![file.clone()])],
-        Target::Version { policy: Some(policy), .. } | Target::Policy(policy) => version_dirs(policy)?
+        Target::File(file) => vec![(
+            file.parent().unwrap_or(Path::new(".")).to_path_buf(),
+            vec![file.clone()],
+        )],
+        Target::Version {
+            policy: Some(policy),
+            ..
+        }
+        | Target::Policy(policy) => version_dirs(policy)?
             .into_iter()
             .map(|dir| cordon_files(&dir).map(|files| (dir, files)))
             .collect::<Result<_, _>>()?,
@@ -108,13 +134,23 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         }
     }
     let workspace = Workspace::new(&db, Vec::new());
-    workspace.set_files(&mut db).with_durability(Durability::HIGH).to(files);
-    Ok(Loaded { db, workspace, target })
+    workspace
+        .set_files(&mut db)
+        .with_durability(Durability::HIGH)
+        .to(files);
+    Ok(Loaded {
+        db,
+        workspace,
+        target,
+    })
 }
 
 /// A source file input with high durability.
 pub fn new_file(db: &Database, path: &Path, dir: &Path, text: String) -> SourceFile {
-    let module = path.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+    let module = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
     SourceFile::builder(display(path), text, display(dir), module)
         .durability(Durability::HIGH)
         .new(db)

@@ -12,16 +12,28 @@ pub fn line_column(text: &str, offset: u32) -> (usize, usize) {
     let offset = (offset as usize).min(text.len());
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |rest| rest.chars().count()) + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(0, |rest| rest.chars().count())
+        + 1;
     (line, column)
 }
 
 /// Renders one diagnostic with the text of the file it is in.
-pub fn render(located: &LocatedDiagnostic, text: &str, related_text: impl Fn(&str) -> Option<String>) -> String {
+pub fn render(
+    located: &LocatedDiagnostic,
+    text: &str,
+    related_text: impl Fn(&str) -> Option<String>,
+) -> String {
     let diagnostic = &located.diagnostic;
     let start = (diagnostic.span.start as usize).min(text.len());
     let end = (diagnostic.span.end as usize).clamp(start, text.len());
-    let label = if diagnostic.label.is_empty() { None } else { Some(diagnostic.label.clone()) };
+    let label = if diagnostic.label.is_empty() {
+        None
+    } else {
+        Some(diagnostic.label.clone())
+    };
     let mut report = MietteDiagnostic::new(diagnostic.message.clone())
         .with_code(diagnostic.code.as_str())
         .with_severity(match diagnostic.severity() {
@@ -45,7 +57,10 @@ pub fn render(located: &LocatedDiagnostic, text: &str, related_text: impl Fn(&st
         let position = related_text(&related.path)
             .map(|text| line_column(&text, related.span.start))
             .map_or(String::new(), |(line, column)| format!(":{line}:{column}"));
-        out.push_str(&format!("  note: {} at {}{position}\n", related.message, related.path));
+        out.push_str(&format!(
+            "  note: {} at {}{position}\n",
+            related.message, related.path
+        ));
     }
     out
 }

@@ -129,10 +129,7 @@ pub struct VersionManifest {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum InForce {
     Never(Span),
-    Range {
-        from: Dated,
-        through: Option<Dated>,
-    },
+    Range { from: Dated, through: Option<Dated> },
 }
 
 /// A date as written.
@@ -201,7 +198,10 @@ pub struct TypeExpr {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TypeExprKind {
     /// `decimal TPP/mm^2`, `country`, `Activity`
-    Named { name: Name, unit: Option<UnitExpr> },
+    Named {
+        name: Name,
+        unit: Option<UnitExpr>,
+    },
     Set(Box<TypeExpr>),
     List(Box<TypeExpr>),
 }
