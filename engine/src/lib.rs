@@ -1,14 +1,26 @@
 //! The Cordon engine: compile a checked policy version once, evaluate many transactions against
 //! it, explain each decision, and compare versions.
 //!
-//! ```no_run
+//! ```
 //! use cordon_engine::{Evaluator, Policy};
 //!
-//! let policy = Policy::load(std::path::Path::new("policies/ear"))?;
-//! let facts: serde_json::Value = serde_json::from_str(r#"{ "date": "2025-06-01", "...": "..." }"#)?;
+//! // Load, check and compile every version of the policy once.
+//! let policy = Policy::load(std::path::Path::new("../policies/ear"))?;
+//! // One transaction, as the contract's JSON: 1,000 H100s to India on 2025-06-01.
+//! let facts: serde_json::Value = serde_json::from_str(include_str!("../../examples/h100-to-india.json"))?;
 //! let mut evaluator = Evaluator::new();
+//!
+//! // The version in force on the transaction's date decides...
 //! let decision = evaluator.decide(&policy, None, &facts, true)?;
-//! println!("license required: {:?}", decision.outcome("license_required"));
+//! assert_eq!(decision.policy.version, "2025-05-13");
+//! assert_eq!(decision.outcome("license_required"), Some(&serde_json::json!(false)));
+//!
+//! // ...unless a version is pinned: the AI Diffusion rule as written requires a license.
+//! let pinned = evaluator.decide(&policy, Some("2025-01-13"), &facts, true)?;
+//! assert_eq!(pinned.outcome("license_required"), Some(&serde_json::json!(true)));
+//! for entry in &pinned.trace {
+//!     println!("{} ({}): {}", entry.rule, entry.cite, entry.concludes.join(", "));
+//! }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
