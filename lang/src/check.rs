@@ -1369,27 +1369,25 @@ pub fn check_declaration(
             let provenance = provenance_of(provision);
             let name = provision.name.text.clone();
             checked.item = Some(match &provision.kind {
-                ProvisionKind::Const { ty, value } => {
+                ProvisionKind::Const { ty, value } | ProvisionKind::Define { ty, value } => {
                     let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
                     let (value, actual) = checker.expr(value, declared.as_ref());
                     let ty = check_declared(&mut checker, declared, actual, provision.name.span);
-                    Item::Const(hir::Const {
-                        name,
-                        ty,
-                        value,
-                        provenance,
-                    })
-                }
-                ProvisionKind::Define { ty, value } => {
-                    let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
-                    let (value, actual) = checker.expr(value, declared.as_ref());
-                    let ty = check_declared(&mut checker, declared, actual, provision.name.span);
-                    Item::Define(hir::Define {
-                        name,
-                        ty,
-                        value,
-                        provenance,
-                    })
+                    if matches!(provision.kind, ProvisionKind::Const { .. }) {
+                        Item::Const(hir::Const {
+                            name,
+                            ty,
+                            value,
+                            provenance,
+                        })
+                    } else {
+                        Item::Define(hir::Define {
+                            name,
+                            ty,
+                            value,
+                            provenance,
+                        })
+                    }
                 }
                 ProvisionKind::Table { ty, rows } => {
                     let declared = ty.as_ref().map(|ty| checker.lower_type(ty));
