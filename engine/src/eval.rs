@@ -324,6 +324,36 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     }
 
     pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, Box<EvalError>> {
+        // The connectives and comparisons that make up most conditions, without a detour through
+        // `Value`.
+        match ir {
+            Ir::And(left, right) => return Ok(self.condition(left)? && self.condition(right)?),
+            Ir::Or(left, right) => return Ok(self.condition(left)? || self.condition(right)?),
+            Ir::Not(inner) => return Ok(!self.condition(inner)?),
+            Ir::Compare(op, left, right) => {
+                let left = self.eval(left)?;
+                let right = self.eval(right)?;
+                return Ok(compare(*op, left, right));
+            }
+            Ir::InGroup(value, group) => {
+                return Ok(match self.eval(value)? {
+                    Value::Country(code) => self.program.groups[usize::from(*group)]
+                        .1
+                        .get(self.scratch.segment)
+                        .is_some_and(|set| set.contains(code)),
+                    _ => false,
+                });
+            }
+            Ir::OutcomeHas(field, member) => {
+                return Ok(*member < 64
+                    && self
+                        .scratch
+                        .sets
+                        .get(usize::from(*field))
+                        .is_some_and(|mask| mask & (1 << member) != 0));
+            }
+            _ => {}
+        }
         match self.eval(ir)? {
             Value::Bool(value) => Ok(value),
             Value::Null => Ok(false),
