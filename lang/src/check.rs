@@ -2202,15 +2202,70 @@ fn check_fact_value(checker: &mut Checker<'_>, ty: &Type, path: &str, value: &sy
 // ---------------------------------------------------------------------------------------------
 // A whole version
 
-pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion {
+/// The declarations of a version in the order they are checked: the schemas, manifest and
+/// imports, the named declarations, the tests, and the removals (which need citations too).
+fn version_entries<'v, 'db>(
+    index: &'v db::VersionIndex<'db>,
+) -> impl Iterator<Item = &'v db::Entry<'db>> {
+    let removals = index
+        .amendments
+        .iter()
+        .filter(|entry| entry.kind == EntryKind::Remove);
+    index
+        .unnamed
+        .iter()
+        .chain(index.names.values())
+        .chain(index.tests.iter())
+        .chain(removals)
+}
+
+/// Every diagnostic of a version, located in its files: syntax, structure, each declaration's
+/// own, tests' examples, and the checks across rules. This does not build the checked version, so
+/// that an edit re-checks quickly.
+pub fn version_diagnostics(db: &dyn Db, version: VersionKey<'_>) -> Vec<LocatedDiagnostic> {
     let index = db::version_index(db, version);
-    let types = db::version_types(db, version);
     let mut diagnostics: Vec<LocatedDiagnostic> = Vec::new();
     for file in &index.files {
         diagnostics.extend(db::syntax_diagnostics(db, *file));
     }
     structure_diagnostics(db, version, &mut diagnostics);
+    let mut examples: Vec<&str> = Vec::new();
+    let mut tests = Vec::new();
+    for entry in version_entries(index) {
+        let checked = db::check_declaration(db, CheckKey::new(db, version, entry.declaration));
+        for diagnostic in &checked.diagnostics {
+            diagnostics.push(db::locate(db, entry.declaration, diagnostic.clone()));
+        }
+        match &checked.item {
+            Some(Item::Example(example)) if entry.kind != EntryKind::Remove => {
+                examples.push(example.name.as_str());
+            }
+            Some(Item::Test(test)) if entry.kind != EntryKind::Remove => {
+                tests.push((entry.declaration, test))
+            }
+            _ => {}
+        }
+    }
+    for (key, test) in tests {
+        if let Some((example, span)) = &test.example
+            && !examples.contains(&example.as_str())
+        {
+            let mut diagnostic =
+                Diagnostic::new(Code::E0101, *span, format!("unknown example `{example}`"))
+                    .with_label("no such example");
+            if let Some(suggestion) = did_you_mean(example, examples.iter().copied()) {
+                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
+            }
+            diagnostics.push(db::locate(db, key, diagnostic));
+        }
+    }
+    diagnostics.extend(db::rule_analysis(db, version).diagnostics.iter().cloned());
+    diagnostics
+}
 
+pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion {
+    let index = db::version_index(db, version);
+    let types = db::version_types(db, version);
     let mut hir_version = hir::Version {
         manifest: hir::Manifest {
             id: index.id.clone(),
@@ -2243,36 +2298,13 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
         tests: Vec::new(),
         sources: Vec::new(),
     };
-    let mut rule_keys: BTreeMap<String, DeclarationKey<'_>> = BTreeMap::new();
-    let mut reads: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)> = BTreeMap::new();
-    // Removals are in no name's place, but they are checked too (they need citations).
-    let removals = index
-        .amendments
-        .iter()
-        .filter(|entry| entry.kind == EntryKind::Remove);
-    let entries = index
-        .unnamed
-        .iter()
-        .chain(index.names.values())
-        .chain(index.tests.iter())
-        .chain(removals);
     let mut tests = Vec::new();
-    for entry in entries {
-        let checked = db::check_declaration(db, CheckKey::new(db, version, entry.declaration));
-        for diagnostic in &checked.diagnostics {
-            diagnostics.push(db::locate(db, entry.declaration, diagnostic.clone()));
-        }
+    for entry in version_entries(index) {
         if entry.kind == EntryKind::Remove {
             continue;
         }
+        let checked = db::check_declaration(db, CheckKey::new(db, version, entry.declaration));
         let name = entry.declaration.name(db).clone();
-        if !name.starts_with('#') {
-            rule_keys.insert(name.clone(), entry.declaration);
-        }
-        reads.insert(
-            name.clone(),
-            (checked.reads.clone(), checked.reads_outcomes.clone()),
-        );
         match &checked.item {
             Some(Item::Const(item)) => {
                 hir_version.consts.insert(name, item.clone());
@@ -2316,26 +2348,14 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
     }
     hir_version.sources.sort();
 
+    // Tests with their example's facts and their changes merged (an unknown example is reported
+    // by `version_diagnostics`).
     for (key, test) in tests {
-        let located = |span: Span, diagnostic: Diagnostic| {
-            db::locate(db, key, Diagnostic { span, ..diagnostic })
-        };
         let mut facts = test.facts.clone();
-        if let Some((example, span)) = &test.example {
-            match hir_version.examples.get(example) {
-                Some(found) => facts = found.facts.clone(),
-                None => {
-                    let mut diagnostic =
-                        Diagnostic::new(Code::E0101, *span, format!("unknown example `{example}`"))
-                            .with_label("no such example");
-                    if let Some(suggestion) =
-                        did_you_mean(example, hir_version.examples.keys().map(String::as_str))
-                    {
-                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-                    }
-                    diagnostics.push(located(*span, diagnostic));
-                }
-            }
+        if let Some((example, _)) = &test.example
+            && let Some(found) = hir_version.examples.get(example)
+        {
+            facts = found.facts.clone();
         }
         if let hir::FactValue::Record(record) = &mut facts {
             for (path, value, _) in &test.overrides {
@@ -2356,17 +2376,21 @@ pub fn check_version(db: &dyn Db, version: VersionKey<'_>) -> db::CheckedVersion
         });
     }
 
-    check_rules(
-        db,
-        &mut hir_version,
-        &rule_keys,
-        &reads,
-        types,
-        &mut diagnostics,
-    );
+    // The rules in evaluation order, each with its window narrowed by what it reads.
+    let analysis = db::rule_analysis(db, version);
+    let mut rules: BTreeMap<String, hir::Rule> = std::mem::take(&mut hir_version.rules)
+        .into_iter()
+        .map(|rule| (rule.name.clone(), rule))
+        .collect();
+    for (name, window) in &analysis.order {
+        if let Some(mut rule) = rules.remove(name) {
+            rule.window = *window;
+            hir_version.rules.push(rule);
+        }
+    }
     db::CheckedVersion {
         version: Arc::new(hir_version),
-        diagnostics,
+        diagnostics: db::version_diagnostics(db, version).clone(),
     }
 }
 
@@ -2532,16 +2556,65 @@ fn structure_diagnostics(
     }
 }
 
-/// Priorities, conflicts, circles and unreachable rules; puts the rules in evaluation order.
-fn check_rules(
+/// When a rule can apply: from, through (both inclusive, either open).
+pub type Window = (Option<Date>, Option<Date>);
+
+/// What the checks across the rules of a version decide: the order in which the rules are
+/// evaluated, each rule's window narrowed by the dated provisions it reads, and the diagnostics of
+/// priorities, conflicts, circles and unreachable rules.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleAnalysis {
+    /// Rule names in evaluation order (a rule after the rules whose outcomes it reads), each with
+    /// its narrowed window.
+    pub order: Vec<(String, Window)>,
+    pub diagnostics: Vec<LocatedDiagnostic>,
+}
+
+/// The checks across the rules of a version. It reads the checked declarations without copying
+/// them.
+pub fn rule_analysis(db: &dyn Db, version: VersionKey<'_>) -> RuleAnalysis {
+    let index = db::version_index(db, version);
+    let types = db::version_types(db, version);
+    let mut keys: BTreeMap<&str, DeclarationKey<'_>> = BTreeMap::new();
+    let mut reads: BTreeMap<&str, (&BTreeSet<String>, &BTreeSet<String>)> = BTreeMap::new();
+    let mut defines: IndexMap<&str, &hir::Define> = IndexMap::new();
+    let mut rules: Vec<&hir::Rule> = Vec::new();
+    for entry in version_entries(index) {
+        if entry.kind == EntryKind::Remove {
+            continue;
+        }
+        let checked = db::check_declaration(db, CheckKey::new(db, version, entry.declaration));
+        let name = entry.declaration.name(db).as_str();
+        if !name.starts_with('#') {
+            keys.insert(name, entry.declaration);
+        }
+        reads.insert(name, (&checked.reads, &checked.reads_outcomes));
+        match &checked.item {
+            Some(Item::Define(define)) => {
+                defines.insert(name, define);
+            }
+            Some(Item::Rule(rule)) => rules.push(rule),
+            _ => {}
+        }
+    }
+    analyse_rules(db, &rules, &defines, &keys, &reads, types)
+}
+
+/// Priorities, conflicts, circles and unreachable rules; the evaluation order and the windows.
+fn analyse_rules(
     db: &dyn Db,
-    version: &mut hir::Version,
-    keys: &BTreeMap<String, DeclarationKey<'_>>,
-    reads: &BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+    rules_as_written: &[&hir::Rule],
+    defines: &IndexMap<&str, &hir::Define>,
+    keys: &BTreeMap<&str, DeclarationKey<'_>>,
+    reads: &BTreeMap<&str, (&BTreeSet<String>, &BTreeSet<String>)>,
     types: &VersionTypes,
-    diagnostics: &mut Vec<LocatedDiagnostic>,
-) {
-    let rule_names: BTreeSet<String> = version.rules.iter().map(|rule| rule.name.clone()).collect();
+) -> RuleAnalysis {
+    let mut diagnostics: Vec<LocatedDiagnostic> = Vec::new();
+    let diagnostics = &mut diagnostics;
+    let rule_names: BTreeSet<&str> = rules_as_written
+        .iter()
+        .map(|rule| rule.name.as_str())
+        .collect();
     let locate_rule = |name: &str, diagnostic: Diagnostic| -> Option<LocatedDiagnostic> {
         let key = keys.get(name)?;
         let span = match db::declaration_syntax(db, *key) {
@@ -2551,7 +2624,7 @@ fn check_rules(
         Some(db::locate(db, *key, Diagnostic { span, ..diagnostic }))
     };
     // Priority references must name rules.
-    for rule in &version.rules {
+    for rule in rules_as_written {
         for (clause, names) in [
             ("unless", &rule.unless),
             ("notwithstanding", &rule.notwithstanding),
@@ -2562,7 +2635,7 @@ fn check_rules(
                     .names
                     .get(name)
                     .is_some_and(|info| info.kind == EntryKind::Broken);
-                if !rule_names.contains(name) && !broken {
+                if !rule_names.contains(name.as_str()) && !broken {
                     let mut diagnostic = Diagnostic::new(
                         Code::E0101,
                         Span::default(),
@@ -2572,13 +2645,11 @@ fn check_rules(
                         ),
                     )
                     .with_label("unknown rule");
-                    if let Some(suggestion) =
-                        did_you_mean(name, rule_names.iter().map(String::as_str))
-                    {
+                    if let Some(suggestion) = did_you_mean(name, rule_names.iter().copied()) {
                         diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
                     }
                     // Point at the name in the clause where the syntax has it; else at the rule.
-                    let written = keys.get(&rule.name).and_then(|key| {
+                    let written = keys.get(rule.name.as_str()).and_then(|key| {
                         let declaration = db::declaration_syntax(db, *key).as_ref()?;
                         let (DeclarationKind::Provision(provision)
                         | DeclarationKind::Replace(provision)) = &declaration.kind
@@ -2614,22 +2685,22 @@ fn check_rules(
             }
         }
     }
-    // The transitive reads of each rule, through definitions.
+    // The transitive reads of each rule and definition, through definitions, computed once.
     let define_reads = |name: &str| -> (BTreeSet<String>, BTreeSet<String>) {
         let mut names = BTreeSet::new();
         let mut outcomes = BTreeSet::new();
-        let mut stack = vec![name.to_string()];
+        let mut stack = vec![name];
         let mut visited = BTreeSet::new();
         while let Some(current) = stack.pop() {
-            if !visited.insert(current.clone()) {
+            if !visited.insert(current) {
                 continue;
             }
-            if let Some((direct, direct_outcomes)) = reads.get(&current) {
+            if let Some((direct, direct_outcomes)) = reads.get(current) {
                 outcomes.extend(direct_outcomes.iter().cloned());
-                for read in direct {
+                for read in direct.iter() {
                     names.insert(read.clone());
-                    if version.defines.contains_key(read) {
-                        stack.push(read.clone());
+                    if defines.contains_key(read.as_str()) {
+                        stack.push(read);
                     }
                 }
             }
@@ -2637,8 +2708,8 @@ fn check_rules(
         (names, outcomes)
     };
     // Circles among definitions.
-    for name in version.defines.keys() {
-        if define_reads(name).0.contains(name) {
+    for name in defines.keys() {
+        if define_reads(name).0.contains(*name) {
             diagnostics.extend(locate_rule(
                 name,
                 Diagnostic::new(
@@ -2651,80 +2722,116 @@ fn check_rules(
             ));
         }
     }
+    let rule_reads: Vec<(BTreeSet<String>, BTreeSet<String>)> = rules_as_written
+        .iter()
+        .map(|rule| define_reads(&rule.name))
+        .collect();
     // Narrow each rule's window by the windows of the dated provisions it reads.
-    for rule in &mut version.rules {
-        let (names, _) = define_reads(&rule.name);
+    let mut windows: Vec<(Option<Date>, Option<Date>)> =
+        rules_as_written.iter().map(|rule| rule.window).collect();
+    for (window, (names, _)) in windows.iter_mut().zip(&rule_reads) {
         for name in names {
-            if let Some(info) = types.names.get(&name) {
+            if let Some(info) = types.names.get(name) {
                 if let Some(from) = info.window.0 {
-                    rule.window.0 = Some(rule.window.0.map_or(from, |own| own.max(from)));
+                    window.0 = Some(window.0.map_or(from, |own| own.max(from)));
                 }
                 if let Some(to) = info.window.1 {
-                    rule.window.1 = Some(rule.window.1.map_or(to, |own| own.min(to)));
+                    window.1 = Some(window.1.map_or(to, |own| own.min(to)));
                 }
             }
         }
     }
     // Evaluation order: a rule comes after the rules concluding outcomes it reads and after the
-    // rules it names in `unless`.
-    let concluders: BTreeMap<String, Vec<String>> =
-        version.rules.iter().fold(BTreeMap::new(), |mut map, rule| {
-            for conclusion in &rule.then {
-                map.entry(conclusion.field.clone())
-                    .or_insert_with(Vec::new)
-                    .push(rule.name.clone());
-            }
-            map
-        });
-    let mut dependencies: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for rule in &version.rules {
-        let (_, outcomes) = define_reads(&rule.name);
-        let mut before: BTreeSet<String> = outcomes
-            .iter()
-            .flat_map(|field| concluders.get(field).cloned().unwrap_or_default())
-            .collect();
-        before.extend(
-            rule.unless
-                .iter()
-                .filter(|name| rule_names.contains(*name))
-                .cloned(),
-        );
-        dependencies.insert(rule.name.clone(), before);
+    // rules it names in `unless`. Rules are handled by their index in `rules_as_written`; the rules a
+    // rule depends on are visited in the order of their names.
+    let index_of: BTreeMap<&str, usize> = rules_as_written
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| (rule.name.as_str(), index))
+        .collect();
+    let mut concluders: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (index, rule) in rules_as_written.iter().enumerate() {
+        for conclusion in &rule.then {
+            concluders
+                .entry(conclusion.field.as_str())
+                .or_default()
+                .push(index);
+        }
     }
-    let mut ordered: Vec<String> = Vec::new();
-    let mut state: BTreeMap<String, u8> = BTreeMap::new();
-    let mut circles: Vec<Vec<String>> = Vec::new();
+    // Each rule's place in the order of names, to sort by name without comparing names.
+    let mut by_name: Vec<usize> = (0..rules_as_written.len()).collect();
+    by_name.sort_by(|a, b| rules_as_written[*a].name.cmp(&rules_as_written[*b].name));
+    let mut name_rank = vec![0; rules_as_written.len()];
+    for (rank, rule) in by_name.into_iter().enumerate() {
+        name_rank[rule] = rank;
+    }
+    for list in concluders.values_mut() {
+        list.sort_unstable_by_key(|rule| name_rank[*rule]);
+        list.dedup();
+    }
+    // Most rules read one outcome and name no rule in `unless`: their dependencies are the
+    // concluders of that outcome, already in order, and are not copied.
+    let dependencies: Vec<std::borrow::Cow<'_, [usize]>> = rules_as_written
+        .iter()
+        .zip(&rule_reads)
+        .map(|(rule, (_, outcomes))| {
+            let unless: Vec<usize> = rule
+                .unless
+                .iter()
+                .filter_map(|name| index_of.get(name.as_str()).copied())
+                .collect();
+            let lists: Vec<&Vec<usize>> = outcomes
+                .iter()
+                .filter_map(|field| concluders.get(field.as_str()))
+                .collect();
+            match (lists.as_slice(), unless.is_empty()) {
+                ([], true) => std::borrow::Cow::Borrowed(&[][..]),
+                ([single], true) => std::borrow::Cow::Borrowed(single.as_slice()),
+                _ => {
+                    let mut before: Vec<usize> =
+                        lists.into_iter().flatten().copied().chain(unless).collect();
+                    before.sort_unstable_by_key(|rule| name_rank[*rule]);
+                    before.dedup();
+                    std::borrow::Cow::Owned(before)
+                }
+            }
+        })
+        .collect();
+    /// Depth-first, dependencies first; `state` is 0 (not seen), 1 (on the path) or 2 (done).
     fn visit(
-        name: &str,
-        dependencies: &BTreeMap<String, BTreeSet<String>>,
-        state: &mut BTreeMap<String, u8>,
-        ordered: &mut Vec<String>,
-        path: &mut Vec<String>,
-        circles: &mut Vec<Vec<String>>,
+        rule: usize,
+        dependencies: &[std::borrow::Cow<'_, [usize]>],
+        state: &mut [u8],
+        ordered: &mut Vec<usize>,
+        path: &mut Vec<usize>,
+        circles: &mut Vec<Vec<usize>>,
     ) {
-        match state.get(name) {
-            Some(2) => return,
-            Some(1) => {
-                let start = path.iter().position(|entry| entry == name).unwrap_or(0);
+        match state[rule] {
+            2 => return,
+            1 => {
+                let start = path.iter().position(|entry| *entry == rule).unwrap_or(0);
                 circles.push(path[start..].to_vec());
                 return;
             }
             _ => {}
         }
-        state.insert(name.to_string(), 1);
-        path.push(name.to_string());
-        for dependency in dependencies.get(name).into_iter().flatten() {
-            if dependency != name {
-                visit(dependency, dependencies, state, ordered, path, circles);
+        state[rule] = 1;
+        path.push(rule);
+        for dependency in dependencies[rule].iter() {
+            if *dependency != rule {
+                visit(*dependency, dependencies, state, ordered, path, circles);
             }
         }
         path.pop();
-        state.insert(name.to_string(), 2);
-        ordered.push(name.to_string());
+        state[rule] = 2;
+        ordered.push(rule);
     }
-    for rule in &version.rules {
+    let mut ordered: Vec<usize> = Vec::new();
+    let mut state = vec![0u8; rules_as_written.len()];
+    let mut circles: Vec<Vec<usize>> = Vec::new();
+    for rule in 0..rules_as_written.len() {
         visit(
-            &rule.name,
+            rule,
             &dependencies,
             &mut state,
             &mut ordered,
@@ -2733,7 +2840,11 @@ fn check_rules(
         );
     }
     for circle in circles {
-        if let Some(first) = circle.first() {
+        let names: Vec<&str> = circle
+            .iter()
+            .map(|index| rules_as_written[*index].name.as_str())
+            .collect();
+        if let Some(first) = names.first() {
             diagnostics.extend(locate_rule(
                 first,
                 Diagnostic::new(
@@ -2741,7 +2852,7 @@ fn check_rules(
                     Span::default(),
                     format!(
                         "rules depend on each other in a circle: {} -> {first}",
-                        circle.join(" -> ")
+                        names.join(" -> ")
                     ),
                 )
                 .with_label("circular dependency")
@@ -2751,52 +2862,72 @@ fn check_rules(
             ));
         }
     }
-    let position: BTreeMap<&str, usize> = ordered
+    let mut position = vec![usize::MAX; rules_as_written.len()];
+    for (place, rule) in ordered.iter().enumerate() {
+        position[*rule] = place;
+    }
+    let mut in_order: Vec<usize> = (0..rules_as_written.len()).collect();
+    in_order.sort_by_key(|index| position[*index]);
+    let rules: Vec<&hir::Rule> = in_order
+        .iter()
+        .map(|index| rules_as_written[*index])
+        .collect();
+    let windows: Vec<(Option<Date>, Option<Date>)> =
+        in_order.iter().map(|index| windows[*index]).collect();
+    let rules = &rules;
+    let index_of: BTreeMap<&str, usize> = rules
         .iter()
         .enumerate()
-        .map(|(index, name)| (name.as_str(), index))
+        .map(|(index, rule)| (rule.name.as_str(), index))
         .collect();
-    version.rules.sort_by_key(|rule| {
-        position
-            .get(rule.name.as_str())
-            .copied()
-            .unwrap_or(usize::MAX)
-    });
 
-    // Priority: `a unless b` and `b notwithstanding a` both mean b prevails over a.
-    let mut prevails: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for rule in &version.rules {
+    // Priority: `a unless b` and `b notwithstanding a` both mean b prevails over a. Names that are
+    // not rules take part too (they are reported above), so that the closure is the one written.
+    let mut nodes: BTreeMap<&str, usize> = index_of.clone();
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); rules.len()];
+    fn node<'n>(
+        name: &'n str,
+        nodes: &mut BTreeMap<&'n str, usize>,
+        edges: &mut Vec<Vec<usize>>,
+    ) -> usize {
+        let next = nodes.len();
+        let id = *nodes.entry(name).or_insert(next);
+        if id == edges.len() {
+            edges.push(Vec::new());
+        }
+        id
+    }
+    for rule in rules {
         for defeater in &rule.unless {
-            prevails
-                .entry(defeater.clone())
-                .or_default()
-                .insert(rule.name.clone());
+            let from = node(defeater, &mut nodes, &mut edges);
+            let to = node(&rule.name, &mut nodes, &mut edges);
+            edges[from].push(to);
         }
         for defeated in &rule.notwithstanding {
-            prevails
-                .entry(rule.name.clone())
-                .or_default()
-                .insert(defeated.clone());
+            let from = node(&rule.name, &mut nodes, &mut edges);
+            let to = node(defeated, &mut nodes, &mut edges);
+            edges[from].push(to);
         }
     }
-    let reaches = |from: &str, to: &str| -> bool {
-        let mut stack = vec![from.to_string()];
-        let mut seen = BTreeSet::new();
-        while let Some(current) = stack.pop() {
-            if !seen.insert(current.clone()) {
-                continue;
-            }
-            for next in prevails.get(&current).into_iter().flatten() {
-                if next == to {
-                    return true;
+    // For each rule, the nodes it prevails over through one or more steps.
+    let words = edges.len().div_ceil(64);
+    let prevails_over: Vec<Vec<u64>> = (0..rules.len())
+        .map(|start| {
+            let mut seen = vec![0u64; words];
+            let mut stack: Vec<usize> = edges[start].clone();
+            while let Some(current) = stack.pop() {
+                if seen[current / 64] & (1 << (current % 64)) != 0 {
+                    continue;
                 }
-                stack.push(next.clone());
+                seen[current / 64] |= 1 << (current % 64);
+                stack.extend(edges[current].iter().copied());
             }
-        }
-        false
-    };
-    for rule in &version.rules {
-        if reaches(&rule.name, &rule.name) {
+            seen
+        })
+        .collect();
+    let reaches = |from: usize, to: usize| prevails_over[from][to / 64] & (1 << (to % 64)) != 0;
+    for (index, rule) in rules.iter().enumerate() {
+        if reaches(index, index) {
             diagnostics.extend(locate_rule(
                 &rule.name,
                 Diagnostic::new(
@@ -2813,77 +2944,114 @@ fn check_rules(
         }
     }
     // Conflicts: different values for one single-valued outcome, no priority, conditions that can
-    // hold together.
-    let expanded: BTreeMap<String, Vec<Atom>> = version
-        .rules
+    // hold together. Two conditions can hold together when neither contradicts itself and no
+    // part of one contradicts a part of the other.
+    let expanded: Vec<Vec<Atom>> = rules
         .iter()
-        .map(|rule| {
-            (
-                rule.name.clone(),
-                conjuncts(rule.when.as_ref(), &version.defines),
-            )
+        .map(|rule| conjuncts(rule.when.as_ref(), defines))
+        .collect();
+    let self_contradictory: Vec<bool> = expanded.iter().map(|atoms| contradictory(atoms)).collect();
+    // The same parts with fact paths and groups numbered, so that the comparisons of the pairs
+    // below compare numbers.
+    let mut paths: std::collections::HashMap<&[String], usize> = std::collections::HashMap::new();
+    let mut groups: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    let parts: Vec<Vec<Part<'_>>> = expanded
+        .iter()
+        .map(|atoms| {
+            atoms
+                .iter()
+                .map(|atom| match atom {
+                    Atom::Compare(path, op, value) => {
+                        let next = paths.len();
+                        Part::Compare(*paths.entry(path).or_insert(next), *op, value)
+                    }
+                    Atom::Member(path, group, is_in) => {
+                        let next = paths.len();
+                        let path = *paths.entry(path).or_insert(next);
+                        let next = groups.len();
+                        Part::Member(path, *groups.entry(group).or_insert(next), *is_in)
+                    }
+                    Atom::Other(expr, negated) => Part::Other(expr, *negated),
+                })
+                .collect()
         })
         .collect();
-    let rules = version.rules.clone();
-    for (index, first) in rules.iter().enumerate() {
-        for second in &rules[index + 1..] {
-            for a in first.then.iter().filter(|conclusion| !conclusion.add) {
-                for b in second
-                    .then
-                    .iter()
-                    .filter(|conclusion| !conclusion.add && conclusion.field == a.field)
-                {
-                    let same = literal_of(&a.value).is_some()
-                        && literal_of(&a.value) == literal_of(&b.value);
-                    if same
-                        || reaches(&first.name, &second.name)
-                        || reaches(&second.name, &first.name)
-                        || windows_disjoint(first.window, second.window)
-                    {
-                        continue;
-                    }
-                    let mut atoms = expanded.get(&first.name).cloned().unwrap_or_default();
-                    atoms.extend(expanded.get(&second.name).cloned().unwrap_or_default());
-                    if contradictory(&atoms) {
-                        continue;
-                    }
-                    let mut diagnostic = Diagnostic::new(
-                        Code::E0302,
-                        Span::default(),
-                        format!(
-                            "rules `{}` and `{}` can both apply and conclude different values for `{}`, with no priority between them",
-                            first.name, second.name, a.field
-                        ),
-                    )
-                    .with_label("conflicting conclusion")
-                    .with_help(format!(
-                        "say which prevails: `notwithstanding {}` on `{}`, or `unless {}` on `{}`",
-                        first.name, second.name, second.name, first.name
-                    ));
-                    if let Some(key) = keys.get(&first.name) {
-                        let other =
-                            db::locate(db, *key, Diagnostic::new(Code::E0302, Span::default(), ""));
-                        let span = db::declaration_syntax(db, *key)
-                            .as_ref()
-                            .and_then(|declaration| declaration.name().map(|name| name.span))
-                            .unwrap_or_default()
-                            .shifted(other.diagnostic.span.start);
-                        diagnostic = diagnostic.with_related(
-                            &other.path,
-                            span,
-                            format!("`{}` concludes here", first.name),
-                        );
-                    }
-                    diagnostics.extend(locate_rule(&second.name, diagnostic));
-                }
-            }
+    // For each single-valued outcome: the rules concluding it, where, and the value if literal.
+    type Concluding = Vec<(usize, usize, Option<Literal>)>;
+    let mut single_valued: BTreeMap<&str, Concluding> = BTreeMap::new();
+    for (index, rule) in rules.iter().enumerate() {
+        for (place, conclusion) in rule
+            .then
+            .iter()
+            .enumerate()
+            .filter(|(_, conclusion)| !conclusion.add)
+        {
+            single_valued
+                .entry(conclusion.field.as_str())
+                .or_default()
+                .push((index, place, literal_of(&conclusion.value)));
         }
     }
+    let mut conflicts: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for concluding in single_valued.values() {
+        for (a, b) in candidate_pairs(concluding.iter().map(|(rule, _, _)| *rule), &parts) {
+            let (first, first_place, first_value) = &concluding[a];
+            let (second, second_place, second_value) = &concluding[b];
+            let (first, second) = (*first, *second);
+            if first == second
+                || (first_value.is_some() && first_value == second_value)
+                || reaches(first, second)
+                || reaches(second, first)
+                || windows_disjoint(windows[first], windows[second])
+                || self_contradictory[first]
+                || self_contradictory[second]
+                || parts[first]
+                    .iter()
+                    .any(|a| parts[second].iter().any(|b| parts_clash(a, b)))
+            {
+                continue;
+            }
+            conflicts.push((first, second, *first_place, *second_place));
+        }
+    }
+    // In the order of the rules, then of their conclusions.
+    conflicts.sort_unstable();
+    for (first, second, first_place, _) in conflicts {
+        let (first, second) = (&rules[first], &rules[second]);
+        let field = &first.then[first_place].field;
+        let mut diagnostic = Diagnostic::new(
+            Code::E0302,
+            Span::default(),
+            format!(
+                "rules `{}` and `{}` can both apply and conclude different values for `{}`, with no priority between them",
+                first.name, second.name, field
+            ),
+        )
+        .with_label("conflicting conclusion")
+        .with_help(format!(
+            "say which prevails: `notwithstanding {}` on `{}`, or `unless {}` on `{}`",
+            first.name, second.name, second.name, first.name
+        ));
+        if let Some(key) = keys.get(first.name.as_str()) {
+            let other = db::locate(db, *key, Diagnostic::new(Code::E0302, Span::default(), ""));
+            let span = db::declaration_syntax(db, *key)
+                .as_ref()
+                .and_then(|declaration| declaration.name().map(|name| name.span))
+                .unwrap_or_default()
+                .shifted(other.diagnostic.span.start);
+            diagnostic = diagnostic.with_related(
+                &other.path,
+                span,
+                format!("`{}` concludes here", first.name),
+            );
+        }
+        diagnostics.extend(locate_rule(&second.name, diagnostic));
+    }
     // Unreachable rules.
-    for rule in &rules {
+    for (index, rule) in rules.iter().enumerate() {
         // A rule whose own dates are reversed is already reported (E0501).
         let own_dates_reversed = matches!((rule.provenance.effective, rule.provenance.through), (Some(from), Some(to)) if to < from);
-        let reason = if let (Some(from), Some(to)) = rule.window
+        let reason = if let (Some(from), Some(to)) = windows[index]
             && to < from
             && !own_dates_reversed
         {
@@ -2892,19 +3060,13 @@ fn check_rules(
             ))
         } else if matches!(rule.when, Some(hir::Expr::Literal(Literal::Bool(false)))) {
             Some("its condition is `false`".to_string())
-        } else if contradictory(
-            expanded
-                .get(&rule.name)
-                .map(Vec::as_slice)
-                .unwrap_or_default(),
-        ) {
+        } else if self_contradictory[index] {
             Some("its condition contradicts itself".to_string())
         } else if rule.unless.iter().any(|name| {
-            rules.iter().any(|other| {
-                other.name == *name
-                    && other.when.is_none()
-                    && other.window == (None, None)
-                    && other.unless.is_empty()
+            index_of.get(name.as_str()).is_some_and(|other| {
+                let window = windows[*other];
+                let other = &rules[*other];
+                other.when.is_none() && window == (None, None) && other.unless.is_empty()
             })
         }) {
             Some("a rule it names in `unless` always applies".to_string())
@@ -2924,6 +3086,14 @@ fn check_rules(
             ));
         }
     }
+    RuleAnalysis {
+        order: rules
+            .iter()
+            .zip(&windows)
+            .map(|(rule, window)| (rule.name.clone(), *window))
+            .collect(),
+        diagnostics: std::mem::take(diagnostics),
+    }
 }
 
 fn windows_disjoint(a: (Option<Date>, Option<Date>), b: (Option<Date>, Option<Date>)) -> bool {
@@ -2931,18 +3101,22 @@ fn windows_disjoint(a: (Option<Date>, Option<Date>), b: (Option<Date>, Option<Da
     before(a.1, b.0) || before(b.1, a.0)
 }
 
-/// One conjunct of a condition, for the contradiction analysis.
+/// One conjunct of a condition, for the contradiction analysis. It borrows from the checked
+/// rules and definitions.
 #[derive(Clone, Debug, PartialEq)]
-enum Atom {
+enum Atom<'a> {
     /// `fact op literal`, normalised with the fact on the left.
-    Compare(Vec<String>, BinaryOp, Literal),
+    Compare(&'a [String], BinaryOp, Literal),
     /// `fact in group` (or `not in`).
-    Member(Vec<String>, String, bool),
+    Member(&'a [String], &'a str, bool),
     /// Anything else, possibly negated.
-    Other(hir::Expr, bool),
+    Other(&'a hir::Expr, bool),
 }
 
-fn conjuncts(condition: Option<&hir::Expr>, defines: &IndexMap<String, hir::Define>) -> Vec<Atom> {
+fn conjuncts<'a>(
+    condition: Option<&'a hir::Expr>,
+    defines: &IndexMap<&str, &'a hir::Define>,
+) -> Vec<Atom<'a>> {
     let mut atoms = Vec::new();
     if let Some(condition) = condition {
         collect_atoms(condition, false, defines, &mut atoms, 0);
@@ -2950,11 +3124,11 @@ fn conjuncts(condition: Option<&hir::Expr>, defines: &IndexMap<String, hir::Defi
     atoms
 }
 
-fn collect_atoms(
-    expr: &hir::Expr,
+fn collect_atoms<'a>(
+    expr: &'a hir::Expr,
     negated: bool,
-    defines: &IndexMap<String, hir::Define>,
-    atoms: &mut Vec<Atom>,
+    defines: &IndexMap<&str, &'a hir::Define>,
+    atoms: &mut Vec<Atom<'a>>,
     depth: usize,
 ) {
     if depth > 32 {
@@ -2970,9 +3144,9 @@ fn collect_atoms(
             collect_atoms(right, true, defines, atoms, depth + 1);
         }
         hir::Expr::Not(inner) => collect_atoms(inner, !negated, defines, atoms, depth + 1),
-        hir::Expr::Define(name) => match defines.get(name) {
+        hir::Expr::Define(name) => match defines.get(name.as_str()) {
             Some(define) => collect_atoms(&define.value, negated, defines, atoms, depth + 1),
-            None => atoms.push(Atom::Other(expr.clone(), negated)),
+            None => atoms.push(Atom::Other(expr, negated)),
         },
         hir::Expr::Binary(op, left, right) => {
             let op = if negated { negate(*op) } else { Some(*op) };
@@ -2988,7 +3162,7 @@ fn collect_atoms(
                         flip(op)
                     };
                     if let Some(literal) = literal_of(other) {
-                        atoms.push(Atom::Compare(path.clone(), op, literal));
+                        atoms.push(Atom::Compare(path, op, literal));
                     }
                 }
                 (
@@ -2996,16 +3170,12 @@ fn collect_atoms(
                     hir::Expr::Fact(path),
                     hir::Expr::Group(group),
                 ) => {
-                    atoms.push(Atom::Member(
-                        path.clone(),
-                        group.clone(),
-                        op == BinaryOp::In,
-                    ));
+                    atoms.push(Atom::Member(path, group, op == BinaryOp::In));
                 }
-                _ => atoms.push(Atom::Other(expr.clone(), negated)),
+                _ => atoms.push(Atom::Other(expr, negated)),
             }
         }
-        other => atoms.push(Atom::Other(other.clone(), negated)),
+        other => atoms.push(Atom::Other(other, negated)),
     }
 }
 
@@ -3035,27 +3205,122 @@ fn flip(op: BinaryOp) -> BinaryOp {
 
 /// Whether a conjunction of atoms can never hold: a fact bounded into an empty range, equal to two
 /// different values, in and not in one group, or a condition and its negation.
-fn contradictory(atoms: &[Atom]) -> bool {
-    for (index, a) in atoms.iter().enumerate() {
-        for b in &atoms[index + 1..] {
-            let clash = match (a, b) {
-                (Atom::Other(x, x_negated), Atom::Other(y, y_negated)) => {
-                    x == y && x_negated != y_negated
+fn contradictory(atoms: &[Atom<'_>]) -> bool {
+    atoms
+        .iter()
+        .enumerate()
+        .any(|(index, a)| atoms[index + 1..].iter().any(|b| atoms_clash(a, b)))
+}
+
+/// The pairs `(a, b)`, `a < b`, of positions in a list of rules that can both apply as far as one
+/// fact is concerned. Rules pinned to different values of one fact (`program == 3` and
+/// `program == 4`) cannot both apply: of the fact the most rules pin, only rules pinned to one
+/// value, or not pinned, are paired. The pairs left out are exactly pairs whose conditions clash,
+/// so the result of the conflict check is the same as with every pair, in far fewer steps.
+fn candidate_pairs(
+    rules: impl Iterator<Item = usize>,
+    parts: &[Vec<Part<'_>>],
+) -> Vec<(usize, usize)> {
+    let rules: Vec<usize> = rules.collect();
+    let pins = |rule: usize| {
+        parts[rule].iter().filter_map(|part| match part {
+            Part::Compare(path, BinaryOp::Equal, value) => Some((*path, *value)),
+            _ => None,
+        })
+    };
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for rule in &rules {
+        let mut paths: Vec<usize> = pins(*rule).map(|(path, _)| path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        for path in paths {
+            *counts.entry(path).or_default() += 1;
+        }
+    }
+    let all_pairs = |positions: &[usize], pairs: &mut Vec<(usize, usize)>| {
+        for (index, a) in positions.iter().enumerate() {
+            for b in &positions[index + 1..] {
+                pairs.push(((*a).min(*b), (*a).max(*b)));
+            }
+        }
+    };
+    let mut pairs = Vec::new();
+    let Some(path) = counts
+        .iter()
+        .max_by_key(|(path, count)| (**count, std::cmp::Reverse(**path)))
+        .map(|(path, _)| *path)
+    else {
+        all_pairs(&(0..rules.len()).collect::<Vec<_>>(), &mut pairs);
+        return pairs;
+    };
+    let mut pinned: BTreeMap<&Literal, Vec<usize>> = BTreeMap::new();
+    let mut free: Vec<usize> = Vec::new();
+    for (position, rule) in rules.iter().enumerate() {
+        match pins(*rule).find(|(pinned_path, _)| *pinned_path == path) {
+            Some((_, value)) => pinned.entry(value).or_default().push(position),
+            None => free.push(position),
+        }
+    }
+    all_pairs(&free, &mut pairs);
+    let groups: Vec<(&Literal, &Vec<usize>)> = pinned
+        .iter()
+        .map(|(value, positions)| (*value, positions))
+        .collect();
+    for (index, (value, positions)) in groups.iter().enumerate() {
+        all_pairs(positions, &mut pairs);
+        for a in positions.iter() {
+            for b in &free {
+                pairs.push(((*a).min(*b), (*a).max(*b)));
+            }
+        }
+        // Values of different kinds are not known to differ: pair them too.
+        for (other_value, other_positions) in &groups[index + 1..] {
+            if std::mem::discriminant(*value) != std::mem::discriminant(*other_value) {
+                for a in positions.iter() {
+                    for b in other_positions.iter() {
+                        pairs.push(((*a).min(*b), (*a).max(*b)));
+                    }
                 }
-                (Atom::Member(x, group_x, in_x), Atom::Member(y, group_y, in_y)) => {
-                    x == y && group_x == group_y && in_x != in_y
-                }
-                (Atom::Compare(x, op_x, value_x), Atom::Compare(y, op_y, value_y)) if x == y => {
-                    !compatible_bounds(*op_x, value_x, *op_y, value_y)
-                }
-                _ => false,
-            };
-            if clash {
-                return true;
             }
         }
     }
-    false
+    pairs
+}
+
+/// An [`Atom`] with its fact path and group numbered.
+#[derive(Clone, Copy, Debug)]
+enum Part<'a> {
+    Compare(usize, BinaryOp, &'a Literal),
+    Member(usize, usize, bool),
+    Other(&'a hir::Expr, bool),
+}
+
+/// [`atoms_clash`] for numbered parts.
+fn parts_clash(a: &Part<'_>, b: &Part<'_>) -> bool {
+    match (a, b) {
+        (Part::Other(x, x_negated), Part::Other(y, y_negated)) => x_negated != y_negated && x == y,
+        (Part::Member(x, group_x, in_x), Part::Member(y, group_y, in_y)) => {
+            in_x != in_y && x == y && group_x == group_y
+        }
+        (Part::Compare(x, op_x, value_x), Part::Compare(y, op_y, value_y)) if x == y => {
+            !compatible_bounds(*op_x, value_x, *op_y, value_y)
+        }
+        _ => false,
+    }
+}
+
+/// Whether two parts of a conjunction cannot both hold.
+fn atoms_clash(a: &Atom<'_>, b: &Atom<'_>) -> bool {
+    match (a, b) {
+        (Atom::Other(x, x_negated), Atom::Other(y, y_negated)) => x_negated != y_negated && x == y,
+        (Atom::Member(x, group_x, in_x), Atom::Member(y, group_y, in_y)) => {
+            in_x != in_y && x == y && group_x == group_y
+        }
+        (Atom::Compare(x, op_x, value_x), Atom::Compare(y, op_y, value_y)) if x == y => {
+            !compatible_bounds(*op_x, value_x, *op_y, value_y)
+        }
+        _ => false,
+    }
 }
 
 /// Whether some value satisfies both `v op_a a` and `v op_b b`.

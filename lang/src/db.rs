@@ -113,6 +113,12 @@ impl Database {
         }
     }
 
+    /// Replaces the text of a file: an edit. The next queries re-check what depends on it.
+    pub fn set_file_text(&mut self, file: SourceFile, text: String) {
+        use salsa::Setter as _;
+        file.set_text(self).to(text);
+    }
+
     /// The queries executed since logging started or since the last call, as
     /// `query_name(Id(..))`.
     pub fn take_executed(&self) -> Vec<String> {
@@ -163,7 +169,9 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
                     .saturating_add(u32::try_from(leading).unwrap_or(u32::MAX)),
                 text: chunk.text[leading..].to_string(),
             };
-            let parsed = parse::parse_chunk(&chunk.text);
+            // Each piece is parsed once for as long as its text is unchanged: an edit parses the
+            // declaration it touches, not the whole file.
+            let parsed = parse_piece(db, PieceText::new(db, chunk.text)).clone();
             let key_name = match &parsed {
                 ParsedChunk::Declaration(declaration) => match declaration.name() {
                     Some(name) => name.text.clone(),
@@ -188,6 +196,19 @@ pub fn parse_file(db: &dyn Db, file: SourceFile) -> ParsedFile {
         })
         .collect();
     ParsedFile { declarations }
+}
+
+/// The text of one declaration-sized piece of a file, interned so that equal texts parse once.
+#[salsa::interned]
+pub struct PieceText<'db> {
+    #[returns(ref)]
+    pub text: String,
+}
+
+/// One piece parsed on its own (spans relative to the piece).
+#[salsa::tracked(returns(ref))]
+pub fn parse_piece<'db>(db: &'db dyn Db, piece: PieceText<'db>) -> ParsedChunk {
+    parse::parse_chunk(piece.text(db))
 }
 
 /// The length of the blank lines and `//` comment lines (not `///` docs) at the start of a piece.
@@ -603,12 +624,28 @@ pub fn check_version<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> CheckedV
     check::check_version(db, version)
 }
 
+/// Every diagnostic of a version, without building its checked form: what `cordon check` and an
+/// editor need after each edit.
+#[salsa::tracked(returns(ref))]
+pub fn version_diagnostics<'db>(
+    db: &'db dyn Db,
+    version: VersionKey<'db>,
+) -> Vec<LocatedDiagnostic> {
+    check::version_diagnostics(db, version)
+}
+
+/// The checks across the rules of a version: evaluation order, windows, and their diagnostics.
+#[salsa::tracked(returns(ref))]
+pub fn rule_analysis<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> check::RuleAnalysis {
+    check::rule_analysis(db, version)
+}
+
 /// Every diagnostic of the workspace, each once, sorted by file and position.
 pub fn check_workspace(db: &dyn Db, workspace: Workspace) -> Vec<LocatedDiagnostic> {
     let mut all: Vec<LocatedDiagnostic> = Vec::new();
     let mut seen = BTreeSet::new();
     for version in workspace_versions(db, workspace) {
-        for located in &check_version(db, *version).diagnostics {
+        for located in version_diagnostics(db, *version) {
             let key = (
                 located.path.clone(),
                 located.diagnostic.span,
