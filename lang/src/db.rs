@@ -1,15 +1,21 @@
 //! The salsa database: source files are inputs, each phase is a tracked query.
 //!
 //! Queries, in the order data flows:
-//! - [`parse_file`]: a file's declarations, each parsed on its own;
+//! - [`parse_file`]: a file's declarations, each parsed on its own ([`parse_piece`], once per text);
 //! - [`declaration_syntax`]: one declaration's tree, with spans relative to itself, so that an edit to
 //!   one declaration leaves the others' trees equal and their checks untouched;
+//! - [`declaration_interface`]: the part of a tree the type-level view reads (no rule bodies);
 //! - [`version_index`]: the versions of the workspace, the provisions each has after amendments, and
 //!   which modules each module imports;
 //! - [`version_types`]: what the rest of a version needs to know of each name (records, enums,
 //!   units, and the types of constants, tables and definitions), not the rules' bodies;
 //! - [`check_declaration`]: one declaration checked in one version, lowered to the checked form;
-//! - [`check_version`]: the whole version: every declaration plus the checks that look across rules.
+//! - [`rule_analysis`]: the checks that look across rules, the evaluation order and the windows;
+//! - [`version_diagnostics`]: every diagnostic of a version (what `check` and an editor need);
+//! - [`check_version`]: the whole version in its checked form, with its diagnostics.
+//!
+//! Incrementality is tested (`lang/tests/incremental.rs`): an edit to one rule's condition checks
+//! that rule again, and the checks across rules, and nothing else.
 //!
 //! Queries return their diagnostics as values. Nothing here reads the file system.
 
