@@ -3,9 +3,10 @@
 //! The pipeline, in the order data flows through it:
 //! 1. [`parse`]: text to [`syntax`] trees, one declaration at a time (never fails);
 //! 2. [`db`]: the salsa database: source files are inputs, each phase is a tracked query;
-//! 3. [`resolve`]: versions, modules, imports and the names each file can see;
-//! 4. [`check`]: types, dimensions, citations, priorities, dates; the checked [`hir`] of a version;
-//! 5. [`format`]: the one canonical layout of a file.
+//! 3. [`check`]: versions, modules and imports, names, types, dimensions, citations, priorities,
+//!    dates; the checked [`hir`] of a version;
+//! 4. [`format`]: the one canonical layout of a file;
+//! 5. [`render`]: diagnostics for people, through miette; [`load`]: sources from disk.
 //!
 //! This crate knows nothing of JSON facts, evaluation, the command line or the language server.
 
