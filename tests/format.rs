@@ -9,8 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use cordon_lang::format::format_file;
-use cordon_lang::parse::{ParsedChunk, parse_chunk, split};
+use cordon_lang::format::{format_file, meaning};
 use libtest_mimic::{Arguments, Failed, Trial};
 
 fn main() {
@@ -122,38 +121,4 @@ fn check_formatting(source: &str) -> Result<String, Failed> {
         .into());
     }
     Ok(formatted)
-}
-
-/// What each declaration of a file says: its syntax tree without spans, or for a declaration that
-/// does not parse, what could be read of it and the error's code.
-fn meaning(text: &str) -> Vec<String> {
-    split(text)
-        .iter()
-        .map(|chunk| match parse_chunk(&chunk.text) {
-            ParsedChunk::Declaration(declaration) => without_spans(&format!("{declaration:?}")),
-            ParsedChunk::Broken {
-                keyword,
-                name,
-                error,
-            } => format!(
-                "broken {keyword:?} {:?} {}",
-                name.map(|name| name.text),
-                error.code
-            ),
-        })
-        .collect()
-}
-
-/// A syntax tree's debug text with every `Span { start: N, end: N }` made `Span`.
-fn without_spans(debug: &str) -> String {
-    let mut result = String::with_capacity(debug.len());
-    let mut rest = debug;
-    while let Some(index) = rest.find("Span { start: ") {
-        result.push_str(&rest[..index]);
-        result.push_str("Span");
-        rest = &rest[index..];
-        rest = rest.find('}').map_or("", |end| &rest[end + 1..]);
-    }
-    result.push_str(rest);
-    result
 }

@@ -712,15 +712,7 @@ impl<'a> Checker<'a> {
         } else if let Some(Type::Enum(enum_name)) = expected.map(strip_optional)
             && let Some(enumeration) = self.types.enums.get(enum_name)
         {
-            diagnostic = diagnostic.with_help(format!(
-                "`{enum_name}` has the values {}",
-                enumeration
-                    .variants
-                    .iter()
-                    .map(|v| format!("`{v}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            diagnostic = diagnostic.with_help(enum_values_help(enumeration));
         }
         self.error(diagnostic);
         (hir::Expr::Literal(Literal::Null), Type::Unknown)
@@ -1166,6 +1158,20 @@ impl<'a> Checker<'a> {
         };
         (hir::Expr::Call(builtin, lowered), result)
     }
+}
+
+/// "`Activity` has the values `export`, `reexport`, ...": help for an unknown enum value.
+fn enum_values_help(enumeration: &hir::Enum) -> String {
+    let values: Vec<String> = enumeration
+        .variants
+        .iter()
+        .map(|variant| format!("`{variant}`"))
+        .collect();
+    format!(
+        "`{}` has the values {}",
+        enumeration.name,
+        values.join(", ")
+    )
 }
 
 fn strip_optional(ty: &Type) -> &Type {
@@ -2142,15 +2148,7 @@ fn check_fact_value(checker: &mut Checker<'_>, ty: &Type, path: &str, value: &sy
                         Some(suggestion) => {
                             diagnostic.with_help(format!("did you mean `{suggestion}`?"))
                         }
-                        None => diagnostic.with_help(format!(
-                            "`{name}` has the values {}",
-                            enumeration
-                                .variants
-                                .iter()
-                                .map(|v| format!("`{v}`"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        )),
+                        None => diagnostic.with_help(enum_values_help(enumeration)),
                     };
                 checker.error(diagnostic);
             }

@@ -1700,6 +1700,43 @@ fn with_thousands_separators(digits: &str) -> String {
     grouped
 }
 
+/// What each declaration of a file says, for comparing two texts regardless of layout: its syntax
+/// tree without spans, or for a declaration that does not parse, what could be read of it and the
+/// error's code. Formatting must leave this unchanged.
+pub fn meaning(text: &str) -> Vec<String> {
+    crate::parse::split(text)
+        .iter()
+        .map(|chunk| match crate::parse::parse_chunk(&chunk.text) {
+            crate::parse::ParsedChunk::Declaration(declaration) => {
+                without_spans(&format!("{declaration:?}"))
+            }
+            crate::parse::ParsedChunk::Broken {
+                keyword,
+                name,
+                error,
+            } => format!(
+                "broken {keyword:?} {:?} {}",
+                name.map(|name| name.text),
+                error.code
+            ),
+        })
+        .collect()
+}
+
+/// A syntax tree's debug text with every `Span { start: N, end: N }` made `Span`.
+fn without_spans(debug: &str) -> String {
+    let mut result = String::with_capacity(debug.len());
+    let mut rest = debug;
+    while let Some(index) = rest.find("Span { start: ") {
+        result.push_str(&rest[..index]);
+        result.push_str("Span");
+        rest = &rest[index..];
+        rest = rest.find('}').map_or("", |end| &rest[end + 1..]);
+    }
+    result.push_str(rest);
+    result
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

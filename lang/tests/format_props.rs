@@ -6,8 +6,7 @@
 
 use std::path::Path;
 
-use cordon_lang::format::format_file;
-use cordon_lang::parse::{ParsedChunk, parse_chunk, split};
+use cordon_lang::format::{format_file, meaning};
 use proptest::prelude::*;
 
 /// The undamaged sources, read once.
@@ -192,40 +191,6 @@ fn apply(text: &mut String, edit: &Edit) {
         }
     }
     *text = lines.join("\n");
-}
-
-/// What each declaration says: its tree without spans, or for a broken one its code and name.
-fn meaning(text: &str) -> Vec<String> {
-    split(text)
-        .iter()
-        .map(|chunk| match parse_chunk(&chunk.text) {
-            ParsedChunk::Declaration(declaration) => without_spans(&format!("{declaration:?}")),
-            ParsedChunk::Broken {
-                keyword,
-                name,
-                error,
-            } => {
-                format!(
-                    "broken {keyword:?} {:?} {}",
-                    name.map(|name| name.text),
-                    error.code
-                )
-            }
-        })
-        .collect()
-}
-
-fn without_spans(debug: &str) -> String {
-    let mut result = String::with_capacity(debug.len());
-    let mut rest = debug;
-    while let Some(index) = rest.find("Span { start: ") {
-        result.push_str(&rest[..index]);
-        result.push_str("Span");
-        rest = &rest[index..];
-        rest = rest.find('}').map_or("", |end| &rest[end + 1..]);
-    }
-    result.push_str(rest);
-    result
 }
 
 fn check(source: &str) -> Result<(), TestCaseError> {
