@@ -12,44 +12,32 @@
 //! `INSTA_UPDATE=always cargo test --test check_snapshots`, then read them.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cordon_lang::db;
 use cordon_lang::diagnostics::Severity;
 use cordon_lang::load;
 use cordon_lang::render;
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
+
+mod common;
 
 fn main() {
-    let arguments = Arguments::from_args();
+    // Relative to the package, so that paths in the rendered diagnostics do not depend on the checkout.
     let root = Path::new("tests/check");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(root)
-        .expect("tests/check is readable")
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| {
+    common::run(
+        common::cases(root, |path| {
             path.extension().is_some_and(|ext| ext == "cordon")
                 || (path.is_dir() && path.file_name().is_some_and(|name| name != "snapshots"))
-        })
-        .collect();
-    cases.sort();
-    let trials = cases
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Trial::test(name.clone(), move || run_case(&name, &path))
-        })
-        .collect();
-    libtest_mimic::run(&arguments, trials).exit();
+        }),
+        run_case,
+    )
 }
 
 /// One expected or reported diagnostic: file, 1-based line, `error[E0101]`.
 type Mark = (String, usize, String);
 
-fn run_case(name: &str, path: &Path) -> Result<(), Failed> {
+fn run_case(path: &Path) -> Result<(), Failed> {
     let loaded = load::load(path).map_err(|error| Failed::from(error.to_string()))?;
     let sources: BTreeMap<String, String> = loaded
         .workspace
@@ -101,12 +89,8 @@ fn run_case(name: &str, path: &Path) -> Result<(), Failed> {
         )));
     }
 
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_input_file(path);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!(name, snapshot));
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/snapshots");
+    common::assert_snapshot(&snapshots, path, None, &snapshot);
 
     Ok(())
 }

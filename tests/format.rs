@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use cordon_lang::format::{format_file, meaning};
 use libtest_mimic::{Arguments, Failed, Trial};
 
+mod common;
+use common::stem;
+
 fn main() {
     let arguments = Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -57,28 +60,14 @@ fn cordon_files(directory: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|stem| stem.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
 fn snapshot_case(path: &Path) -> Result<(), Failed> {
     let source =
         std::fs::read_to_string(path).map_err(|error| format!("{}: {error}", path.display()))?;
     let formatted = check_formatting(&source)?;
     let directory = path.parent().unwrap_or(Path::new("."));
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(directory);
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_input_file(path);
-    settings.set_description(format!(
-        "`cordon fmt` of tests/format/{}.cordon",
-        stem(path)
-    ));
-    settings.set_omit_expression(true);
+    let description = format!("`cordon fmt` of tests/format/{}.cordon", stem(path));
     let shown = format!("----- SOURCE CODE\n{source}\n----- FORMATTED\n{formatted}");
-    settings.bind(|| insta::assert_snapshot!(stem(path), shown));
+    common::assert_snapshot(directory, path, Some(&description), &shown);
     Ok(())
 }
 

@@ -6,34 +6,24 @@
 //! Adding a case means adding a file. Accept new snapshots with
 //! `INSTA_UPDATE=always cargo test --test parse_snapshots`, then read them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use cordon_lang::parse::{parse_chunk, split};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
+
+mod common;
 
 fn main() {
-    let arguments = Arguments::from_args();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir("tests/parse")
-        .expect("tests/parse is readable")
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "cordon"))
-        .collect();
-    cases.sort();
-    let trials = cases
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Trial::test(name.clone(), move || run_case(&name, &path))
-        })
-        .collect();
-    libtest_mimic::run(&arguments, trials).exit();
+    let root = Path::new("tests/parse");
+    common::run(
+        common::cases(root, |path| {
+            path.extension().is_some_and(|ext| ext == "cordon")
+        }),
+        run_case,
+    )
 }
 
-fn run_case(name: &str, path: &Path) -> Result<(), Failed> {
+fn run_case(path: &Path) -> Result<(), Failed> {
     let text = std::fs::read_to_string(path).map_err(|error| Failed::from(error.to_string()))?;
     let mut snapshot = format!("----- SOURCE CODE\n{text}");
     if !text.ends_with('\n') {
@@ -48,12 +38,8 @@ fn run_case(name: &str, path: &Path) -> Result<(), Failed> {
             compact_spans(&tree)
         ));
     }
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parse/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_input_file(path);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!(name, snapshot));
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/parse/snapshots");
+    common::assert_snapshot(&snapshots, path, None, &snapshot);
     Ok(())
 }
 

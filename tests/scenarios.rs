@@ -2,11 +2,13 @@
 //! policy, compared with its expected outcome and version, and the full decision (trace included)
 //! is snapshotted beside it. Adding a scenario means adding a file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use cordon_engine::{Evaluator, Policy};
-use libtest_mimic::{Arguments, Failed, Trial};
+use libtest_mimic::Failed;
+
+mod common;
 use serde_json::Value as Json;
 
 fn policy() -> &'static Policy {
@@ -20,10 +22,10 @@ fn policy() -> &'static Policy {
 
 fn check(path: &Path) -> Result<(), Failed> {
     let scenario: Json = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-    let name = scenario["name"]
-        .as_str()
-        .ok_or("scenario without a name")?
-        .to_string();
+    // The snapshot is named after the file; a scenario's own name must agree with it.
+    if scenario["name"].as_str() != Some(common::stem(path).as_str()) {
+        return Err(format!("scenario `name` is not its file name {}", path.display()).into());
+    }
     let pin = scenario["version"].as_str();
     let facts = &scenario["facts"];
     let expect = &scenario["expect"];
@@ -35,13 +37,9 @@ fn check(path: &Path) -> Result<(), Failed> {
     if let Some(hash) = snapshot.pointer_mut("/policy/hash") {
         *hash = Json::String("[hash]".to_string());
     }
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(path.parent().ok_or("no directory")?.join("snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_input_file(path);
-    settings.set_description(scenario["why"].as_str().unwrap_or_default());
     let pretty = serde_json::to_string_pretty(&snapshot)?;
-    settings.bind(|| insta::assert_snapshot!(name.as_str(), pretty));
+    let snapshots = path.parent().ok_or("no directory")?.join("snapshots");
+    common::assert_snapshot(&snapshots, path, scenario["why"].as_str(), &pretty);
 
     if let Some(expected_error) = expect.get("error") {
         return match result {
@@ -77,28 +75,11 @@ fn check(path: &Path) -> Result<(), Failed> {
 }
 
 fn main() {
-    let arguments = Arguments::from_args();
     let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&directory)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|entry| entry.path())
-                .collect()
-        })
-        .unwrap_or_default();
-    files.retain(|path| path.extension().is_some_and(|ext| ext == "json"));
-    files.sort();
-    assert!(!files.is_empty(), "no scenarios in {}", directory.display());
-    let trials = files
-        .into_iter()
-        .map(|path| {
-            let name = path
-                .file_stem()
-                .map(|stem| stem.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            Trial::test(name, move || check(&path))
-        })
-        .collect();
-    libtest_mimic::run(&arguments, trials).exit();
+    common::run(
+        common::cases(&directory, |path| {
+            path.extension().is_some_and(|ext| ext == "json")
+        }),
+        check,
+    )
 }
