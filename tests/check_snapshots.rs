@@ -39,12 +39,7 @@ type Mark = (String, usize, String);
 
 fn run_case(path: &Path) -> Result<(), Failed> {
     let loaded = load::load(path).map_err(|error| Failed::from(error.to_string()))?;
-    let sources: BTreeMap<String, String> = loaded
-        .workspace
-        .files(&loaded.db)
-        .iter()
-        .map(|file| (file.path(&loaded.db).clone(), file.text(&loaded.db).clone()))
-        .collect();
+    let sources = loaded.sources();
     let diagnostics = db::check_workspace(&loaded.db, loaded.workspace);
 
     let mut snapshot = String::from("----- SOURCE CODE\n");

@@ -38,7 +38,7 @@ pub enum PolicyError {
     /// The sources have errors: the policy cannot be evaluated until they are fixed.
     Invalid {
         diagnostics: Vec<LocatedDiagnostic>,
-        sources: Vec<(String, String)>,
+        sources: std::collections::BTreeMap<String, String>,
     },
     /// A version that does not exist, a date with no version in force, a hash that does not match.
     Version(String),
@@ -62,10 +62,7 @@ impl std::fmt::Display for PolicyError {
                     errors.len()
                 )?;
                 if let Some(first) = errors.first() {
-                    let text = sources
-                        .iter()
-                        .find(|(path, _)| *path == first.path)
-                        .map_or("", |(_, text)| text.as_str());
+                    let text = sources.get(&first.path).map_or("", String::as_str);
                     write!(f, "; first: {}", cordon_lang::render::one_line(first, text))?;
                 }
                 Ok(())
@@ -113,12 +110,7 @@ impl Policy {
             .iter()
             .any(|d| d.diagnostic.severity() == Severity::Error)
         {
-            let sources = loaded
-                .workspace
-                .files(db)
-                .iter()
-                .map(|file| (file.path(db).clone(), file.text(db).clone()))
-                .collect();
+            let sources = loaded.sources();
             return Err(PolicyError::Invalid {
                 diagnostics,
                 sources,

@@ -2948,7 +2948,6 @@ fn analyse_rules(
         .iter()
         .map(|rule| conjuncts(rule.when.as_ref(), defines))
         .collect();
-    let self_contradictory: Vec<bool> = expanded.iter().map(|atoms| contradictory(atoms)).collect();
     // The same parts with fact paths and groups numbered, so that the comparisons of the pairs
     // below compare numbers.
     let mut paths: std::collections::HashMap<&[String], usize> = std::collections::HashMap::new();
@@ -2974,6 +2973,7 @@ fn analyse_rules(
                 .collect()
         })
         .collect();
+    let self_contradictory: Vec<bool> = parts.iter().map(|parts| contradictory(parts)).collect();
     // For each single-valued outcome: the rules concluding it, where, and the value if literal.
     type Concluding = Vec<(usize, usize, Option<Literal>)>;
     let mut single_valued: BTreeMap<&str, Concluding> = BTreeMap::new();
@@ -3201,13 +3201,13 @@ fn flip(op: BinaryOp) -> BinaryOp {
     }
 }
 
-/// Whether a conjunction of atoms can never hold: a fact bounded into an empty range, equal to two
+/// Whether a conjunction of parts can never hold: a fact bounded into an empty range, equal to two
 /// different values, in and not in one group, or a condition and its negation.
-fn contradictory(atoms: &[Atom<'_>]) -> bool {
-    atoms
+fn contradictory(parts: &[Part<'_>]) -> bool {
+    parts
         .iter()
         .enumerate()
-        .any(|(index, a)| atoms[index + 1..].iter().any(|b| atoms_clash(a, b)))
+        .any(|(index, a)| parts[index + 1..].iter().any(|b| parts_clash(a, b)))
 }
 
 /// The pairs `(a, b)`, `a < b`, of positions in a list of rules that can both apply as far as one
@@ -3293,7 +3293,7 @@ enum Part<'a> {
     Other(&'a hir::Expr, bool),
 }
 
-/// [`atoms_clash`] for numbered parts.
+/// Whether two parts of a conjunction cannot both hold.
 fn parts_clash(a: &Part<'_>, b: &Part<'_>) -> bool {
     match (a, b) {
         (Part::Other(x, x_negated), Part::Other(y, y_negated)) => x_negated != y_negated && x == y,
@@ -3301,20 +3301,6 @@ fn parts_clash(a: &Part<'_>, b: &Part<'_>) -> bool {
             in_x != in_y && x == y && group_x == group_y
         }
         (Part::Compare(x, op_x, value_x), Part::Compare(y, op_y, value_y)) if x == y => {
-            !compatible_bounds(*op_x, value_x, *op_y, value_y)
-        }
-        _ => false,
-    }
-}
-
-/// Whether two parts of a conjunction cannot both hold.
-fn atoms_clash(a: &Atom<'_>, b: &Atom<'_>) -> bool {
-    match (a, b) {
-        (Atom::Other(x, x_negated), Atom::Other(y, y_negated)) => x_negated != y_negated && x == y,
-        (Atom::Member(x, group_x, in_x), Atom::Member(y, group_y, in_y)) => {
-            in_x != in_y && x == y && group_x == group_y
-        }
-        (Atom::Compare(x, op_x, value_x), Atom::Compare(y, op_y, value_y)) if x == y => {
             !compatible_bounds(*op_x, value_x, *op_y, value_y)
         }
         _ => false,

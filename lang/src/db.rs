@@ -408,6 +408,23 @@ pub struct VersionIndex<'db> {
     pub imports: BTreeMap<String, BTreeSet<String>>,
 }
 
+impl<'db> VersionIndex<'db> {
+    /// A version with nothing in it yet.
+    fn empty(key: VersionKey<'db>, id: String) -> VersionIndex<'db> {
+        VersionIndex {
+            key,
+            id,
+            base: None,
+            files: Vec::new(),
+            names: IndexMap::new(),
+            unnamed: Vec::new(),
+            tests: Vec::new(),
+            amendments: Vec::new(),
+            imports: BTreeMap::new(),
+        }
+    }
+}
+
 /// The directories of a workspace, each a version, in a stable order.
 #[salsa::tracked(returns(ref))]
 pub fn workspace_versions<'db>(db: &'db dyn Db, workspace: Workspace) -> Vec<VersionKey<'db>> {
@@ -501,17 +518,7 @@ pub fn version_index<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> VersionI
             inherited.amendments.clear();
             inherited
         }
-        None => VersionIndex {
-            key: version,
-            id: String::new(),
-            base: None,
-            files: Vec::new(),
-            names: IndexMap::new(),
-            unnamed: Vec::new(),
-            tests: Vec::new(),
-            amendments: Vec::new(),
-            imports: BTreeMap::new(),
-        },
+        None => VersionIndex::empty(version, String::new()),
     };
     index.key = version;
     index.id = version_id(db, version).0.clone();
@@ -584,17 +591,7 @@ fn version_index_cycle<'db>(
     _id: salsa::Id,
     version: VersionKey<'db>,
 ) -> VersionIndex<'db> {
-    VersionIndex {
-        key: version,
-        id: version.dir(db).clone(),
-        base: None,
-        files: Vec::new(),
-        names: IndexMap::new(),
-        unnamed: Vec::new(),
-        tests: Vec::new(),
-        amendments: Vec::new(),
-        imports: BTreeMap::new(),
-    }
+    VersionIndex::empty(version, version.dir(db).clone())
 }
 
 /// The type-level view of a version: what checking one declaration needs to know of the others.

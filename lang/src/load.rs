@@ -29,6 +29,17 @@ pub struct Loaded {
     pub target: Target,
 }
 
+impl Loaded {
+    /// Every loaded file's text by its path, for rendering diagnostics.
+    pub fn sources(&self) -> std::collections::BTreeMap<String, String> {
+        self.workspace
+            .files(&self.db)
+            .iter()
+            .map(|file| (file.path(&self.db).clone(), file.text(&self.db).clone()))
+            .collect()
+    }
+}
+
 #[derive(Debug)]
 pub struct LoadError(pub String);
 

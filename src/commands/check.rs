@@ -18,12 +18,7 @@ pub struct Args {
 pub fn run(args: &Args) -> Result<ExitCode, String> {
     let loaded = load::load(&args.path).map_err(|error| error.to_string())?;
     let diagnostics = diagnostics_for(&loaded);
-    let sources: BTreeMap<String, String> = loaded
-        .workspace
-        .files(&loaded.db)
-        .iter()
-        .map(|file| (file.path(&loaded.db).clone(), file.text(&loaded.db).clone()))
-        .collect();
+    let sources = loaded.sources();
     print_diagnostics(&diagnostics, &sources);
     let errors = diagnostics
         .iter()
