@@ -15,26 +15,8 @@ use rust_decimal::Decimal;
 use cordon_lang::hir::BinaryOp;
 
 use crate::compile::{Ir, OutcomeKind, Program};
-use crate::facts::{Facts, Slot};
+use crate::facts::{FactError, Facts, Slot};
 use crate::value::{Value, eccn_within};
-
-/// Why evaluation could not decide.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-pub struct EvalError {
-    /// The fact's path, when a fact is to blame.
-    pub path: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for EvalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path, self.message)
-        }
-    }
-}
 
 /// The state of one evaluation; reused across evaluations to avoid allocating.
 #[derive(Debug, Default)]
@@ -65,8 +47,8 @@ pub struct Context<'p, 'f, 's, 'a> {
 }
 
 impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
-    fn error(&self, path: &str, message: String) -> Box<EvalError> {
-        Box::new(EvalError {
+    fn error(&self, path: &str, message: String) -> Box<FactError> {
+        Box::new(FactError {
             path: path.to_string(),
             message,
         })
@@ -79,7 +61,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             .map_or("", |rule| rule.name.as_str())
     }
 
-    pub fn eval(&mut self, ir: &'p Ir) -> Result<Value<'a>, Box<EvalError>> {
+    pub fn eval(&mut self, ir: &'p Ir) -> Result<Value<'a>, Box<FactError>> {
         Ok(match ir {
             Ir::Literal(value) => *value,
             Ir::StringLiteral(index, eccn) => {
@@ -306,7 +288,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         self.scratch.variables[depth] = value;
     }
 
-    fn fact_list(&self, slot: u16) -> Result<&'f [Value<'a>], Box<EvalError>> {
+    fn fact_list(&self, slot: u16) -> Result<&'f [Value<'a>], Box<FactError>> {
         match self.facts.slots.get(usize::from(slot)) {
             Some(Slot::Present(Value::List(index))) => Ok(self
                 .facts
@@ -323,7 +305,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
     }
 
-    pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, Box<EvalError>> {
+    pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, Box<FactError>> {
         // The connectives and comparisons that make up most conditions, without a detour through
         // `Value`.
         match ir {
@@ -438,7 +420,7 @@ pub fn run<'p: 'a, 'a>(
     program: &'p Program,
     facts: &Facts<'a>,
     scratch: &mut Scratch<'a>,
-) -> Result<(), EvalError> {
+) -> Result<(), FactError> {
     let rules = program.rules.len();
     scratch.applied.clear();
     scratch.applied.resize(rules, false);
@@ -502,7 +484,7 @@ pub fn run<'p: 'a, 'a>(
     }
     for (field, candidates) in scratch.candidates.iter().enumerate() {
         if let Some((first, second)) = conflict(program, candidates) {
-            return Err(EvalError {
+            return Err(FactError {
                 path: String::new(),
                 message: format!(
                     "rules `{}` and `{}` conclude different values for `{}` and neither prevails",
@@ -522,7 +504,7 @@ pub fn evaluate_expression<'p: 'a, 'a>(
     facts: &Facts<'a>,
     scratch: &mut Scratch<'a>,
     ir: &'p Ir,
-) -> Result<Value<'a>, EvalError> {
+) -> Result<Value<'a>, FactError> {
     let mut context = Context {
         program,
         facts,

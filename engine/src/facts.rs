@@ -16,7 +16,8 @@ use cordon_lang::hir::{FieldMode, Literal};
 use crate::compile::{Program, SchemaNode, SlotType};
 use crate::value::{Value, country_index};
 
-/// A problem with one fact.
+/// A problem with a transaction: a fact that does not fit the schema, a fact the decision needs
+/// and lacks, or (with an empty path) a problem of the whole transaction or of the rules.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct FactError {
     /// The fact's path: `item.tpp`, `destination`, or `` for the whole transaction.

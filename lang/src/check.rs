@@ -410,10 +410,8 @@ impl<'a> Checker<'a> {
                                 format!("unknown type `{}`", name.text),
                             )
                             .with_label("not a type");
-                            if let Some(suggestion) = did_you_mean(&name.text, candidates) {
-                                diagnostic =
-                                    diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-                            }
+                            diagnostic =
+                                diagnostic.with_suggestion(did_you_mean(&name.text, candidates));
                             self.error(diagnostic);
                             Type::Unknown
                         }
@@ -764,11 +762,10 @@ impl<'a> Checker<'a> {
                     format!("`{record_name}` has no field `{}`", field.text),
                 )
                 .with_label("unknown field");
-                if let Some(suggestion) =
-                    did_you_mean(&field.text, record.fields.iter().map(|f| f.name.as_str()))
-                {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-                }
+                diagnostic = diagnostic.with_suggestion(did_you_mean(
+                    &field.text,
+                    record.fields.iter().map(|f| f.name.as_str()),
+                ));
                 self.error(diagnostic);
                 (hir::Expr::Literal(Literal::Null), Type::Unknown)
             }
@@ -1885,12 +1882,10 @@ fn check_conclusion(
             format!("`{}` is not an outcome", conclusion.field.text),
         )
         .with_label("rules conclude outcomes");
-        if let Some(suggestion) = did_you_mean(
+        diagnostic = diagnostic.with_suggestion(did_you_mean(
             &conclusion.field.text,
             outcome.fields.iter().map(|f| f.name.as_str()),
-        ) {
-            diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-        }
+        ));
         checker.error(diagnostic);
         return None;
     };
@@ -2075,12 +2070,10 @@ fn check_fact_entries(
                     format!("{subject} no field `{segment}`"),
                 )
                 .with_label("not in the facts schema");
-                if let Some(suggestion) = did_you_mean(
+                diagnostic = diagnostic.with_suggestion(did_you_mean(
                     segment,
                     current.fields.iter().map(|field| field.name.as_str()),
-                ) {
-                    diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-                }
+                ));
                 checker.error(diagnostic);
                 break;
             };
@@ -2251,9 +2244,8 @@ pub fn version_diagnostics(db: &dyn Db, version: VersionKey<'_>) -> Vec<LocatedD
             let mut diagnostic =
                 Diagnostic::new(Code::E0101, *span, format!("unknown example `{example}`"))
                     .with_label("no such example");
-            if let Some(suggestion) = did_you_mean(example, examples.iter().copied()) {
-                diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-            }
+            diagnostic =
+                diagnostic.with_suggestion(did_you_mean(example, examples.iter().copied()));
             diagnostics.push(db::locate(db, key, diagnostic));
         }
     }
@@ -2450,12 +2442,10 @@ fn structure_diagnostics(
                                 format!("there is no module `{}` in this version", module.text),
                             )
                             .with_label("unknown module");
-                            if let Some(suggestion) =
-                                did_you_mean(&module.text, index.imports.keys().map(String::as_str))
-                            {
-                                diagnostic =
-                                    diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-                            }
+                            diagnostic = diagnostic.with_suggestion(did_you_mean(
+                                &module.text,
+                                index.imports.keys().map(String::as_str),
+                            ));
                             diagnostics.push(at(module.span, diagnostic));
                         }
                     }
@@ -2643,9 +2633,8 @@ fn analyse_rules(
                         ),
                     )
                     .with_label("unknown rule");
-                    if let Some(suggestion) = did_you_mean(name, rule_names.iter().copied()) {
-                        diagnostic = diagnostic.with_help(format!("did you mean `{suggestion}`?"));
-                    }
+                    diagnostic =
+                        diagnostic.with_suggestion(did_you_mean(name, rule_names.iter().copied()));
                     // Point at the name in the clause where the syntax has it; else at the rule.
                     let written = keys.get(rule.name.as_str()).and_then(|key| {
                         let declaration = db::declaration_syntax(db, *key).as_ref()?;

@@ -165,6 +165,14 @@ impl Diagnostic {
         self
     }
 
+    /// Adds "did you mean `x`?" when there is a likely candidate (see [`did_you_mean`]).
+    pub fn with_suggestion(self, suggestion: Option<&str>) -> Diagnostic {
+        match suggestion {
+            Some(suggestion) => self.with_help(format!("did you mean `{suggestion}`?")),
+            None => self,
+        }
+    }
+
     pub fn with_related(
         mut self,
         path: &str,
