@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use cordon_engine::{Evaluator, Policy};
+use cordon_engine::Policy;
 use libtest_mimic::Failed;
 
 mod common;
@@ -29,7 +29,7 @@ fn check(path: &Path) -> Result<(), Failed> {
     let pin = scenario["version"].as_str();
     let facts = &scenario["facts"];
     let expect = &scenario["expect"];
-    let result = Evaluator::new().decide(policy(), pin, facts, true);
+    let result = cordon_engine::decide(policy(), pin, facts, true);
     let mut snapshot = match &result {
         Ok(decision) => decision.to_json(),
         Err(error) => serde_json::json!({ "error": error }),

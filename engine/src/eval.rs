@@ -3,8 +3,8 @@
 //! Rules run in the program's order (each after the rules whose outcomes it reads). A rule applies
 //! when the transaction's date is inside its window, no rule it names in `unless` applies, and its
 //! condition holds. Single-valued outcomes take the value of the applying rule that no other
-//! applying rule prevails over; sets collect what applying rules add. This module never allocates
-//! per rule and never panics: a fact the decision needs and the transaction lacks is an error that
+//! applying rule prevails over; sets collect what applying rules add. Conditions are evaluated
+//! without allocating, and nothing here panics: a fact the decision needs and the transaction lacks is an error that
 //! names the fact and the rule.
 
 use std::cmp::Ordering;
@@ -18,7 +18,8 @@ use crate::compile::{Ir, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
 use crate::value::{Value, eccn_within};
 
-/// The state of one evaluation; reused across evaluations to avoid allocating.
+/// The state of one evaluation: which rules applied and what they concluded. A caller deciding
+/// many transactions with one program may reuse it ([`run`] resets it).
 #[derive(Debug, Default)]
 pub struct Scratch<'a> {
     /// For each rule: whether it applied.

@@ -2,21 +2,20 @@
 //! it, explain each decision, and compare versions.
 //!
 //! ```
-//! use cordon_engine::{Evaluator, Policy};
+//! use cordon_engine::{Policy, decide};
 //!
 //! // Load, check and compile every version of the policy once.
 //! let policy = Policy::load(std::path::Path::new("../policies/ear"))?;
 //! // One transaction, as the contract's JSON: 1,000 H100s to India on 2025-06-01.
 //! let facts: serde_json::Value = serde_json::from_str(include_str!("../../examples/h100-to-india.json"))?;
-//! let mut evaluator = Evaluator::new();
 //!
 //! // The version in force on the transaction's date decides...
-//! let decision = evaluator.decide(&policy, None, &facts, true)?;
+//! let decision = decide(&policy, None, &facts, true)?;
 //! assert_eq!(decision.policy.version, "2025-05-13");
 //! assert_eq!(decision.outcome("license_required"), Some(&serde_json::json!(false)));
 //!
 //! // ...unless a version is pinned: the AI Diffusion rule as written requires a license.
-//! let pinned = evaluator.decide(&policy, Some("2025-01-13"), &facts, true)?;
+//! let pinned = decide(&policy, Some("2025-01-13"), &facts, true)?;
 //! assert_eq!(pinned.outcome("license_required"), Some(&serde_json::json!(true)));
 //! for entry in &pinned.trace {
 //!     println!("{} ({}): {}", entry.rule, entry.cite, entry.concludes.join(", "));
@@ -27,7 +26,8 @@
 //! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
 //! [`compile`] turns it into a flat program; [`facts`] reads a transaction against its schema;
 //! [`eval`] runs the rules; [`explain`] and [`decision`] say what was decided and why.
-//! Evaluation never runs salsa and never allocates per rule.
+//! Evaluation never runs salsa; values borrow from the transaction and the program, so a rule's
+//! condition is evaluated without allocating.
 
 pub mod compile;
 pub mod decision;
@@ -71,60 +71,47 @@ impl std::fmt::Display for DecideError {
 
 impl std::error::Error for DecideError {}
 
-/// Evaluates transactions, reusing its buffers from one to the next.
-#[derive(Debug, Default)]
-pub struct Evaluator {
-    _private: (),
-}
-
-impl Evaluator {
-    pub fn new() -> Evaluator {
-        Evaluator::default()
-    }
-
-    /// Decides one transaction. Without `pin`, the version in force on the transaction's date
-    /// decides; with it, that version (`id` or `id@sha256:...`).
-    pub fn decide(
-        &mut self,
-        policy: &Policy,
-        pin: Option<&str>,
-        json: &serde_json::Value,
-        explain: bool,
-    ) -> Result<Decision, DecideError> {
-        let version = match pin {
-            Some(pin) => policy.pinned(pin).map_err(|error| DecideError::Version {
-                message: error.to_string(),
-            })?,
-            None => {
-                let first = policy
-                    .versions
-                    .first()
-                    .ok_or_else(|| DecideError::Version {
-                        message: format!("policy `{}` has no versions", policy.name),
-                    })?;
-                // The date picks the version; any other problem is reported by that version's schema.
-                let Some(date) = read_date(json) else {
-                    return Err(match facts::read(&first.program, json) {
-                        Err(errors) => DecideError::Facts { errors },
-                        Ok(_) => DecideError::Facts {
-                            errors: vec![FactError {
-                                path: "date".to_string(),
-                                message:
-                                    "missing: the transaction's date decides which version applies"
-                                        .to_string(),
-                            }],
-                        },
-                    });
-                };
-                policy
-                    .in_force_on(date)
-                    .map_err(|error| DecideError::Version {
-                        message: error.to_string(),
-                    })?
-            }
-        };
-        decide_with(version, json, explain)
-    }
+/// Decides one transaction. Without `pin`, the version in force on the transaction's date
+/// decides; with it, that version (`id` or `id@sha256:...`).
+pub fn decide(
+    policy: &Policy,
+    pin: Option<&str>,
+    json: &serde_json::Value,
+    explain: bool,
+) -> Result<Decision, DecideError> {
+    let version = match pin {
+        Some(pin) => policy.pinned(pin).map_err(|error| DecideError::Version {
+            message: error.to_string(),
+        })?,
+        None => {
+            let first = policy
+                .versions
+                .first()
+                .ok_or_else(|| DecideError::Version {
+                    message: format!("policy `{}` has no versions", policy.name),
+                })?;
+            // The date picks the version; any other problem is reported by that version's schema.
+            let Some(date) = read_date(json) else {
+                return Err(match facts::read(&first.program, json) {
+                    Err(errors) => DecideError::Facts { errors },
+                    Ok(_) => DecideError::Facts {
+                        errors: vec![FactError {
+                            path: "date".to_string(),
+                            message:
+                                "missing: the transaction's date decides which version applies"
+                                    .to_string(),
+                        }],
+                    },
+                });
+            };
+            policy
+                .in_force_on(date)
+                .map_err(|error| DecideError::Version {
+                    message: error.to_string(),
+                })?
+        }
+    };
+    decide_with(version, json, explain)
 }
 
 /// Decides one transaction given as JSON text (a line of a `.jsonl` batch).
@@ -149,7 +136,7 @@ pub fn decide_text(
             }],
         });
     }
-    Evaluator::new().decide(policy, pin, &json, explain)
+    decide(policy, pin, &json, explain)
 }
 
 /// The transaction's date, if it is a well-formed `YYYY-MM-DD`.

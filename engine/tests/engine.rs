@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use cordon_engine::{DecideError, Evaluator, Policy};
+use cordon_engine::{DecideError, Policy};
 use serde_json::{Value as Json, json};
 
 fn ear() -> &'static Policy {
@@ -48,7 +48,7 @@ fn with(mut facts: Json, pointer: &str, value: Json) -> Json {
 }
 
 fn decide(pin: Option<&str>, facts: &Json) -> Result<cordon_engine::Decision, DecideError> {
-    Evaluator::new().decide(ear(), pin, facts, false)
+    cordon_engine::decide(ear(), pin, facts, false)
 }
 
 fn error_text(pin: Option<&str>, facts: &Json) -> String {
@@ -217,8 +217,7 @@ fn numbers_compare_exactly() {
 #[test]
 fn explanations_name_the_provisions() {
     let facts = with(h100_india("2025-06-01"), "/quantity", json!(1700));
-    let decision = Evaluator::new()
-        .decide(ear(), Some("2025-01-13"), &facts, true)
+    let decision = cordon_engine::decide(ear(), Some("2025-01-13"), &facts, true)
         .unwrap_or_else(|error| panic!("{error}"));
     let lpp = decision
         .why_not

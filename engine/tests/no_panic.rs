@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use cordon_engine::{Evaluator, Policy};
+use cordon_engine::Policy;
 use proptest::prelude::*;
 use serde_json::Value as Json;
 
@@ -82,14 +82,14 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..200)) {
         if let Ok(json) = serde_json::from_slice::<Json>(&bytes) {
-            let _ = Evaluator::new().decide(ear(), None, &json, true);
+            let _ = cordon_engine::decide(ear(), None, &json, true);
         }
     }
 
     #[test]
     fn random_json_never_panics(json in any_json()) {
-        let _ = Evaluator::new().decide(ear(), None, &json, true);
-        let _ = Evaluator::new().decide(ear(), Some("2025-01-13"), &json, true);
+        let _ = cordon_engine::decide(ear(), None, &json, true);
+        let _ = cordon_engine::decide(ear(), Some("2025-01-13"), &json, true);
     }
 
     #[test]
@@ -106,6 +106,6 @@ proptest! {
                 *slot = value;
             }
         }
-        let _ = Evaluator::new().decide(ear(), pin, &facts, true);
+        let _ = cordon_engine::decide(ear(), pin, &facts, true);
     }
 }
