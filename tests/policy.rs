@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use cordon_engine::Policy;
-use cordon_engine::json::{fact_json, outcome_matches};
 
 fn ear() -> Policy {
     Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear"))
@@ -49,34 +48,27 @@ fn ear_has_the_four_contract_versions() {
 #[test]
 fn every_in_language_test_passes() {
     let policy = ear();
-    let mut failures = Vec::new();
-    let mut count = 0;
     for version in &policy.versions {
         assert!(
             !version.hir.tests.is_empty(),
             "version {} has no tests",
             version.id
         );
-        for test in &version.hir.tests {
-            count += 1;
-            match cordon_engine::decide_with(version, &fact_json(&test.facts), false) {
-                Err(error) => failures.push(format!("{} {}: {error}", version.id, test.name)),
-                Ok(decision) => {
-                    for (field, expected) in &test.expect {
-                        let expected = fact_json(expected);
-                        let actual = decision.outcome(field).cloned().unwrap_or_default();
-                        if !outcome_matches(&expected, &actual) {
-                            failures.push(format!(
-                                "{} {}: {field} expected {expected}, got {actual}",
-                                version.id, test.name
-                            ));
-                        }
-                    }
-                }
-            }
-        }
     }
-    assert!(count > 100, "only {count} in-language tests");
+    let results = cordon_engine::testing::run_tests(&policy);
+    assert!(
+        results.len() > 100,
+        "only {} in-language tests",
+        results.len()
+    );
+    let failures: Vec<String> = results
+        .iter()
+        .filter(|test| !test.passed())
+        .map(|test| match &test.result {
+            Err(error) => format!("{} {}: {error}", test.version, test.name),
+            Ok((_, mismatches)) => format!("{} {}: {mismatches:?}", test.version, test.name),
+        })
+        .collect();
     assert!(
         failures.is_empty(),
         "{} failing:\n{}",

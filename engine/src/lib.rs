@@ -36,6 +36,7 @@ pub mod explain;
 pub mod facts;
 pub mod json;
 pub mod policy;
+pub mod testing;
 pub mod value;
 
 pub use decision::Decision;
