@@ -7,7 +7,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
-use rust_decimal::Decimal;
 
 use cordon_lang::hir::{self, BinaryOp, Builtin, Confidence, FieldMode, Literal, Type};
 
@@ -1004,9 +1003,4 @@ enum ListSource {
     Items(Vec<Ir>),
     Fact(u16),
     Outcome(u16),
-}
-
-/// A number as the contract prints it: exact, without trailing zeros.
-pub fn number_text(value: Decimal) -> String {
-    value.normalize().to_string()
 }

@@ -24,9 +24,6 @@ use crate::value::{Value, eccn_within};
 pub struct Scratch<'a> {
     /// For each rule: whether it applied.
     pub applied: Vec<bool>,
-    /// For each rule: whether its window held and no `unless` defeated it (so its condition was
-    /// looked at).
-    pub considered: Vec<bool>,
     /// For single outcomes: the rules that concluded a value, in order.
     pub candidates: Vec<Vec<(u16, Value<'a>)>>,
     /// For set outcomes: a bitmask of members, and which rule added each member first.
@@ -425,8 +422,6 @@ pub fn run<'p: 'a, 'a>(
     let rules = program.rules.len();
     scratch.applied.clear();
     scratch.applied.resize(rules, false);
-    scratch.considered.clear();
-    scratch.considered.resize(rules, false);
     scratch
         .candidates
         .resize_with(program.outcome.len(), Vec::new);
@@ -462,7 +457,6 @@ pub fn run<'p: 'a, 'a>(
         {
             continue;
         }
-        context.scratch.considered[index] = true;
         let holds = match &rule.when {
             Some(condition) => context.condition(condition).map_err(|error| *error)?,
             None => true,
