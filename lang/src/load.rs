@@ -1,7 +1,7 @@
 //! Reading policy sources from disk into a [`Workspace`](crate::db::Workspace).
 //!
 //! A path is one of: a `.cordon` file (checked on its own), a version directory (its `.cordon`
-//! files; with its sibling versions when it sits in a policy directory, so that amendments
+//! files; when it has a manifest, `version.cordon`, with its sibling versions, so that amendments
 //! resolve), or a policy directory (each subdirectory holding `.cordon` files is a version).
 
 use std::path::{Path, PathBuf};
@@ -98,8 +98,12 @@ pub fn classify(path: &Path) -> Result<Target, LoadError> {
         return Ok(Target::File(path.to_path_buf()));
     }
     if !cordon_files(path)?.is_empty() {
+        // A version of a policy has a manifest (`version.cordon`); its siblings are the policy's
+        // other versions, loaded so that amendments resolve. A directory without a manifest is
+        // checked on its own, whatever lies beside it.
         let policy = path
             .parent()
+            .filter(|_| path.join("version.cordon").is_file())
             .filter(|parent| version_dirs(parent).is_ok_and(|dirs| dirs.len() > 1))
             .map(Path::to_path_buf);
         return Ok(Target::Version {
