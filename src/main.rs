@@ -26,6 +26,8 @@ enum Command {
     Eval(commands::eval::Args),
     /// Run the tests written in the policy language.
     Test(commands::test::Args),
+    /// Compare two versions: the provisions that changed and, over a corpus, the outcomes.
+    Diff(commands::diff::Args),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => commands::eval::run(&args),
         Command::Fmt(args) => commands::fmt::run(&args),
         Command::Test(args) => commands::test::run(&args),
+        Command::Diff(args) => commands::diff::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -31,6 +31,7 @@
 
 pub mod compile;
 pub mod decision;
+pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod facts;

@@ -38,12 +38,12 @@ pub struct Args {
     pub no_trace: bool,
 }
 
-enum Input {
+pub(crate) enum Input {
     One(String),
     Lines(Vec<String>),
 }
 
-fn read_input(path: &PathBuf) -> Result<Input, String> {
+pub(crate) fn read_input(path: &PathBuf) -> Result<Input, String> {
     if path.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin()

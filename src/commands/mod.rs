@@ -2,6 +2,7 @@
 //! invocation.
 
 pub mod check;
+pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod test;

@@ -1,0 +1,320 @@
+//! `cordon diff`: what changes between two versions of a policy, printed as text, JSON or a
+//! markdown report counsel can attach to a memo. The comparison itself is
+//! `cordon_engine::diff`; this file only reads arguments and prints.
+
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use cordon_engine::Policy;
+use cordon_engine::diff::corpus::{ChangeGroup, CorpusDiff, RuleRef};
+use cordon_engine::diff::provisions::ProvisionChange;
+use cordon_engine::diff::{self, Report, VersionRef};
+
+use crate::commands::eval::{Input, read_input};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The policy directory (`policies/ear`).
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// The older version (`2025-01-13`, or `2025-01-13@sha256:...`).
+    #[arg(long)]
+    pub from: String,
+    /// The newer version.
+    #[arg(long)]
+    pub to: String,
+    /// A corpus of transactions (`.jsonl`, one per line; or one JSON object): report every
+    /// transaction whose outcome differs between the versions.
+    #[arg(long)]
+    pub facts: Option<PathBuf>,
+    /// Output format; default: JSON when stdout is not a terminal, text when it is.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+pub fn run(args: &Args) -> Result<ExitCode, String> {
+    let policy = Policy::load(&args.policy).map_err(|error| error.to_string())?;
+    diff::versions(&policy, &args.from, &args.to).map_err(|error| error.to_string())?;
+    let lines = match &args.facts {
+        None => None,
+        Some(path) => Some(match read_input(path)? {
+            Input::One(text) => vec![text],
+            Input::Lines(lines) => lines,
+        }),
+    };
+    let report = diff::report(&policy, &args.from, &args.to, lines.as_deref())
+        .map_err(|error| error.to_string())?;
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        Format::Text
+    } else {
+        Format::Json
+    });
+    let output = match format {
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(&report)
+                .map_err(|error| format!("cannot write the report: {error}"))?;
+            json.push('\n');
+            json
+        }
+        Format::Text => text(&report),
+        Format::Markdown => markdown(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|error| format!("cannot write the report: {error}"))?;
+    let failed = report
+        .corpus
+        .as_ref()
+        .is_some_and(|corpus| !corpus.errors.is_empty());
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn version_line(side: &VersionRef) -> String {
+    let mut line = side.version.clone();
+    if let Some(title) = &side.title {
+        let _ = write!(line, " \"{title}\"");
+    }
+    if let Some(source) = &side.source {
+        let _ = write!(line, " ({source})");
+    }
+    let _ = write!(line, ", in force {}", side.in_force);
+    line
+}
+
+fn rules_text(rules: &[RuleRef]) -> String {
+    rules
+        .iter()
+        .map(|rule| format!("{} ({})", rule.rule, rule.cite))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn changes_text(group: &ChangeGroup) -> String {
+    group
+        .changes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn transactions_text(group: &ChangeGroup) -> String {
+    group
+        .transactions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// The report for a terminal.
+fn text(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "policy {}: {} -> {}",
+        report.policy, report.from.version, report.to.version
+    );
+    let _ = writeln!(out, "  from {}", version_line(&report.from));
+    let _ = writeln!(out, "  to   {}", version_line(&report.to));
+    let _ = writeln!(
+        out,
+        "\nprovisions: {} changed",
+        plural(report.provisions.len(), "declaration")
+    );
+    for change in &report.provisions {
+        let _ = writeln!(
+            out,
+            "  {} {}: {}",
+            change.kind.as_str(),
+            change.name,
+            change.change.as_str()
+        );
+        for what in &change.what_changed {
+            let _ = writeln!(out, "      {what}");
+        }
+        for citation in &change.citations {
+            let _ = writeln!(out, "      cite {citation}");
+        }
+    }
+    if let Some(corpus) = &report.corpus {
+        text_corpus(&mut out, report, corpus);
+    }
+    out
+}
+
+fn text_corpus(out: &mut String, report: &Report, corpus: &CorpusDiff) {
+    let _ = writeln!(
+        out,
+        "\ncorpus: {}, {} changed, {}",
+        plural(corpus.transactions, "transaction"),
+        corpus.changed,
+        plural(corpus.errors.len(), "error")
+    );
+    for group in &corpus.groups {
+        let _ = writeln!(
+            out,
+            "  {}: {}",
+            plural(group.count, "transaction"),
+            changes_text(group)
+        );
+        let _ = writeln!(out, "      {}", transactions_text(group));
+        if !group.fired_only_in_from.is_empty() {
+            let _ = writeln!(
+                out,
+                "      decided only under {}: {}",
+                report.from.version,
+                rules_text(&group.fired_only_in_from)
+            );
+        }
+        if !group.fired_only_in_to.is_empty() {
+            let _ = writeln!(
+                out,
+                "      decided only under {}: {}",
+                report.to.version,
+                rules_text(&group.fired_only_in_to)
+            );
+        }
+    }
+    for error in &corpus.errors {
+        let _ = writeln!(out, "  line {}: error: {}", error.line, error.error);
+    }
+}
+
+/// Text inside a markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn cells(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|item| cell(item))
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+fn provision_row(change: &ProvisionChange) -> String {
+    format!(
+        "| {} `{}` | {} | {} | {} |",
+        change.kind.as_str(),
+        change.name,
+        change.change.as_str(),
+        cells(&change.what_changed),
+        cells(&change.citations)
+    )
+}
+
+/// The report counsel attaches to a memo.
+fn markdown(report: &Report) -> String {
+    let (from, to) = (&report.from, &report.to);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# Policy `{}`: changes from {} to {}\n",
+        report.policy, from.version, to.version
+    );
+    let _ = writeln!(out, "| | From | To |\n| --- | --- | --- |");
+    let _ = writeln!(out, "| Version | {} | {} |", from.version, to.version);
+    let optional = |value: &Option<String>| cell(value.as_deref().unwrap_or(""));
+    let _ = writeln!(
+        out,
+        "| Title | {} | {} |",
+        optional(&from.title),
+        optional(&to.title)
+    );
+    let _ = writeln!(
+        out,
+        "| Source | {} | {} |",
+        optional(&from.source),
+        optional(&to.source)
+    );
+    let _ = writeln!(out, "| In force | {} | {} |", from.in_force, to.in_force);
+    let _ = writeln!(out, "| Sources hash | `{}` | `{}` |", from.hash, to.hash);
+    let _ = writeln!(out, "\n## Provisions\n");
+    if report.provisions.is_empty() {
+        let _ = writeln!(out, "No provision differs.");
+    } else {
+        let _ = writeln!(
+            out,
+            "{} added, removed or changed.\n",
+            plural(report.provisions.len(), "declaration")
+        );
+        let _ = writeln!(
+            out,
+            "| Provision | Change | What changed | Citations |\n| --- | --- | --- | --- |"
+        );
+        for change in &report.provisions {
+            let _ = writeln!(out, "{}", provision_row(change));
+        }
+    }
+    if let Some(corpus) = &report.corpus {
+        markdown_corpus(&mut out, report, corpus);
+    }
+    out
+}
+
+fn markdown_corpus(out: &mut String, report: &Report, corpus: &CorpusDiff) {
+    let _ = writeln!(out, "\n## Outcomes over the corpus\n");
+    let _ = writeln!(
+        out,
+        "{} decided under both versions: {} decide differently.",
+        plural(corpus.transactions, "transaction"),
+        corpus.changed
+    );
+    for (index, group) in corpus.groups.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "\n### {}. {} ({})\n",
+            index + 1,
+            cell(&changes_text(group)),
+            plural(group.count, "transaction")
+        );
+        let _ = writeln!(out, "- Transactions: {}", transactions_text(group));
+        if !group.fired_only_in_from.is_empty() {
+            let _ = writeln!(
+                out,
+                "- Decided only under {}: {}",
+                report.from.version,
+                rules_text(&group.fired_only_in_from)
+            );
+        }
+        if !group.fired_only_in_to.is_empty() {
+            let _ = writeln!(
+                out,
+                "- Decided only under {}: {}",
+                report.to.version,
+                rules_text(&group.fired_only_in_to)
+            );
+        }
+    }
+    if !corpus.errors.is_empty() {
+        let _ = writeln!(out, "\n### Lines that neither version can decide\n");
+        for error in &corpus.errors {
+            let _ = writeln!(out, "- line {}: {}", error.line, cell(&error.error));
+        }
+    }
+}
