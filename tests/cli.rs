@@ -116,7 +116,7 @@ fn a_single_bad_object_exits_non_zero_with_the_error() {
 
 #[test]
 fn bad_invocations_are_one_clear_line() {
-    let cases: [(&[&str], &str); 4] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["eval", "--policy", "policies/nope", "--facts", EXAMPLE],
             "`policies/nope` does not exist",
@@ -138,6 +138,32 @@ fn bad_invocations_are_one_clear_line() {
             "has no version `1999-01-01`",
         ),
         (&["check", "README.md"], "is not a policy source"),
+        (
+            &[
+                "diff",
+                "--policy",
+                "policies/ear",
+                "--from",
+                "2025-01-13",
+                "--to",
+                "2099-01-01",
+            ],
+            "has no version `2099-01-01`",
+        ),
+        (
+            &[
+                "diff",
+                "--policy",
+                "policies/ear",
+                "--from",
+                "2025-01-13",
+                "--to",
+                "2025-05-13",
+                "--facts",
+                "nope.jsonl",
+            ],
+            "cannot read facts file `nope.jsonl`",
+        ),
     ];
     for (args, expected) in cases {
         let output = cordon(args, None);
@@ -186,4 +212,77 @@ fn text_output_explains_for_people() {
         "{stdout}"
     );
     assert!(stdout.contains("why not:"), "{stdout}");
+}
+
+#[test]
+fn diff_text_output_says_what_changed_and_for_whom() {
+    let output = cordon(
+        &[
+            "diff",
+            "--policy",
+            "tests/diff/threshold",
+            "--from",
+            "2027-01-01",
+            "--to",
+            "2027-03-01",
+            "--facts",
+            "tests/diff/threshold/corpus.jsonl",
+            "--format",
+            "text",
+        ],
+        None,
+    );
+    let stdout = text(&output.stdout);
+    // Two lines of the corpus cannot be decided: the report is complete, the status says so.
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(
+        stdout.contains("const tpp_a: changed\n      value 4,800 TPP -> 5,000 TPP\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  2 transactions: license_required: true -> false; review_policy: denial -> null\n      at-4800 (line 2), line 3\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("line 8: error: destination: unknown country code \"XX\""),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn diff_without_a_corpus_exits_zero_even_when_the_rules_changed() {
+    let output = cordon(
+        &[
+            "diff",
+            "--policy",
+            "policies/ear",
+            "--from",
+            "2025-05-13",
+            "--to",
+            "2026-01-15",
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    assert_eq!(report["to"]["version"], "2026-01-15");
+    assert!(report.get("corpus").is_none());
+    let names: Vec<&str> = report["provisions"]
+        .as_array()
+        .map(|changes| {
+            changes
+                .iter()
+                .filter_map(|change| change["name"].as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        names,
+        [
+            "review_case_by_case",
+            "china_macau",
+            "case_by_case_tpp",
+            "case_by_case_dram_bandwidth"
+        ]
+    );
 }

@@ -279,12 +279,17 @@ fn markdown(report: &Report) -> String {
 
 fn markdown_corpus(out: &mut String, report: &Report, corpus: &CorpusDiff) {
     let _ = writeln!(out, "\n## Outcomes over the corpus\n");
-    let _ = writeln!(
+    let _ = write!(
         out,
-        "{} decided under both versions: {} decide differently.",
+        "{}: {} decide differently under the two versions",
         plural(corpus.transactions, "transaction"),
         corpus.changed
     );
+    if corpus.errors.is_empty() {
+        let _ = writeln!(out, ".");
+    } else {
+        let _ = writeln!(out, "; {} cannot be decided (below).", corpus.errors.len());
+    }
     for (index, group) in corpus.groups.iter().enumerate() {
         let _ = writeln!(
             out,

@@ -637,15 +637,17 @@ fn membership_differences(from: &Version, to: &Version, name: &str) -> Vec<Strin
         } else {
             format!("from {date}: ")
         };
-        if difference.0.is_empty() && difference.1.is_empty() {
-            what.push(format!("{prefix}the same members in both versions"));
-        }
+        let mut parts = Vec::new();
         if !difference.0.is_empty() {
-            what.push(format!("{prefix}adds {}", countries(&difference.0)));
+            parts.push(format!("adds {}", countries(&difference.0)));
         }
         if !difference.1.is_empty() {
-            what.push(format!("{prefix}removes {}", countries(&difference.1)));
+            parts.push(format!("removes {}", countries(&difference.1)));
         }
+        if parts.is_empty() {
+            parts.push("the same members in both versions".to_string());
+        }
+        what.push(format!("{prefix}{}", parts.join("; ")));
         previous = difference;
     }
     what
