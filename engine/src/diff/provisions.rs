@@ -30,8 +30,7 @@ pub enum Kind {
     Const,
     Table,
     Define,
-    Facts,
-    Outcome,
+    /// A record of the schema; the transaction's root is `facts`, the outcome's is `outcome`.
     Record,
     Enum,
     Unit,
@@ -46,8 +45,6 @@ impl Kind {
             Kind::Const => "const",
             Kind::Table => "table",
             Kind::Define => "define",
-            Kind::Facts => "facts",
-            Kind::Outcome => "outcome",
             Kind::Record => "record",
             Kind::Enum => "enum",
             Kind::Unit => "unit",
@@ -89,7 +86,7 @@ pub struct ProvisionChange {
 
 /// Every difference between two versions, rules first, then groups, aliases, constants, tables,
 /// definitions and the schema; within a kind, in the order of the older version, additions last.
-pub fn compare(from: &Version, to: &Version) -> Vec<ProvisionChange> {
+pub fn compare<'a>(from: &'a Version, to: &'a Version) -> Vec<ProvisionChange> {
     let mut comparison = Comparison {
         removals: removal_citations(from, to),
         changes: Vec::new(),
@@ -185,26 +182,18 @@ pub fn compare(from: &Version, to: &Version) -> Vec<ProvisionChange> {
             what
         },
     );
-    comparison.named(
-        Kind::Facts,
-        record(&from.facts),
-        record(&to.facts),
-        |_| None,
-        describe_fields,
-        compare_fields,
-    );
-    comparison.named(
-        Kind::Outcome,
-        record(&from.outcome),
-        record(&to.outcome),
-        |_| None,
-        describe_fields,
-        compare_fields,
-    );
+    let records = |version: &'a Version| {
+        let mut records = vec![
+            (version.facts.name.as_str(), &version.facts),
+            (version.outcome.name.as_str(), &version.outcome),
+        ];
+        records.extend(by_name(&version.records));
+        records
+    };
     comparison.named(
         Kind::Record,
-        by_name(&from.records),
-        by_name(&to.records),
+        records(from),
+        records(to),
         |_| None,
         describe_fields,
         compare_fields,
@@ -301,10 +290,6 @@ impl Comparison {
             });
         }
     }
-}
-
-fn record(record: &hir::Record) -> Vec<(&str, &hir::Record)> {
-    vec![(record.name.as_str(), record)]
 }
 
 fn by_name<T>(items: &IndexMap<String, T>) -> Vec<(&str, &T)> {
