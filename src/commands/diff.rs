@@ -32,7 +32,7 @@ pub struct Args {
     /// The newer version.
     #[arg(long)]
     pub to: String,
-    /// A corpus of transactions (`.jsonl`, one per line; or one JSON object): report every
+    /// A corpus of transactions (`.jsonl`, one per line; one JSON object; `-` for stdin): report every
     /// transaction whose outcome differs between the versions.
     #[arg(long)]
     pub facts: Option<PathBuf>,
