@@ -138,4 +138,22 @@ impl CountrySet {
         }
         self
     }
+
+    pub fn intersection(mut self, other: &CountrySet) -> CountrySet {
+        for (word, other) in self.0.iter_mut().zip(other.0.iter()) {
+            *word &= other;
+        }
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|word| *word == 0)
+    }
+
+    /// The members' indexes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..self.0.len() * 64)
+            .filter(|index| self.0[index / 64] & (1 << (index % 64)) != 0)
+            .filter_map(|index| u16::try_from(index).ok())
+    }
 }

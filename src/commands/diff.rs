@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use cordon_engine::Policy;
 use cordon_engine::diff::corpus::{ChangeGroup, CorpusDiff, RuleRef};
 use cordon_engine::diff::provisions::ProvisionChange;
+use cordon_engine::diff::regions::{Exhaustive, RegionDiff};
 use cordon_engine::diff::{self, Report, VersionRef};
 
 use crate::commands::eval::{Input, read_input};
@@ -36,6 +37,14 @@ pub struct Args {
     /// transaction whose outcome differs between the versions.
     #[arg(long)]
     pub facts: Option<PathBuf>,
+    /// Compare the versions over every transaction, without a corpus: report each region of
+    /// the input space where they decide differently, with a witness transaction.
+    #[arg(long)]
+    pub exhaustive: bool,
+    /// With `--exhaustive`: write each witness as an in-language test of the `--to` version into
+    /// this directory (the `--to` version's directory, to make the diff a regression suite).
+    #[arg(long, requires = "exhaustive")]
+    pub emit_tests: Option<PathBuf>,
     /// Output format; default: JSON when stdout is not a terminal, text when it is.
     #[arg(long, value_enum)]
     pub format: Option<Format>,
@@ -51,8 +60,29 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             Input::Lines(lines) => lines,
         }),
     };
-    let report = diff::report(&policy, &args.from, &args.to, lines.as_deref())
-        .map_err(|error| error.to_string())?;
+    let report = diff::report(
+        &policy,
+        &args.from,
+        &args.to,
+        lines.as_deref(),
+        args.exhaustive,
+    )
+    .map_err(|error| error.to_string())?;
+    if let (Some(directory), Some(exhaustive)) = (&args.emit_tests, &report.exhaustive) {
+        let (_, to) =
+            diff::versions(&policy, &args.from, &args.to).map_err(|error| error.to_string())?;
+        let (path, text) = diff::regions::emit::module(&report.from.version, to, exhaustive);
+        let path = directory.join(path);
+        std::fs::create_dir_all(directory)
+            .and_then(|()| std::fs::write(&path, text))
+            .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+        eprintln!(
+            "wrote {} of version {} to `{}`",
+            plural(exhaustive.regions.len(), "test"),
+            report.to.version,
+            path.display()
+        );
+    }
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Text
     } else {
@@ -163,7 +193,79 @@ fn text(report: &Report) -> String {
     if let Some(corpus) = &report.corpus {
         text_corpus(&mut out, report, corpus);
     }
+    if let Some(exhaustive) = &report.exhaustive {
+        text_regions(&mut out, report, exhaustive);
+    }
     out
+}
+
+fn exactness(exhaustive: &Exhaustive) -> String {
+    let kind = if exhaustive.exact {
+        "exact"
+    } else {
+        "not exact: see the caveats"
+    };
+    format!(
+        "{kind}; {} of the input space decided",
+        plural(exhaustive.explored, "region")
+    )
+}
+
+/// Regions grouped by what changes, in report order.
+fn by_change(exhaustive: &Exhaustive) -> Vec<(String, Vec<(usize, &RegionDiff)>)> {
+    let mut groups: Vec<(String, Vec<(usize, &RegionDiff)>)> = Vec::new();
+    for (index, region) in exhaustive.regions.iter().enumerate() {
+        let change = region
+            .changes
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        match groups.iter_mut().find(|(key, _)| *key == change) {
+            Some((_, members)) => members.push((index + 1, region)),
+            None => groups.push((change, vec![(index + 1, region)])),
+        }
+    }
+    groups
+}
+
+fn region_rules(report: &Report, region: &RegionDiff) -> String {
+    region
+        .rules
+        .iter()
+        .map(|rule| {
+            let version = if rule.applies_in == "from" {
+                &report.from.version
+            } else {
+                &report.to.version
+            };
+            format!("{} ({}) applies only in {version}", rule.rule, rule.cite)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn text_regions(out: &mut String, report: &Report, exhaustive: &Exhaustive) {
+    let _ = writeln!(
+        out,
+        "
+all transactions: {} where the versions decide differently ({})",
+        plural(exhaustive.regions.len(), "region"),
+        exactness(exhaustive)
+    );
+    for caveat in &exhaustive.caveats {
+        let _ = writeln!(out, "  caveat: {caveat}");
+    }
+    for (change, regions) in by_change(exhaustive) {
+        let _ = writeln!(out, "  {change} ({})", plural(regions.len(), "region"));
+        for (number, region) in regions {
+            let _ = writeln!(out, "    {number}. {}", region.conditions.join("; "));
+            if !region.rules.is_empty() {
+                let _ = writeln!(out, "       rules: {}", region_rules(report, region));
+            }
+            let _ = writeln!(out, "       witness: {}", region.witness);
+        }
+    }
 }
 
 fn text_corpus(out: &mut String, report: &Report, corpus: &CorpusDiff) {
@@ -274,7 +376,43 @@ fn markdown(report: &Report) -> String {
     if let Some(corpus) = &report.corpus {
         markdown_corpus(&mut out, report, corpus);
     }
+    if let Some(exhaustive) = &report.exhaustive {
+        markdown_regions(&mut out, report, exhaustive);
+    }
     out
+}
+
+fn markdown_regions(out: &mut String, report: &Report, exhaustive: &Exhaustive) {
+    let _ = writeln!(out, "\n## Outcomes over all transactions\n");
+    let _ = writeln!(
+        out,
+        "{} of the input space where the two versions decide differently ({}). Each region is \
+         the set of transactions meeting all of its conditions; its witness is one of them, \
+         decided by the engine under both versions.",
+        plural(exhaustive.regions.len(), "region"),
+        exactness(exhaustive)
+    );
+    if !exhaustive.caveats.is_empty() {
+        let _ = writeln!(out, "\nCaveats:\n");
+        for caveat in &exhaustive.caveats {
+            let _ = writeln!(out, "- {}", cell(caveat));
+        }
+    }
+    for (change, regions) in by_change(exhaustive) {
+        let _ = writeln!(
+            out,
+            "\n### {} ({})\n",
+            cell(&change),
+            plural(regions.len(), "region")
+        );
+        for (number, region) in regions {
+            let _ = writeln!(out, "{number}. {}", cell(&region.conditions.join("; ")));
+            if !region.rules.is_empty() {
+                let _ = writeln!(out, "   - Rules: {}", cell(&region_rules(report, region)));
+            }
+            let _ = writeln!(out, "   - Witness: `{}`", region.witness);
+        }
+    }
 }
 
 fn markdown_corpus(out: &mut String, report: &Report, corpus: &CorpusDiff) {

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::decision::TraceEntry;
 use crate::json::outcome_matches;
-use crate::{DecideError, Decision, Policy, decide_text};
+use crate::{DecideError, Policy, decide_text};
 
 /// The outcomes of a corpus compared between two versions.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -190,7 +190,7 @@ fn compare_line(policy: &Policy, from: &str, to: &str, line: usize, text: &str) 
     let decide = |pin| decide_text(policy, Some(pin), text, true);
     match (decide(from), decide(to)) {
         (Ok(before), Ok(after)) => {
-            let changes = outcome_changes(&before, &after);
+            let changes = outcome_changes(&before.outcome, &after.outcome);
             if changes.is_empty() {
                 return Compared::Same;
             }
@@ -258,26 +258,29 @@ fn fired_only(trace: &[TraceEntry], other: &[TraceEntry]) -> Vec<RuleRef> {
 }
 
 /// The outcome fields that differ, in the order the versions declare them.
-fn outcome_changes(before: &Decision, after: &Decision) -> Vec<FieldChange> {
-    let mut fields: Vec<&str> = before
-        .outcome
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .collect();
-    for (name, _) in &after.outcome {
+pub fn outcome_changes(before: &[(String, Json)], after: &[(String, Json)]) -> Vec<FieldChange> {
+    let mut fields: Vec<&str> = before.iter().map(|(name, _)| name.as_str()).collect();
+    for (name, _) in after {
         if !fields.contains(&name.as_str()) {
             fields.push(name);
         }
     }
+    let value = |outcome: &'_ [(String, Json)], field: &str| {
+        outcome
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, value)| value.clone())
+            .unwrap_or(Json::Null)
+    };
     fields
         .into_iter()
         .filter_map(|field| {
-            let old = before.outcome(field).unwrap_or(&Json::Null);
-            let new = after.outcome(field).unwrap_or(&Json::Null);
-            if outcome_matches(old, new) {
+            let old = value(before, field);
+            let new = value(after, field);
+            if outcome_matches(&old, &new) {
                 return None;
             }
-            Some(match (members(old), members(new)) {
+            Some(match (members(&old), members(&new)) {
                 (Some(old), Some(new)) => FieldChange::Set {
                     field: field.to_string(),
                     added: new.iter().filter(|m| !old.contains(m)).cloned().collect(),

@@ -4,10 +4,14 @@
 //! [`provisions`] compares what the two versions say (rules, constants, tables, groups, schema),
 //! matched by name through amendments; [`corpus`] decides every transaction of a corpus under both
 //! versions and groups the transactions whose outcome differs by the kind of change.
-//! Nothing here changes how a transaction is decided: the corpus view calls [`crate::decide`].
+//! [`regions`] needs no corpus: it splits the whole input space into regions each version
+//! decides alike, and reports the regions where the two decide differently, with a witness each.
+//! Nothing here changes how a transaction is decided: the corpus view calls [`crate::decide`],
+//! and every witness of the regions view is decided by it too.
 
 pub mod corpus;
 pub mod provisions;
+pub mod regions;
 
 use serde::Serialize;
 
@@ -58,8 +62,8 @@ pub fn in_force_text(in_force: &InForce) -> String {
 
 /// The whole comparison of two versions.
 ///
-/// Views are optional fields: the corpus view is present only when a corpus was given. A further
-/// view (the comparison over all inputs) is added as a field of its own next to `corpus`.
+/// Views are optional fields: the corpus view is present only when a corpus was given, the
+/// regions (`exact`, `caveats`, `explored`, `regions`, at the top level) only when asked for.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Report {
     pub policy: String,
@@ -68,6 +72,8 @@ pub struct Report {
     pub provisions: Vec<provisions::ProvisionChange>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub corpus: Option<corpus::CorpusDiff>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub exhaustive: Option<regions::Exhaustive>,
 }
 
 /// The two versions to compare, by id or `id@sha256:...` pin.
@@ -79,12 +85,14 @@ pub fn versions<'a>(
     Ok((policy.pinned(from)?, policy.pinned(to)?))
 }
 
-/// Compares two versions' provisions and, given the lines of a corpus, their outcomes on it.
+/// Compares two versions' provisions and, given the lines of a corpus, their outcomes on it;
+/// with `exhaustive`, their outcomes over every transaction.
 pub fn report(
     policy: &Policy,
     from: &str,
     to: &str,
     corpus_lines: Option<&[String]>,
+    exhaustive: bool,
 ) -> Result<Report, PolicyError> {
     let (from_version, to_version) = versions(policy, from, to)?;
     Ok(Report {
@@ -93,5 +101,6 @@ pub fn report(
         to: VersionRef::of(to_version),
         provisions: provisions::compare(&from_version.hir, &to_version.hir),
         corpus: corpus_lines.map(|lines| corpus::compare(policy, from, to, lines)),
+        exhaustive: exhaustive.then(|| regions::exhaustive(from_version, to_version)),
     })
 }

@@ -1,0 +1,696 @@
+//! `cordon diff --exhaustive`: every region of the input space where two versions decide
+//! differently, without a corpus.
+//!
+//! A decision depends on the facts only through finitely many yes/no questions: comparisons of
+//! numbers (and of sums and products of facts) with constants, memberships of countries in
+//! groups on the transaction's date, enum and yes/no values, texts against the texts the policy
+//! names, dates against the dates it names. Both versions are evaluated over a *region* (a set of
+//! answers) instead of a transaction ([`symbolic`]); when an evaluation needs an answer the region
+//! does not give, the region is split in two on that question ([`space::Space::assume`]) and each
+//! half is explored, halves with nothing in them are dropped. Where both evaluations finish, the
+//! whole region decides alike in each version. Regions that decide differently are merged where
+//! they differ only in one answer, and each gets a concrete witness ([`witness`]) that the engine
+//! itself decides under both versions.
+//!
+//! The result is exact under the conditions [`Exhaustive::exact`] reports: every question was one
+//! of the kinds above, and every region found to differ had a witness on which the engine agreed
+//! with the analysis. Otherwise `caveats` says what could not be settled.
+
+mod domain;
+pub mod emit;
+mod space;
+mod symbolic;
+mod witness;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::{Map, Value as Json};
+
+use super::corpus::{FieldChange, outcome_changes};
+use crate::CompiledVersion;
+use crate::eval::grouped;
+use domain::{Atom, Cmp, Interval, Num, Region};
+use space::{Kind, Space};
+use symbolic::{Outcome, Run, Stop};
+
+/// The regions where two versions decide differently.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Exhaustive {
+    /// True when the regions cover every transaction that decides differently, and only those.
+    pub exact: bool,
+    /// What kept the result from being exact.
+    pub caveats: Vec<String>,
+    /// How many regions of the input space were decided (alike or not) before merging.
+    pub explored: usize,
+    pub regions: Vec<RegionDiff>,
+}
+
+/// One region of transactions that decide differently.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RegionDiff {
+    /// The region as readable conditions, all of which hold.
+    pub conditions: Vec<String>,
+    /// What changes: one field, from one value to another.
+    pub changes: Vec<FieldChange>,
+    pub from: Json,
+    pub to: Json,
+    /// The rules that apply in one version and not in the other.
+    pub rules: Vec<RuleChange>,
+    /// A complete transaction in the region, as `cordon eval` takes it.
+    pub witness: Json,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct RuleChange {
+    pub rule: String,
+    pub cite: String,
+    /// `from` or `to`: the version in which the rule applies.
+    pub applies_in: String,
+}
+
+/// A region where both versions have decided, and decide differently.
+struct Leaf {
+    region: Region,
+    from: Outcome,
+    to: Outcome,
+}
+
+#[derive(Default)]
+struct Found {
+    leaves: Vec<Leaf>,
+    explored: usize,
+    failures: BTreeSet<String>,
+}
+
+impl Found {
+    fn join(mut self, other: Found) -> Found {
+        self.leaves.extend(other.leaves);
+        self.explored += other.explored;
+        self.failures.extend(other.failures);
+        self
+    }
+}
+
+/// Compares two versions over every transaction.
+pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
+    let space = Space::new(&from.hir, &to.hir);
+    // One outcome field at a time, running only the rules it depends on: a region is where one
+    // field changes from one value to another (a transaction whose outcome changes in two fields
+    // is in a region of each).
+    let fields: Vec<&str> = to
+        .hir
+        .outcome
+        .fields
+        .iter()
+        .map(|field| field.name.as_str())
+        .collect();
+    let explored: Vec<(&str, Found)> = fields
+        .par_iter()
+        .map(|field| {
+            let cones = [0, 1]
+                .map(|side| space::cone(space.versions[side], field, &space.rule_index[side]));
+            let scope = Scope {
+                field,
+                cones: &cones,
+            };
+            (*field, explore(&space, &scope, Region::everything()))
+        })
+        .collect();
+    let mut caveats: Vec<String> = Vec::new();
+    let mut groups: BTreeMap<String, (Json, Json, Vec<&Leaf>)> = BTreeMap::new();
+    let mut count = 0;
+    for (field, found) in &explored {
+        caveats.extend(found.failures.iter().cloned());
+        count += found.explored;
+        for leaf in &found.leaves {
+            let (before, after) = (outcome_json(&leaf.from), outcome_json(&leaf.to));
+            let pick = |outcome: &Json| match outcome.get(*field) {
+                Some(value) if outcome.get("error").is_none() => {
+                    Json::Object(Map::from_iter([(field.to_string(), value.clone())]))
+                }
+                _ => outcome.clone(),
+            };
+            let (before, after) = (pick(&before), pick(&after));
+            let key = format!("{before}{after}");
+            groups
+                .entry(key)
+                .or_insert_with(|| (before, after, Vec::new()))
+                .2
+                .push(leaf);
+        }
+    }
+    let mut regions = Vec::new();
+    for (before, after, leaves) in groups.values() {
+        for (answers, members) in merge(leaves) {
+            let number = regions.len() + 1;
+            let id = format!("diff-{number}");
+            let conditions = conditions(&space, &answers);
+            let Some((_, witness)) = members
+                .iter()
+                .find_map(|leaf| Some((leaf, witness::witness(&space, &leaf.region, &id)?)))
+            else {
+                caveats.push(format!(
+                    "no transaction was found in a region that decides differently: {}",
+                    conditions.join("; ")
+                ));
+                continue;
+            };
+            for (version, expected) in [(from, before), (to, after)] {
+                match crate::decide_with(version, &witness, false) {
+                    Ok(decision) => {
+                        let decided: Map<String, Json> = decision.outcome.into_iter().collect();
+                        let decided = match expected {
+                            Json::Object(fields) if !fields.contains_key("error") => Json::Object(
+                                fields
+                                    .keys()
+                                    .filter_map(|f| Some((f.clone(), decided.get(f)?.clone())))
+                                    .collect(),
+                            ),
+                            _ => Json::Object(decided),
+                        };
+                        if &decided != expected {
+                            caveats.push(format!(
+                                "witness `{id}`: version {} decides {decided}, the analysis expected {expected}",
+                                version.id
+                            ));
+                        }
+                    }
+                    Err(error) => caveats.push(format!(
+                        "witness `{id}` under version {}: {error}",
+                        version.id
+                    )),
+                }
+            }
+            let changed: BTreeSet<&str> = match before {
+                Json::Object(fields) => fields.keys().map(String::as_str).collect(),
+                _ => BTreeSet::new(),
+            };
+            let mut rules = BTreeSet::new();
+            for member in &members {
+                rules.extend(rule_changes(&space, &member.from, &member.to, &changed));
+            }
+            regions.push(RegionDiff {
+                conditions,
+                changes: outcome_changes(&pairs(before), &pairs(after)),
+                rules: rules.into_iter().collect(),
+                from: before.clone(),
+                to: after.clone(),
+                witness,
+            });
+        }
+    }
+    Exhaustive {
+        exact: caveats.is_empty(),
+        caveats,
+        explored: count,
+        regions,
+    }
+}
+
+/// One outcome field, and the rules it depends on in each version.
+struct Scope<'f> {
+    field: &'f str,
+    cones: &'f [BTreeSet<usize>; 2],
+}
+
+fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
+    let decided = Run::new(space, 0, &region)
+        .only(&scope.cones[0])
+        .outcome()
+        .and_then(|from| {
+            Ok((
+                from,
+                Run::new(space, 1, &region)
+                    .only(&scope.cones[1])
+                    .outcome()?,
+            ))
+        });
+    match decided {
+        Ok((from, to)) => {
+            let field = |outcome: &Outcome| match outcome {
+                Ok((fields, _)) => Ok(fields
+                    .iter()
+                    .find(|(name, _)| name == scope.field)
+                    .map(|(_, value)| value.clone())),
+                Err(message) => Err(message.clone()),
+            };
+            let differ = field(&from) != field(&to);
+            Found {
+                leaves: if differ {
+                    vec![Leaf { region, from, to }]
+                } else {
+                    Vec::new()
+                },
+                explored: 1,
+                failures: BTreeSet::new(),
+            }
+        }
+        Err(Stop::Need(atom)) => {
+            let half = |truth| {
+                space
+                    .assume(&region, &atom, truth)
+                    .map(|half| explore(space, scope, half))
+                    .unwrap_or_default()
+            };
+            let (yes, no) = rayon::join(|| half(true), || half(false));
+            yes.join(no)
+        }
+        Err(Stop::Fail(message)) => Found {
+            leaves: Vec::new(),
+            explored: 1,
+            failures: BTreeSet::from([format!(
+                "part of the input space was not analysed: {message}"
+            )]),
+        },
+    }
+}
+
+type Answers = BTreeSet<(Atom, bool)>;
+
+/// Merges regions into fewer, larger ones, each still inside the union: two regions that differ
+/// only in the answer to one question become one without it; a region drops an answer when the
+/// regions with the opposite answer cover what it gains; regions inside others go.
+fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
+    // Answers as numbers: atom * 2 + truth.
+    let mut atoms: BTreeMap<&Atom, u32> = BTreeMap::new();
+    let mut names: Vec<&Atom> = Vec::new();
+    for leaf in leaves {
+        for (atom, _) in &leaf.region.answers {
+            atoms.entry(atom).or_insert_with(|| {
+                names.push(atom);
+                (names.len() - 1) as u32
+            });
+        }
+    }
+    let mut cubes: Vec<(Vec<u32>, Vec<usize>)> = leaves
+        .iter()
+        .enumerate()
+        .map(|(index, leaf)| {
+            let mut literals: Vec<u32> = leaf
+                .region
+                .answers
+                .iter()
+                .map(|(atom, truth)| atoms[atom] * 2 + u32::from(*truth))
+                .collect();
+            literals.sort_unstable();
+            (literals, vec![index])
+        })
+        .collect();
+    loop {
+        let before = cubes.len();
+        // Same answers but one, opposite on that one: one region without it.
+        let mut pairs: BTreeMap<(Vec<u32>, u32), usize> = BTreeMap::new();
+        let mut used = vec![false; cubes.len()];
+        let mut next = Vec::new();
+        for index in 0..cubes.len() {
+            if used[index] {
+                continue;
+            }
+            let literals = cubes[index].0.clone();
+            for literal in &literals {
+                let rest: Vec<u32> = literals.iter().filter(|l| *l != literal).copied().collect();
+                let key = (rest, literal / 2);
+                match pairs.get(&key) {
+                    Some(other) if !used[*other] && cubes[*other].0.contains(&(literal ^ 1)) => {
+                        used[*other] = true;
+                        used[index] = true;
+                        let mut members = cubes[*other].1.clone();
+                        members.extend(&cubes[index].1);
+                        next.push((key.0, members));
+                        break;
+                    }
+                    _ => {
+                        pairs.insert(key, index);
+                    }
+                }
+            }
+        }
+        for (index, cube) in cubes.iter().enumerate() {
+            if !used[index] {
+                next.push(cube.clone());
+            }
+        }
+        // A region drops an answer when a region with the opposite answer holds everything else
+        // it would gain.
+        let mut holding: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
+        for (index, (literals, _)) in next.iter().enumerate() {
+            for literal in literals {
+                holding.entry(*literal).or_default().push(index);
+            }
+        }
+        let snapshot: Vec<Vec<u32>> = next.iter().map(|(literals, _)| literals.clone()).collect();
+        for (literals, _) in &mut next {
+            let mut kept = literals.clone();
+            for literal in literals.iter() {
+                let rest: Vec<u32> = kept.iter().filter(|l| *l != literal).copied().collect();
+                let covered = holding
+                    .get(&(literal ^ 1))
+                    .into_iter()
+                    .flatten()
+                    .any(|other| {
+                        snapshot[*other]
+                            .iter()
+                            .filter(|l| **l != (literal ^ 1))
+                            .all(|l| rest.binary_search(l).is_ok())
+                    });
+                if covered {
+                    kept = rest;
+                }
+            }
+            *literals = kept;
+        }
+        // Identical regions become one; regions inside another go.
+        next.sort();
+        let mut merged: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
+        for (literals, members) in next {
+            match merged.last_mut() {
+                Some((last, last_members)) if *last == literals => last_members.extend(members),
+                _ => merged.push((literals, members)),
+            }
+        }
+        merged.sort_by_key(|(literals, _)| literals.len());
+        let mut kept: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
+        for (literals, members) in merged {
+            let inside = kept
+                .iter_mut()
+                .find(|(outer, _)| outer.iter().all(|l| literals.binary_search(l).is_ok()));
+            match inside {
+                Some((_, outer_members)) => outer_members.extend(members),
+                None => kept.push((literals, members)),
+            }
+        }
+        cubes = kept;
+        if cubes.len() == before {
+            break;
+        }
+    }
+    cubes
+        .into_iter()
+        .map(|(literals, members)| {
+            let answers = literals
+                .iter()
+                .map(|l| (names[(l / 2) as usize].clone(), l % 2 == 1))
+                .collect();
+            let mut members: Vec<&Leaf> = members.into_iter().map(|index| leaves[index]).collect();
+            members.sort_by_key(|leaf| leaf.region.answers.len());
+            (answers, members)
+        })
+        .collect()
+}
+
+fn outcome_json(outcome: &Outcome) -> Json {
+    match outcome {
+        Ok((fields, _)) => Json::Object(fields.iter().cloned().collect::<Map<String, Json>>()),
+        Err(message) => serde_json::json!({ "error": message }),
+    }
+}
+
+/// An outcome object's fields, in order.
+fn pairs(outcome: &Json) -> Vec<(String, Json)> {
+    match outcome {
+        Json::Object(fields) => fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The rules that apply in one version and not the other, among those that conclude one of
+/// `fields` (all of them when none of those does).
+fn rule_changes(
+    space: &Space<'_>,
+    from: &Outcome,
+    to: &Outcome,
+    fields: &BTreeSet<&str>,
+) -> Vec<RuleChange> {
+    let names = |outcome: &Outcome, side: usize| -> BTreeSet<&str> {
+        match outcome {
+            Ok((_, rules)) => rules
+                .iter()
+                .map(|index| space.versions[side].rules[*index].name.as_str())
+                .collect(),
+            Err(_) => BTreeSet::new(),
+        }
+    };
+    let (before, after) = (names(from, 0), names(to, 1));
+    let mut all = Vec::new();
+    for (side, own, others, label) in [(0, &before, &after, "from"), (1, &after, &before, "to")] {
+        for name in own.difference(others) {
+            let Some(rule) = space.versions[side]
+                .rules
+                .iter()
+                .find(|rule| rule.name == *name)
+            else {
+                continue;
+            };
+            let concludes = rule
+                .then
+                .iter()
+                .any(|conclusion| fields.contains(conclusion.field.as_str()));
+            let cite = rule
+                .provenance
+                .citations
+                .iter()
+                .map(|c| c.text.clone())
+                .collect::<Vec<_>>()
+                .join("; ");
+            all.push((
+                concludes,
+                RuleChange {
+                    rule: name.to_string(),
+                    cite,
+                    applies_in: label.to_string(),
+                },
+            ));
+        }
+    }
+    let deciding: Vec<RuleChange> = all
+        .iter()
+        .filter(|(concludes, _)| *concludes)
+        .map(|(_, rule)| rule.clone())
+        .collect();
+    if deciding.is_empty() {
+        all.into_iter().map(|(_, rule)| rule).collect()
+    } else {
+        deciding
+    }
+}
+
+/// The region's answers as conditions counsel reads, one fact at a time in schema order.
+fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
+    let mut by_fact: BTreeMap<usize, Vec<&(Atom, bool)>> = BTreeMap::new();
+    for answer in answers {
+        let fact = answer.0.fact();
+        let position = space.facts.get_index_of(&fact).unwrap_or(usize::MAX);
+        by_fact.entry(position).or_default().push(answer);
+    }
+    let mut lines = Vec::new();
+    for answers in by_fact.values() {
+        let fact = answers[0].0.fact();
+        let mut interval: Option<Interval> = None;
+        let mut dates = (jiff::civil::Date::MIN, jiff::civil::Date::MAX);
+        let (mut inside, mut outside): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let mut enum_values: Option<BTreeSet<String>> = None;
+        for (atom, truth) in answers {
+            match atom {
+                Atom::DateBefore(date) => {
+                    if *truth {
+                        dates.1 = dates.1.min(domain::shift(*date, -1));
+                    } else {
+                        dates.0 = dates.0.max(*date);
+                    }
+                }
+                Atom::Compare(cmp, left, right) => match space::single_fact(left, right) {
+                    Some((fact, constant, fact_left)) => {
+                        let current = interval
+                            .take()
+                            .unwrap_or_else(|| space.interval(&Region::everything(), &fact));
+                        interval = current
+                            .narrow(*cmp, constant, fact_left, *truth)
+                            .or(Some(current));
+                    }
+                    None => lines.push(compare_text(*cmp, left, right, *truth)),
+                },
+                Atom::InGroup { side, group, .. } => {
+                    let name = group_name(space, *side, group);
+                    if *truth {
+                        inside.push(name)
+                    } else {
+                        outside.push(name)
+                    }
+                }
+                Atom::CountryIs(_, code) => {
+                    let name = format!(
+                        "{code} ({})",
+                        cordon_lang::check::country_name(code).unwrap_or("")
+                    );
+                    if *truth {
+                        inside.insert(0, format!("is {name}"))
+                    } else {
+                        outside.push(code.to_string())
+                    }
+                }
+                Atom::EnumIs(fact, value) => {
+                    let mut values = enum_values
+                        .take()
+                        .unwrap_or_else(|| space.enum_values(&Region::everything(), fact));
+                    if *truth {
+                        values.retain(|v| v == value);
+                    } else {
+                        values.remove(value);
+                    }
+                    enum_values = Some(values);
+                }
+                Atom::Bool(fact) => lines.push(if *truth {
+                    fact.to_string()
+                } else {
+                    format!("not {fact}")
+                }),
+                Atom::Present(fact) => lines.push(format!(
+                    "{fact} {}",
+                    if *truth { "given" } else { "absent" }
+                )),
+                Atom::Text {
+                    fact,
+                    text,
+                    any_case,
+                } => {
+                    let shown = if *any_case {
+                        format!("lowercase({fact})")
+                    } else {
+                        fact.clone()
+                    };
+                    lines.push(format!(
+                        "{shown} {} {text:?}",
+                        if *truth { "==" } else { "!=" }
+                    ));
+                }
+                Atom::List { pred, .. } => {
+                    let text = &space.list_predicates[*pred].text;
+                    lines.push(if *truth {
+                        text.clone()
+                    } else {
+                        format!("not ({text})")
+                    });
+                }
+                Atom::Contains { fact, element } => {
+                    lines.push(format!(
+                        "{element} {} {fact}",
+                        if *truth { "in" } else { "not in" }
+                    ));
+                }
+            }
+        }
+        if dates != (jiff::civil::Date::MIN, jiff::civil::Date::MAX) {
+            lines.push(match dates {
+                (low, high) if low == high => format!("date {low}"),
+                (low, high) if low == jiff::civil::Date::MIN => format!("date on or before {high}"),
+                (low, high) if high == jiff::civil::Date::MAX => format!("date on or after {low}"),
+                (low, high) => format!("date from {low} through {high}"),
+            });
+        }
+        if let Some(interval) = interval {
+            let unit = match space.facts.get(&fact).map(|info| &info.kind) {
+                Some(Kind::Number { unit, .. }) => unit.clone(),
+                _ => String::new(),
+            };
+            lines.extend(domain::interval_text(&interval, &fact, &unit, &number_text));
+        }
+        if let Some(values) = enum_values {
+            let all = space.enum_values(&Region::everything(), &fact);
+            let excluded: Vec<&String> = all.difference(&values).collect();
+            let listed = |items: Vec<&String>| {
+                items
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            };
+            lines.push(if values.len() <= excluded.len() {
+                format!("{fact} is {}", listed(values.iter().collect()))
+            } else {
+                format!("{fact} is not {}", listed(excluded))
+            });
+        }
+        if !inside.is_empty() || !outside.is_empty() {
+            let mut parts = Vec::new();
+            if !inside.is_empty() {
+                parts.push(format!("in {}", inside.join(", ")).replace("in is ", "is "));
+            }
+            if !outside.is_empty() {
+                parts.push(format!("not in {}", outside.join(", ")));
+            }
+            lines.push(format!("{fact} {}", parts.join("; ")));
+        }
+    }
+    lines
+}
+
+/// A group by name, with the version it is taken from when the two versions' groups differ.
+fn group_name(space: &Space<'_>, side: usize, group: &str) -> String {
+    let segments = space.boundaries.len() + 1;
+    let same = (0..segments)
+        .all(|segment| space.group(0, group, segment) == space.group(1, group, segment));
+    if same {
+        group.to_string()
+    } else {
+        format!(
+            "{group} (as version {} has it)",
+            space.versions[side].manifest.id
+        )
+    }
+}
+
+fn compare_text(cmp: Cmp, left: &Num, right: &Num, truth: bool) -> String {
+    let op = match (cmp, truth) {
+        (Cmp::Less, true) => "<",
+        (Cmp::Less, false) => ">=",
+        (Cmp::LessOrEqual, true) => "<=",
+        (Cmp::LessOrEqual, false) => ">",
+        (Cmp::Equal, true) => "==",
+        (Cmp::Equal, false) => "!=",
+    };
+    format!("{} {op} {}", num_text(left, 0), num_text(right, 0))
+}
+
+fn num_text(num: &Num, parent: u8) -> String {
+    let binary = |a: &Num, op: &str, b: &Num, own: u8| {
+        let inner = format!("{} {op} {}", num_text(a, own), num_text(b, own + 1));
+        if own < parent {
+            format!("({inner})")
+        } else {
+            inner
+        }
+    };
+    match num {
+        Num::Const(value) => number_text(*value),
+        Num::Fact(fact) => fact.clone(),
+        Num::Add(a, b) => binary(a, "+", b, 1),
+        Num::Subtract(a, b) => binary(a, "-", b, 1),
+        Num::Multiply(a, b) => binary(a, "*", b, 2),
+        Num::Divide(a, b) => binary(a, "/", b, 2),
+        Num::Max(a, b) => format!("max({}, {})", num_text(a, 0), num_text(b, 0)),
+        Num::Min(a, b) => format!("min({}, {})", num_text(a, 0), num_text(b, 0)),
+        Num::Negate(inner) => format!("-{}", num_text(inner, 3)),
+    }
+}
+
+/// Numbers as the regulation writes them: `26,900,000`, `5.92`, and `1e26` for powers of ten
+/// too long to read.
+fn number_text(value: Decimal) -> String {
+    let normal = value.normalize();
+    let digits = normal.abs().trunc().to_string();
+    if normal.fract().is_zero() && digits.len() > 12 {
+        let significant = digits.trim_end_matches('0');
+        let exponent = digits.len() - 1;
+        let mantissa = if significant.len() > 1 {
+            format!("{}.{}", &significant[..1], &significant[1..])
+        } else {
+            significant.to_string()
+        };
+        let sign = if normal.is_sign_negative() { "-" } else { "" };
+        return format!("{sign}{mantissa}e{exponent}");
+    }
+    grouped(normal)
+}

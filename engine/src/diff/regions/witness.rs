@@ -1,0 +1,389 @@
+//! One concrete transaction inside a region: a value for every fact, chosen to read naturally
+//! (thresholds themselves, familiar countries), that meets every answer the region holds.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::civil::Date;
+use rust_decimal::Decimal;
+use serde_json::{Map, Value as Json};
+
+use cordon_lang::hir::FieldMode;
+
+use super::domain::{Atom, Cmp, Num, Region};
+use super::space::{Kind, Space};
+use super::symbolic::Run;
+use crate::value::country_code;
+
+/// Bounds of a number over a region (`None`: unbounded on that side), ends treated as included.
+pub fn range(space: &Space<'_>, region: &Region, num: &Num) -> (Option<Decimal>, Option<Decimal>) {
+    match num {
+        Num::Const(value) => (Some(*value), Some(*value)),
+        Num::Fact(fact) => {
+            let interval = space.interval(region, fact);
+            (interval.low.map(|(v, _)| v), interval.high.map(|(v, _)| v))
+        }
+        Num::Negate(inner) => {
+            let (low, high) = range(space, region, inner);
+            (high.map(|v| -v), low.map(|v| -v))
+        }
+        Num::Add(a, b) => {
+            let ((al, ah), (bl, bh)) = (range(space, region, a), range(space, region, b));
+            (
+                al.zip(bl).and_then(|(x, y)| x.checked_add(y)),
+                ah.zip(bh).and_then(|(x, y)| x.checked_add(y)),
+            )
+        }
+        Num::Subtract(a, b) => {
+            let ((al, ah), (bl, bh)) = (range(space, region, a), range(space, region, b));
+            (
+                al.zip(bh).and_then(|(x, y)| x.checked_sub(y)),
+                ah.zip(bl).and_then(|(x, y)| x.checked_sub(y)),
+            )
+        }
+        Num::Multiply(a, b) => {
+            let ((al, ah), (bl, bh)) = (range(space, region, a), range(space, region, b));
+            match (al, ah, bl, bh) {
+                (Some(al), Some(ah), Some(bl), Some(bh)) => {
+                    let products: Option<Vec<Decimal>> = [al, ah]
+                        .iter()
+                        .flat_map(|x| [bl, bh].map(move |y| x.checked_mul(y)))
+                        .collect();
+                    match products {
+                        Some(p) => (p.iter().min().copied(), p.iter().max().copied()),
+                        None => (None, None),
+                    }
+                }
+                // Both at least zero: the product is at least the product of the lows.
+                (Some(al), _, Some(bl), _) if al >= Decimal::ZERO && bl >= Decimal::ZERO => (
+                    al.checked_mul(bl),
+                    ah.zip(bh).and_then(|(x, y)| x.checked_mul(y)),
+                ),
+                _ => (None, None),
+            }
+        }
+        Num::Divide(a, b) => {
+            let ((al, ah), (bl, bh)) = (range(space, region, a), range(space, region, b));
+            match (al, ah, bl, bh) {
+                (Some(al), Some(ah), Some(bl), Some(bh))
+                    if al == ah && bl == bh && !bl.is_zero() =>
+                {
+                    let value = al.checked_div(bl);
+                    (value, value)
+                }
+                _ => (None, None),
+            }
+        }
+        Num::Max(a, b) | Num::Min(a, b) => {
+            let ((al, ah), (bl, bh)) = (range(space, region, a), range(space, region, b));
+            if matches!(num, Num::Max(..)) {
+                let low = match (al, bl) {
+                    (Some(x), Some(y)) => Some(x.max(y)),
+                    (x, y) => x.or(y),
+                };
+                (low, ah.zip(bh).map(|(x, y)| x.max(y)))
+            } else {
+                let high = match (ah, bh) {
+                    (Some(x), Some(y)) => Some(x.min(y)),
+                    (x, y) => x.or(y),
+                };
+                (al.zip(bl).map(|(x, y)| x.min(y)), high)
+            }
+        }
+    }
+}
+
+/// A text that meets the region's answers about a text fact.
+pub fn text_for(region: &Region, fact: &str) -> Option<String> {
+    let answers: Vec<(&str, bool, bool)> = region
+        .complex
+        .iter()
+        .filter_map(|(atom, truth)| match atom {
+            Atom::Text {
+                fact: f,
+                text,
+                any_case,
+            } if f == fact => Some((text.as_str(), *any_case, *truth)),
+            _ => None,
+        })
+        .collect();
+    let mut candidates: Vec<String> = Vec::new();
+    for (text, _, _) in &answers {
+        candidates.push(text.to_string());
+        candidates.push(text.to_uppercase());
+        candidates.push(title_case(text));
+    }
+    candidates.push("Other product".to_string());
+    candidates.into_iter().find(|candidate| {
+        answers.iter().all(|(text, any_case, truth)| {
+            let equal = if *any_case {
+                candidate.to_lowercase() == *text
+            } else {
+                candidate == text
+            };
+            equal == *truth
+        })
+    })
+}
+
+fn title_case(text: &str) -> String {
+    text.split(' ')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_uppercase().chain(chars).collect()
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A list of ECCNs that meets the region's answers about a list fact: the shortest found among
+/// the ECCNs either version names (with a paragraph under each, and one under none of them).
+pub fn list_for(space: &Space<'_>, region: &Region, fact: &str) -> Option<Vec<String>> {
+    let answers: Vec<(&Atom, bool)> = region
+        .complex
+        .iter()
+        .filter(|(atom, _)| matches!(atom, Atom::List { fact: f, .. } | Atom::Contains { fact: f, .. } if f == fact))
+        .map(|(atom, truth)| (atom, *truth))
+        .collect();
+    let meets = |list: &[String]| {
+        answers.iter().all(|(atom, truth)| {
+            let holds = match atom {
+                Atom::List { pred, .. } => {
+                    let predicate = &space.list_predicates[*pred];
+                    let everything = Region::everything();
+                    let mut run = Run::new(space, predicate.side, &everything);
+                    run.list_holds(predicate.body, predicate.variable, predicate.all, list)
+                        .ok()
+                }
+                Atom::Contains { element, .. } => Some(list.contains(element)),
+                _ => None,
+            };
+            holds == Some(*truth)
+        })
+    };
+    if meets(&[]) {
+        return Some(Vec::new());
+    }
+    let eccns = &space.eccns;
+    if let Some(one) = eccns
+        .iter()
+        .map(|eccn| vec![eccn.clone()])
+        .find(|one| meets(one))
+    {
+        return Some(one);
+    }
+    eccns
+        .iter()
+        .enumerate()
+        .flat_map(|(index, first)| {
+            eccns[index + 1..]
+                .iter()
+                .map(move |second| vec![first.clone(), second.clone()])
+        })
+        .find(|two| meets(two))
+}
+
+/// Values for the numeric facts that meet every answer, including those about several facts at
+/// once (`counters.consignee_tpp_this_year + item.tpp * quantity <= 26,900,000`).
+fn numbers(space: &Space<'_>, region: &Region) -> Option<BTreeMap<String, Decimal>> {
+    let mut values: BTreeMap<String, Decimal> = BTreeMap::new();
+    for (fact, info) in &space.facts {
+        if matches!(info.kind, Kind::Number { .. }) {
+            values.insert(fact.clone(), space.interval(region, fact).representative()?);
+        }
+    }
+    let constraints: Vec<(Cmp, &Num, &Num, bool)> = region
+        .complex
+        .iter()
+        .filter_map(|(atom, truth)| match atom {
+            Atom::Compare(cmp, left, right) => Some((*cmp, left, right, *truth)),
+            _ => None,
+        })
+        .collect();
+    if constraints.is_empty() {
+        return Some(values);
+    }
+    // The facts the constraints read, those read by more constraints first: the last ones are
+    // the slack that is solved for.
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, left, right, _) in &constraints {
+        let mut facts = BTreeSet::new();
+        left.facts(&mut facts);
+        right.facts(&mut facts);
+        for fact in facts {
+            *uses.entry(fact).or_default() += 1;
+        }
+    }
+    let mut order: Vec<String> = uses.keys().cloned().collect();
+    order.sort_by_key(|fact| std::cmp::Reverse(uses[fact]));
+    let holds = |values: &BTreeMap<String, Decimal>| {
+        constraints.iter().all(|(cmp, left, right, truth)| {
+            let lookup = |fact: &str| values.get(fact).copied();
+            match (left.value(&lookup), right.value(&lookup)) {
+                (Some(l), Some(r)) => {
+                    let result = match cmp {
+                        Cmp::Less => l < r,
+                        Cmp::LessOrEqual => l <= r,
+                        Cmp::Equal => l == r,
+                    };
+                    result == *truth
+                }
+                _ => false,
+            }
+        })
+    };
+    solve(space, region, &constraints, &order, 0, &mut values, &holds).then_some(values)
+}
+
+fn solve(
+    space: &Space<'_>,
+    region: &Region,
+    constraints: &[(Cmp, &Num, &Num, bool)],
+    order: &[String],
+    at: usize,
+    values: &mut BTreeMap<String, Decimal>,
+    holds: &dyn Fn(&BTreeMap<String, Decimal>) -> bool,
+) -> bool {
+    let Some(fact) = order.get(at) else {
+        return holds(values);
+    };
+    let interval = space.interval(region, fact);
+    let mut candidates: Vec<Decimal> = values.get(fact).copied().into_iter().collect();
+    for (_, left, right, _) in constraints {
+        candidates.extend(roots(fact, left, right, values));
+    }
+    let mut tried = BTreeSet::new();
+    for candidate in candidates {
+        for value in [
+            candidate,
+            candidate.floor(),
+            candidate.ceil(),
+            candidate + Decimal::ONE,
+            candidate - Decimal::ONE,
+        ] {
+            if !tried.insert(value) || !interval.contains(value) {
+                continue;
+            }
+            let previous = values.insert(fact.clone(), value);
+            if solve(space, region, constraints, order, at + 1, values, holds) {
+                return true;
+            }
+            if let Some(previous) = previous {
+                values.insert(fact.clone(), previous);
+            }
+        }
+    }
+    false
+}
+
+/// Where `left - right`, as a function of one fact with the others held, crosses zero (a few
+/// secant steps, enough for sums, products by a held fact, `max` and `min`).
+fn roots(fact: &str, left: &Num, right: &Num, values: &BTreeMap<String, Decimal>) -> Vec<Decimal> {
+    let mut facts = BTreeSet::new();
+    left.facts(&mut facts);
+    right.facts(&mut facts);
+    if !facts.contains(fact) {
+        return Vec::new();
+    }
+    let at = |x: Decimal| {
+        let lookup = |name: &str| {
+            if name == fact {
+                Some(x)
+            } else {
+                values.get(name).copied()
+            }
+        };
+        left.value(&lookup)?.checked_sub(right.value(&lookup)?)
+    };
+    let mut found = Vec::new();
+    let mut x = values.get(fact).copied().unwrap_or_default();
+    for _ in 0..4 {
+        let (Some(g0), Some(g1)) = (at(x), at(x + Decimal::ONE)) else {
+            break;
+        };
+        let slope = g1 - g0;
+        if slope.is_zero() {
+            break;
+        }
+        let Some(next) = g0.checked_div(slope).and_then(|step| x.checked_sub(step)) else {
+            break;
+        };
+        found.push(next);
+        if next == x {
+            break;
+        }
+        x = next;
+    }
+    found
+}
+
+fn date_in(dates: (Date, Date)) -> Date {
+    match dates {
+        (low, _) if low != Date::MIN => low,
+        (_, high) if high != Date::MAX => high,
+        _ => jiff::civil::date(2025, 6, 1),
+    }
+}
+
+/// A complete transaction inside the region, as the contract's facts JSON; `None` when no
+/// transaction meets every answer (or none was found).
+pub fn witness(space: &Space<'_>, region: &Region, id: &str) -> Option<Json> {
+    let numbers = numbers(space, region)?;
+    let mut root = Map::new();
+    for (fact, info) in &space.facts {
+        if fact == "id" {
+            root.insert("id".to_string(), Json::String(id.to_string()));
+            continue;
+        }
+        if info.mode == FieldMode::Optional && region.present.get(fact) != Some(&true) {
+            continue;
+        }
+        let value = match &info.kind {
+            Kind::Bool => Json::Bool(region.bools.get(fact).copied().unwrap_or(false)),
+            Kind::Number { .. } => {
+                serde_json::from_str(&numbers.get(fact)?.normalize().to_string()).ok()?
+            }
+            Kind::Date => Json::String(date_in(region.dates).to_string()),
+            Kind::Country => {
+                let domain = space.countries_of(region, fact);
+                let code = space
+                    .countries
+                    .iter()
+                    .find(|code| domain.contains(**code))?;
+                Json::String(country_code(*code))
+            }
+            Kind::Text => Json::String(text_for(region, fact)?),
+            Kind::Enum(variants) => {
+                let allowed = space.enum_values(region, fact);
+                Json::String(variants.iter().find(|v| allowed.contains(*v))?.clone())
+            }
+            Kind::EccnList => {
+                let list = list_for(space, region, fact)?;
+                if list.is_empty() && matches!(info.mode, FieldMode::Default(_)) {
+                    continue;
+                }
+                Json::Array(list.into_iter().map(Json::String).collect())
+            }
+            Kind::Eccn | Kind::Other(_) => return None,
+        };
+        insert_path(&mut root, fact, value);
+    }
+    Some(Json::Object(root))
+}
+
+fn insert_path(root: &mut Map<String, Json>, path: &str, value: Json) {
+    match path.split_once('.') {
+        None => {
+            root.insert(path.to_string(), value);
+        }
+        Some((head, rest)) => {
+            let entry = root
+                .entry(head.to_string())
+                .or_insert_with(|| Json::Object(Map::new()));
+            if let Json::Object(inner) = entry {
+                insert_path(inner, rest, value);
+            }
+        }
+    }
+}
