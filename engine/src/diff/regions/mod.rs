@@ -61,6 +61,9 @@ pub struct RegionDiff {
     pub rules: Vec<RuleChange>,
     /// A complete transaction in the region, as `cordon eval` takes it.
     pub witness: Json,
+    /// The region as answers: it is the union of these sets of answers.
+    #[serde(skip)]
+    cubes: Vec<Answers>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -144,10 +147,9 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
     }
     let mut regions = Vec::new();
     for (before, after, leaves) in groups.values() {
-        for (answers, members) in merge(leaves) {
+        for (conditions, cubes, members) in readable(&space, merge(leaves)) {
             let number = regions.len() + 1;
             let id = format!("diff-{number}");
-            let conditions = conditions(&space, &answers);
             let Some((_, witness)) = members
                 .iter()
                 .find_map(|leaf| Some((leaf, witness::witness(&space, &leaf.region, &id)?)))
@@ -199,6 +201,7 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
                 from: before.clone(),
                 to: after.clone(),
                 witness,
+                cubes,
             });
         }
     }
@@ -408,6 +411,78 @@ fn outcome_json(outcome: &Outcome) -> Json {
     }
 }
 
+/// Regions as conditions; regions whose conditions differ in one line only become one region
+/// whose line lists the alternatives (`... or ...`), which is exactly their union.
+fn readable<'l>(
+    space: &Space<'_>,
+    merged: Vec<(Answers, Vec<&'l Leaf>)>,
+) -> Vec<(Vec<String>, Vec<Answers>, Vec<&'l Leaf>)> {
+    let mut regions: Vec<(Vec<String>, Vec<Answers>, Vec<&Leaf>)> = merged
+        .into_iter()
+        .map(|(answers, members)| {
+            let lines = conditions(space, &answers)
+                .iter()
+                .map(|line| alternative(line))
+                .collect();
+            (lines, vec![answers], members)
+        })
+        .collect();
+    loop {
+        // One pass merges disjoint pairs; a region that changed waits for the next pass.
+        let mut seen: BTreeMap<(Vec<String>, usize), usize> = BTreeMap::new();
+        let mut touched = vec![false; regions.len()];
+        let mut gone = vec![false; regions.len()];
+        for index in 0..regions.len() {
+            let lines = regions[index].0.clone();
+            for position in 0..lines.len() {
+                let mut rest = lines.clone();
+                rest.remove(position);
+                let key = (rest, position);
+                match seen.get(&key) {
+                    Some(&other) if !touched[other] && !gone[other] => {
+                        let (taken_cubes, taken_members) = (
+                            std::mem::take(&mut regions[index].1),
+                            std::mem::take(&mut regions[index].2),
+                        );
+                        let target = &mut regions[other];
+                        target.0[position] = format!(
+                            "{} or {}",
+                            target.0[position],
+                            alternative(&lines[position])
+                        );
+                        target.1.extend(taken_cubes);
+                        target.2.extend(taken_members);
+                        touched[other] = true;
+                        gone[index] = true;
+                        break;
+                    }
+                    _ => {
+                        seen.insert(key, index);
+                    }
+                }
+            }
+        }
+        if !gone.contains(&true) {
+            break;
+        }
+        let mut index = 0;
+        regions.retain(|_| {
+            index += 1;
+            !gone[index - 1]
+        });
+    }
+    regions
+}
+
+/// A condition as one alternative of several: parenthesised when it has parts of its own.
+fn alternative(line: &str) -> String {
+    if line.contains(';') || line.contains(',') && !line.contains('{') {
+        format!("({line})")
+    } else {
+        line.to_string()
+    }
+}
+
 /// An outcome object's fields, in order.
 fn pairs(outcome: &Json) -> Vec<(String, Json)> {
     match outcome {
@@ -490,7 +565,8 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
         let fact = answers[0].0.fact();
         let mut interval: Option<Interval> = None;
         let mut dates = (jiff::civil::Date::MIN, jiff::civil::Date::MAX);
-        let (mut inside, mut outside): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let (mut inside, mut outside, mut equal): (Vec<String>, Vec<String>, Vec<String>) =
+            (Vec::new(), Vec::new(), Vec::new());
         let mut enum_values: Option<BTreeSet<String>> = None;
         for (atom, truth) in answers {
             match atom {
@@ -521,15 +597,11 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
                     }
                 }
                 Atom::CountryIs(_, code) => {
-                    let name = format!(
-                        "{code} ({})",
-                        cordon_lang::check::country_name(code).unwrap_or("")
-                    );
-                    if *truth {
-                        inside.insert(0, format!("is {name}"))
-                    } else {
-                        outside.push(code.to_string())
-                    }
+                    let name = cordon_lang::check::country_name(code).unwrap_or("");
+                    equal.push(format!(
+                        "{} {code} ({name})",
+                        if *truth { "is" } else { "is not" }
+                    ));
                 }
                 Atom::EnumIs(fact, value) => {
                     let mut values = enum_values
@@ -613,10 +685,10 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
                 format!("{fact} is not {}", listed(excluded))
             });
         }
-        if !inside.is_empty() || !outside.is_empty() {
-            let mut parts = Vec::new();
+        if !inside.is_empty() || !outside.is_empty() || !equal.is_empty() {
+            let mut parts = equal;
             if !inside.is_empty() {
-                parts.push(format!("in {}", inside.join(", ")).replace("in is ", "is "));
+                parts.push(format!("in {}", inside.join(", ")));
             }
             if !outside.is_empty() {
                 parts.push(format!("not in {}", outside.join(", ")));
@@ -630,9 +702,13 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
 /// A group by name, with the version it is taken from when the two versions' groups differ.
 fn group_name(space: &Space<'_>, side: usize, group: &str) -> String {
     let segments = space.boundaries.len() + 1;
+    let in_both = space
+        .versions
+        .iter()
+        .all(|version| version.groups.contains_key(group));
     let same = (0..segments)
         .all(|segment| space.group(0, group, segment) == space.group(1, group, segment));
-    if same {
+    if same || !in_both {
         group.to_string()
     } else {
         format!(
