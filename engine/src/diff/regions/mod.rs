@@ -417,19 +417,21 @@ fn readable<'l>(
     space: &Space<'_>,
     merged: Vec<(Answers, Vec<&'l Leaf>)>,
 ) -> Vec<(Vec<String>, Vec<Answers>, Vec<&'l Leaf>)> {
-    let mut regions: Vec<(Vec<String>, Vec<Answers>, Vec<&Leaf>)> = merged
+    // Each line as its alternatives.
+    type Lines = Vec<Vec<String>>;
+    let mut regions: Vec<(Lines, Vec<Answers>, Vec<&Leaf>)> = merged
         .into_iter()
         .map(|(answers, members)| {
             let lines = conditions(space, &answers)
-                .iter()
-                .map(|line| alternative(line))
+                .into_iter()
+                .map(|line| vec![line])
                 .collect();
             (lines, vec![answers], members)
         })
         .collect();
     loop {
         // One pass merges disjoint pairs; a region that changed waits for the next pass.
-        let mut seen: BTreeMap<(Vec<String>, usize), usize> = BTreeMap::new();
+        let mut seen: BTreeMap<(Lines, usize), usize> = BTreeMap::new();
         let mut touched = vec![false; regions.len()];
         let mut gone = vec![false; regions.len()];
         for index in 0..regions.len() {
@@ -440,18 +442,12 @@ fn readable<'l>(
                 let key = (rest, position);
                 match seen.get(&key) {
                     Some(&other) if !touched[other] && !gone[other] => {
-                        let (taken_cubes, taken_members) = (
-                            std::mem::take(&mut regions[index].1),
-                            std::mem::take(&mut regions[index].2),
-                        );
+                        let cubes = std::mem::take(&mut regions[index].1);
+                        let members = std::mem::take(&mut regions[index].2);
                         let target = &mut regions[other];
-                        target.0[position] = format!(
-                            "{} or {}",
-                            target.0[position],
-                            alternative(&lines[position])
-                        );
-                        target.1.extend(taken_cubes);
-                        target.2.extend(taken_members);
+                        target.0[position].extend(lines[position].iter().cloned());
+                        target.1.extend(cubes);
+                        target.2.extend(members);
                         touched[other] = true;
                         gone[index] = true;
                         break;
@@ -472,11 +468,27 @@ fn readable<'l>(
         });
     }
     regions
+        .into_iter()
+        .map(|(lines, cubes, members)| {
+            let lines = lines
+                .into_iter()
+                .map(|alternatives| match alternatives.as_slice() {
+                    [one] => one.clone(),
+                    many => many
+                        .iter()
+                        .map(|line| alternative(line))
+                        .collect::<Vec<_>>()
+                        .join(" or "),
+                })
+                .collect();
+            (lines, cubes, members)
+        })
+        .collect()
 }
 
 /// A condition as one alternative of several: parenthesised when it has parts of its own.
 fn alternative(line: &str) -> String {
-    if line.contains(';') || line.contains(',') && !line.contains('{') {
+    if line.contains(';') || line.contains(", ") {
         format!("({line})")
     } else {
         line.to_string()
