@@ -74,6 +74,178 @@ pub struct RuleChange {
     pub applies_in: String,
 }
 
+/// What a region reports of one field: the field's values in each version; for a set, the one
+/// member added or removed (present on one side, absent on the other); the whole outcomes when
+/// one side could not decide.
+fn changes_of(field: &str, before: &Json, after: &Json) -> Vec<(Json, Json)> {
+    if before.get("error").is_some() || after.get("error").is_some() {
+        return vec![(before.clone(), after.clone())];
+    }
+    let one = |value: Json| Json::Object(Map::from_iter([(field.to_string(), value)]));
+    match (before.get(field), after.get(field)) {
+        (Some(Json::Array(old)), Some(Json::Array(new))) => {
+            let added = new
+                .iter()
+                .filter(|m| !old.contains(m))
+                .map(|m| (one(Json::Array(vec![])), one(Json::Array(vec![m.clone()]))));
+            let removed = old
+                .iter()
+                .filter(|m| !new.contains(m))
+                .map(|m| (one(Json::Array(vec![m.clone()])), one(Json::Array(vec![]))));
+            added.chain(removed).collect()
+        }
+        (old, new) => vec![(
+            one(old.cloned().unwrap_or(Json::Null)),
+            one(new.cloned().unwrap_or(Json::Null)),
+        )],
+    }
+}
+
+/// A decision's outcome as a region reports it (see [`changes_of`]): `from` and `to` are the
+/// region's, `outcome` the engine's.
+pub fn project(from: &Json, to: &Json, outcome: &[(String, Json)]) -> Json {
+    let Json::Object(fields) = from else {
+        return from.clone();
+    };
+    if fields.contains_key("error") {
+        return Json::Object(outcome.iter().cloned().collect());
+    }
+    let decided = |field: &str| {
+        outcome
+            .iter()
+            .find(|(name, _)| name == field)
+            .map_or(Json::Null, |(_, value)| value.clone())
+    };
+    Json::Object(
+        fields
+            .iter()
+            .map(|(field, value)| {
+                let value = match (value, to.get(field)) {
+                    (Json::Array(a), Some(Json::Array(b))) => {
+                        let members: Vec<&Json> = a.iter().chain(b).collect();
+                        let set = decided(field);
+                        let has = |m: &&Json| set.as_array().is_some_and(|items| items.contains(m));
+                        Json::Array(members.into_iter().filter(has).cloned().collect())
+                    }
+                    _ => decided(field),
+                };
+                (field.clone(), value)
+            })
+            .collect(),
+    )
+}
+
+/// Tells whether a transaction lies in a reported region: the check the property tests of the
+/// analysis rest on.
+pub struct Membership<'v> {
+    space: Space<'v>,
+}
+
+impl<'v> Membership<'v> {
+    pub fn new(from: &'v CompiledVersion, to: &'v CompiledVersion) -> Membership<'v> {
+        Membership {
+            space: Space::new(&from.hir, &to.hir),
+        }
+    }
+
+    /// Whether the transaction (the contract's facts JSON) meets every condition of one of the
+    /// region's sets of answers.
+    pub fn contains(&self, region: &RegionDiff, facts: &Json) -> bool {
+        let Some(point) = self.point(facts) else {
+            return false;
+        };
+        let run = Run::new(&self.space, 0, &point);
+        region.cubes.iter().any(|cube| {
+            cube.iter().all(|(atom, truth)| {
+                let answer = match atom {
+                    Atom::Text {
+                        fact,
+                        text,
+                        any_case,
+                    } => lookup(facts, fact).and_then(Json::as_str).map(|value| {
+                        if *any_case {
+                            value.to_lowercase() == *text
+                        } else {
+                            value == text
+                        }
+                    }),
+                    Atom::List { fact, pred } => {
+                        let list = string_list(facts, fact);
+                        let predicate = &self.space.list_predicates[*pred];
+                        let everything = Region::everything();
+                        Run::new(&self.space, predicate.side, &everything)
+                            .list_holds(predicate.body, predicate.variable, predicate.all, &list)
+                            .ok()
+                    }
+                    Atom::Contains { fact, element } => {
+                        Some(string_list(facts, fact).contains(element))
+                    }
+                    other => run.ask(other.clone()).ok(),
+                };
+                answer == Some(*truth)
+            })
+        })
+    }
+
+    /// The region holding just this transaction.
+    fn point(&self, facts: &Json) -> Option<Region> {
+        let mut region = Region::everything();
+        for (path, info) in &self.space.facts {
+            let value = lookup(facts, path);
+            if info.mode == cordon_lang::hir::FieldMode::Optional {
+                region
+                    .present
+                    .insert(path.clone(), value.is_some_and(|v| !v.is_null()));
+            }
+            let Some(value) = value else { continue };
+            match &info.kind {
+                Kind::Bool => {
+                    region.bools.insert(path.clone(), value.as_bool()?);
+                }
+                Kind::Number { integer, .. } => {
+                    let number = crate::facts::exact_decimal(&value.to_string())?;
+                    let mut interval = Interval::any(*integer);
+                    interval.low = Some((number, true));
+                    interval.high = Some((number, true));
+                    region.numbers.insert(path.clone(), interval);
+                }
+                Kind::Date => {
+                    let date: jiff::civil::Date = value.as_str()?.parse().ok()?;
+                    region.dates = (date, date);
+                }
+                Kind::Country => {
+                    let mut set = crate::value::CountrySet::default();
+                    set.insert(crate::value::country_index(value.as_str()?)?);
+                    region.countries.insert(path.clone(), set);
+                }
+                Kind::Enum(_) => {
+                    region
+                        .enums
+                        .insert(path.clone(), BTreeSet::from([value.as_str()?.to_string()]));
+                }
+                _ => {}
+            }
+        }
+        Some(region)
+    }
+}
+
+fn lookup<'j>(facts: &'j Json, path: &str) -> Option<&'j Json> {
+    path.split('.').try_fold(facts, |value, key| value.get(key))
+}
+
+fn string_list(facts: &Json, path: &str) -> Vec<String> {
+    lookup(facts, path)
+        .and_then(Json::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// A region where both versions have decided, and decide differently.
 struct Leaf {
     region: Region,
@@ -130,19 +302,14 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
         count += found.explored;
         for leaf in &found.leaves {
             let (before, after) = (outcome_json(&leaf.from), outcome_json(&leaf.to));
-            let pick = |outcome: &Json| match outcome.get(*field) {
-                Some(value) if outcome.get("error").is_none() => {
-                    Json::Object(Map::from_iter([(field.to_string(), value.clone())]))
-                }
-                _ => outcome.clone(),
-            };
-            let (before, after) = (pick(&before), pick(&after));
-            let key = format!("{before}{after}");
-            groups
-                .entry(key)
-                .or_insert_with(|| (before, after, Vec::new()))
-                .2
-                .push(leaf);
+            for (before, after) in changes_of(field, &before, &after) {
+                let key = format!("{before}{after}");
+                groups
+                    .entry(key)
+                    .or_insert_with(|| (before, after, Vec::new()))
+                    .2
+                    .push(leaf);
+            }
         }
     }
     let mut regions = Vec::new();
@@ -163,16 +330,7 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
             for (version, expected) in [(from, before), (to, after)] {
                 match crate::decide_with(version, &witness, false) {
                     Ok(decision) => {
-                        let decided: Map<String, Json> = decision.outcome.into_iter().collect();
-                        let decided = match expected {
-                            Json::Object(fields) if !fields.contains_key("error") => Json::Object(
-                                fields
-                                    .keys()
-                                    .filter_map(|f| Some((f.clone(), decided.get(f)?.clone())))
-                                    .collect(),
-                            ),
-                            _ => Json::Object(decided),
-                        };
+                        let decided = project(before, after, &decision.outcome);
                         if &decided != expected {
                             caveats.push(format!(
                                 "witness `{id}`: version {} decides {decided}, the analysis expected {expected}",

@@ -463,7 +463,7 @@ impl<'s, 'v> Run<'s, 'v> {
     }
 
     /// The region's answer to an atom, or the atom to split on.
-    fn ask(&self, atom: Atom) -> Eval<bool> {
+    pub fn ask(&self, atom: Atom) -> Eval<bool> {
         let answer = match &atom {
             Atom::DateBefore(date) => {
                 let (low, high) = self.region.dates;
