@@ -318,11 +318,21 @@ fn roots(fact: &str, left: &Num, right: &Num, values: &BTreeMap<String, Decimal>
     found
 }
 
-fn date_in(dates: (Date, Date)) -> Date {
+/// A date of the region: a bound it names, else the day the newer version came into force.
+fn date_in(space: &Space<'_>, dates: (Date, Date)) -> Date {
+    let in_force =
+        space
+            .versions
+            .iter()
+            .rev()
+            .find_map(|version| match version.manifest.in_force {
+                cordon_lang::hir::InForce::Range { from, .. } => Some(from),
+                cordon_lang::hir::InForce::Never => None,
+            });
     match dates {
         (low, _) if low != Date::MIN => low,
         (_, high) if high != Date::MAX => high,
-        _ => jiff::civil::date(2025, 6, 1),
+        _ => in_force.unwrap_or(jiff::civil::date(2025, 6, 1)),
     }
 }
 
@@ -344,7 +354,7 @@ pub fn witness(space: &Space<'_>, region: &Region, id: &str) -> Option<Json> {
             Kind::Number { .. } => {
                 serde_json::from_str(&numbers.get(fact)?.normalize().to_string()).ok()?
             }
-            Kind::Date => Json::String(date_in(region.dates).to_string()),
+            Kind::Date => Json::String(date_in(space, region.dates).to_string()),
             Kind::Country => {
                 let domain = space.countries_of(region, fact);
                 let code = space
