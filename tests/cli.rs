@@ -286,3 +286,79 @@ fn diff_without_a_corpus_exits_zero_even_when_the_rules_changed() {
         ]
     );
 }
+
+/// `--emit-tests` turns a reviewed diff into a regression suite: the emitted module is checked
+/// and its tests pass under the newer version; every witness also decides as reported by `eval`.
+#[test]
+fn emitted_witnesses_are_passing_tests_of_the_newer_version() {
+    let copy = std::env::temp_dir().join(format!("cordon-emit-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    let status = Command::new("cp")
+        .args(["-r", "policies/ear"])
+        .arg(&copy)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .map(|status| status.success());
+    assert_eq!(status.ok(), Some(true), "cannot copy policies/ear");
+    let policy = copy.to_string_lossy().into_owned();
+    let target = copy.join("2026-01-15").to_string_lossy().into_owned();
+    let output = cordon(
+        &[
+            "diff",
+            "--policy",
+            &policy,
+            "--from",
+            "2025-05-13",
+            "--to",
+            "2026-01-15",
+            "--exhaustive",
+            "--emit-tests",
+            &target,
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stderr).contains("wrote 38 tests of version 2026-01-15"),
+        "{}",
+        text(&output.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+    assert_eq!(report["exact"], true);
+    let regions = report["regions"].as_array().cloned().unwrap_or_default();
+    assert_eq!(regions.len(), 38);
+    // A witness is a transaction `cordon eval` takes as it is.
+    let witness = regions[0]["witness"].to_string();
+    let decided = cordon(
+        &[
+            "eval",
+            "--policy",
+            &policy,
+            "--version",
+            "2026-01-15",
+            "--facts",
+            "-",
+        ],
+        Some(&witness),
+    );
+    assert!(decided.status.success(), "{}", text(&decided.stderr));
+    let decision: serde_json::Value = serde_json::from_slice(&decided.stdout).unwrap_or_default();
+    assert_eq!(
+        decision["outcome"]["review_policy"],
+        regions[0]["to"]["review_policy"]
+    );
+    let checked = cordon(&["check", &policy], None);
+    assert!(
+        checked.status.success(),
+        "{}{}",
+        text(&checked.stdout),
+        text(&checked.stderr)
+    );
+    let tested = cordon(&["test", &policy], None);
+    let report = text(&tested.stdout);
+    assert!(tested.status.success(), "{report}{}", text(&tested.stderr));
+    assert!(report.contains("ok      2026-01-15 region_38"), "{report}");
+    let _ = std::fs::remove_dir_all(&copy);
+}
