@@ -155,8 +155,20 @@ impl<'v> Membership<'v> {
             return false;
         };
         let run = Run::new(&self.space, 0, &point);
+        // An answer about an optional fact the transaction leaves out says nothing about it: a
+        // region that dropped `present(...)` when merging holds such transactions too.
+        let absent = |atom: &Atom| {
+            !matches!(atom, Atom::Present(_))
+                && self.space.facts.get(&atom.fact()).is_some_and(|info| {
+                    info.mode == cordon_lang::hir::FieldMode::Optional
+                        && lookup(facts, &atom.fact()).is_none_or(Json::is_null)
+                })
+        };
         region.cubes.iter().any(|cube| {
             cube.iter().all(|(atom, truth)| {
+                if absent(atom) {
+                    return true;
+                }
                 let answer = match atom {
                     Atom::Text {
                         fact,
@@ -646,7 +658,7 @@ fn readable<'l>(
 
 /// A condition as one alternative of several: parenthesised when it has parts of its own.
 fn alternative(line: &str) -> String {
-    if line.contains(';') || line.contains(", ") {
+    if line.contains(" and ") || line.contains(", ") {
         format!("({line})")
     } else {
         line.to_string()
@@ -730,9 +742,11 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
         let position = space.facts.get_index_of(&fact).unwrap_or(usize::MAX);
         by_fact.entry(position).or_default().push(answer);
     }
-    let mut lines = Vec::new();
+    let mut all = Vec::new();
     for answers in by_fact.values() {
         let fact = answers[0].0.fact();
+        let mut lines: Vec<String> = Vec::new();
+        let mut unlike: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut interval: Option<Interval> = None;
         let mut dates = (jiff::civil::Date::MIN, jiff::civil::Date::MAX);
         let (mut inside, mut outside, mut equal): (Vec<String>, Vec<String>, Vec<String>) =
@@ -803,10 +817,11 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
                     } else {
                         fact.clone()
                     };
-                    lines.push(format!(
-                        "{shown} {} {text:?}",
-                        if *truth { "==" } else { "!=" }
-                    ));
+                    if *truth {
+                        lines.push(format!("{shown} == {text:?}"));
+                    } else {
+                        unlike.entry(shown).or_default().push(format!("{text:?}"));
+                    }
                 }
                 Atom::List { pred, .. } => {
                     let text = &space.list_predicates[*pred].text;
@@ -863,10 +878,18 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
             if !outside.is_empty() {
                 parts.push(format!("not in {}", outside.join(", ")));
             }
-            lines.push(format!("{fact} {}", parts.join("; ")));
+            lines.push(format!("{fact} {}", parts.join(" and ")));
         }
+        for (shown, texts) in unlike {
+            lines.push(match texts.as_slice() {
+                [one] => format!("{shown} != {one}"),
+                many => format!("{shown} not in {{{}}}", many.join(", ")),
+            });
+        }
+        // One line per fact, so that regions differing in one fact merge into alternatives.
+        all.push(lines.join(" and "));
     }
-    lines
+    all
 }
 
 /// A group by name, with the version it is taken from when the two versions' groups differ.
