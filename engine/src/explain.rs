@@ -32,9 +32,19 @@ fn text_at(expr: &hir::Expr, parent: u8) -> String {
         | hir::Expr::Variable(name) => name.clone(),
         hir::Expr::Binary(op, left, right) => {
             let own = op.precedence();
+            // Comparisons do not chain: one inside another's left side keeps its parentheses.
+            let comparison = !matches!(
+                op,
+                BinaryOp::And
+                    | BinaryOp::Or
+                    | BinaryOp::Add
+                    | BinaryOp::Subtract
+                    | BinaryOp::Multiply
+                    | BinaryOp::Divide
+            );
             let inner = format!(
                 "{} {} {}",
-                text_at(left, own),
+                text_at(left, own + u8::from(comparison)),
                 op.as_str(),
                 text_at(right, own + 1)
             );
