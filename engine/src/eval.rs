@@ -303,6 +303,31 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
     }
 
+    /// A comparison's operand: facts and literals (most operands) without a call to [`eval`].
+    ///
+    /// [`eval`]: Context::eval
+    #[inline(always)]
+    fn operand(&mut self, ir: &'p Ir) -> Result<Value<'a>, Box<FactError>> {
+        match ir {
+            Ir::Literal(value) => Ok(*value),
+            Ir::Fact(slot) => match self.facts.slots.get(usize::from(*slot)) {
+                Some(Slot::Present(value)) => Ok(*value),
+                _ => self.eval(ir),
+            },
+            Ir::Define(index) => match self.scratch.defines.get(usize::from(*index)) {
+                Some(Some(value)) => Ok(*value),
+                _ => self.eval(ir),
+            },
+            Ir::Variable(depth) => Ok(self
+                .scratch
+                .variables
+                .get(usize::from(*depth))
+                .copied()
+                .unwrap_or(Value::Null)),
+            _ => self.eval(ir),
+        }
+    }
+
     pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, Box<FactError>> {
         // The connectives and comparisons that make up most conditions, without a detour through
         // `Value`.
@@ -311,12 +336,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             Ir::Or(left, right) => return Ok(self.condition(left)? || self.condition(right)?),
             Ir::Not(inner) => return Ok(!self.condition(inner)?),
             Ir::Compare(op, left, right) => {
-                let left = self.eval(left)?;
-                let right = self.eval(right)?;
+                let left = self.operand(left)?;
+                let right = self.operand(right)?;
                 return Ok(compare(*op, left, right));
             }
             Ir::InGroup(value, group) => {
-                return Ok(match self.eval(value)? {
+                return Ok(match self.operand(value)? {
                     Value::Country(code) => self.program.groups[usize::from(*group)]
                         .1
                         .get(self.scratch.segment)
@@ -334,7 +359,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             }
             _ => {}
         }
-        match self.eval(ir)? {
+        match self.operand(ir)? {
             Value::Bool(value) => Ok(value),
             Value::Null => Ok(false),
             other => Err(self.error(

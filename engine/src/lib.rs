@@ -183,7 +183,7 @@ pub fn decide_text_in<'a>(
                 .map_err(|error| DecideError::Version {
                     message: error.to_string(),
                 })?;
-            if !std::ptr::eq(version, reader) && !version.program.reads_like(&reader.program) {
+            if !version.reads_like_first {
                 match read_text(&version.program, text, facts, errors) {
                     Ok(()) => {}
                     Err(TextRead::Error(error)) => return Err(error),
