@@ -92,6 +92,15 @@ impl Decision {
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+
+    /// Appends the decision as one line of JSON, with its newline.
+    pub fn write_json_line(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        match serde_json::to_writer(&mut *out, self) {
+            Ok(()) => out.push(b'\n'),
+            Err(_) => out.truncate(start),
+        }
+    }
 }
 
 /// A runtime value as JSON (enum values by name, countries by code, numbers exactly).

@@ -117,13 +117,13 @@ fn decide_lines(
     explain: bool,
     lines: &[&str],
     first: usize,
-) -> (Vec<String>, bool) {
+) -> (Vec<Vec<u8>>, bool) {
     const PIECE: usize = 64;
-    let results: Vec<(String, bool)> = lines
+    let results: Vec<(Vec<u8>, bool)> = lines
         .par_chunks(PIECE)
         .enumerate()
         .map_init(Workspace::default, |workspace, (piece, lines)| {
-            let mut out = String::new();
+            let mut out = Vec::new();
             let mut failed = false;
             for (index, line) in lines.iter().enumerate() {
                 if line.trim().is_empty() {
@@ -137,14 +137,14 @@ fn decide_lines(
                         match format {
                             Format::Json => {
                                 let record = json!({ "line": number, "error": error });
-                                out.push_str(&record.to_string());
-                                out.push('\n');
+                                out.extend_from_slice(record.to_string().as_bytes());
+                                out.push(b'\n');
                             }
                             Format::Text => {
-                                out.push_str(&format!(
-                                    "line {number}: error: {}\n",
-                                    error_line(&error)
-                                ));
+                                out.extend_from_slice(
+                                    format!("line {number}: error: {}\n", error_line(&error))
+                                        .as_bytes(),
+                                );
                             }
                         }
                     }
@@ -198,7 +198,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                     decide_lines(&policy, args, format, explain, group, index * 8192 + 1);
                 failed |= group_failed;
                 for output in outputs {
-                    out.write_all(output.as_bytes()).map_err(write_error)?;
+                    out.write_all(&output).map_err(write_error)?;
                 }
                 if let Some(progress) = &progress {
                     progress.inc(group.len() as u64);
@@ -211,6 +211,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             Ok(exit_code(failed))
         }
         Input::File(mut file, path) => {
+            // Three stages at once: a thread reads blocks, this one decides them on all cores, a
+            // thread writes what was decided.
+            drop(out);
             let size = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
             // Shown for files of about 10,000 transactions or more.
             let progress = (std::io::stderr().is_terminal() && size >= 8 << 20).then(|| {
@@ -222,26 +225,53 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 }
                 bar
             });
-            let mut failed = false;
-            let mut carry = Vec::new();
-            let mut first = 1;
-            while let Some(block) = next_block(&mut file, &mut carry, &path)? {
-                let lines: Vec<&str> = block.lines().collect();
-                let (outputs, block_failed) =
-                    decide_lines(&policy, args, format, explain, &lines, first);
-                failed |= block_failed;
-                first += lines.len();
-                for output in outputs {
-                    out.write_all(output.as_bytes()).map_err(write_error)?;
+            let (blocks, read) = std::sync::mpsc::sync_channel(2);
+            let (decided, decisions) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+            let failed = std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    let mut carry = Vec::new();
+                    loop {
+                        let block = next_block(&mut file, &mut carry, &path);
+                        let last = !matches!(block, Ok(Some(_)));
+                        if blocks.send(block).is_err() || last {
+                            break;
+                        }
+                    }
+                });
+                let writer = scope.spawn(move || {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    for outputs in decisions {
+                        for output in outputs {
+                            out.write_all(&output).map_err(write_error)?;
+                        }
+                    }
+                    out.flush().map_err(write_error)
+                });
+                let mut failed = false;
+                let mut first = 1;
+                for block in read {
+                    let Some(block) = block? else { break };
+                    let lines: Vec<&str> = block.lines().collect();
+                    let (outputs, block_failed) =
+                        decide_lines(&policy, args, format, explain, &lines, first);
+                    failed |= block_failed;
+                    first += lines.len();
+                    if decided.send(outputs).is_err() {
+                        break;
+                    }
+                    if let Some(progress) = &progress {
+                        progress.inc(block.len() as u64);
+                    }
                 }
-                if let Some(progress) = &progress {
-                    progress.inc(block.len() as u64);
-                }
-            }
+                drop(decided);
+                writer
+                    .join()
+                    .map_err(|_| "the writer of the decisions stopped".to_string())??;
+                Ok::<bool, String>(failed)
+            })?;
             if let Some(progress) = progress {
                 progress.finish_and_clear();
             }
-            out.flush().map_err(write_error)?;
             Ok(exit_code(failed))
         }
     }
@@ -274,21 +304,22 @@ fn write_decision(
     format: Format,
     explain: bool,
 ) -> std::io::Result<()> {
-    let mut text = String::new();
+    let mut text = Vec::new();
     push_decision(&mut text, decision, format, explain);
-    out.write_all(text.as_bytes())
+    out.write_all(&text)
 }
 
 /// A decision as printed: one line of JSON (with `why_not` only when explaining), or text.
-fn push_decision(out: &mut String, mut decision: Decision, format: Format, explain: bool) {
+fn push_decision(out: &mut Vec<u8>, mut decision: Decision, format: Format, explain: bool) {
     match format {
         Format::Json => {
             if !explain {
                 decision.why_not.clear();
             }
-            out.push_str(&decision.to_json_line());
-            out.push('\n');
+            decision.write_json_line(out);
         }
-        Format::Text => out.push_str(&crate::commands::text::decision(&decision, explain)),
+        Format::Text => {
+            out.extend_from_slice(crate::commands::text::decision(&decision, explain).as_bytes())
+        }
     }
 }
