@@ -85,16 +85,19 @@ fn single_decision(c: &mut Criterion) {
     });
     let text = example();
     let mut workspace = Workspace::default();
-    c.bench_function("decide from JSON text and write the line (trace off)", |b| {
-        b.iter(|| {
-            let mut out = Vec::new();
-            match decide_text_in(&policy, None, black_box(&text), false, &mut workspace) {
-                Ok(decision) => decision.write_json_line(&mut out),
-                Err(error) => panic!("{error}"),
-            }
-            black_box(out)
-        })
-    });
+    c.bench_function(
+        "decide from JSON text and write the line (trace off)",
+        |b| {
+            b.iter(|| {
+                let mut out = Vec::new();
+                match decide_text_in(&policy, None, black_box(&text), false, &mut workspace) {
+                    Ok(decision) => decision.write_json_line(&mut out),
+                    Err(error) => panic!("{error}"),
+                }
+                black_box(out)
+            })
+        },
+    );
 }
 
 fn batch_throughput(c: &mut Criterion) {
