@@ -1,5 +1,8 @@
 //! Reading a transaction: JSON facts checked against the version's schema, into numbered slots.
 //!
+//! A transaction arrives as a parsed JSON value ([`read`]) or as JSON text ([`read_text`], for
+//! batches): text is read straight into slots through serde, without building a value; both walk
+//! the schema the same way and share every check and message (`Given` is what either saw).
 //! Numbers are read from the JSON text itself (serde_json's arbitrary precision), never through
 //! `f64`: `5.92`, `1e26` and `26900000` arrive exactly. Every problem names the fact's path; an
 //! absent field is not an error here (only reading it during evaluation is), except that nothing is

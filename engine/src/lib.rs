@@ -23,6 +23,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A batch decides JSON text rather than values: [`decide_text_in`] reads each line straight into
+//! the facts' slots (no JSON value is built) and reuses a [`Workspace`] per thread:
+//!
+//! ```
+//! # let policy = cordon_engine::Policy::load(std::path::Path::new("../policies/ear"))?;
+//! use cordon_engine::{Workspace, decide_text_in};
+//!
+//! let lines = [include_str!("../../examples/h100-to-india.json").replace('\n', " ")];
+//! let mut workspace = Workspace::default();
+//! let mut out = Vec::new();
+//! for line in &lines {
+//!     decide_text_in(&policy, None, line, false, &mut workspace)?.write_json_line(&mut out);
+//! }
+//! assert!(out.starts_with(b"{\"id\":\"PO-2025-0042\""));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
 //! [`compile`] turns it into a flat program; [`facts`] reads a transaction against its schema;
 //! [`eval`] runs the rules; [`explain`] and [`decision`] say what was decided and why.
