@@ -195,9 +195,9 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 _ => Value::Bool(false),
             },
             Ir::InList(value, items) => {
-                let value = self.eval(value)?;
+                let value = self.operand(value)?;
                 for item in items {
-                    if self.eval(item)?.equals(value) {
+                    if self.operand(item)?.equals(value) {
                         return Ok(Value::Bool(true));
                     }
                 }
@@ -250,7 +250,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             } => {
                 let depth = usize::from(*variable);
                 for item in over {
-                    let value = self.eval(item)?;
+                    let value = self.operand(item)?;
                     self.bind(depth, value);
                     let holds = self.condition(body)?;
                     if holds != *all {
@@ -324,6 +324,10 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 .get(usize::from(*depth))
                 .copied()
                 .unwrap_or(Value::Null)),
+            Ir::Outcome(field) => match self.scratch.resolved.get(usize::from(*field)) {
+                Some(Some(value)) => Ok(*value),
+                _ => self.eval(ir),
+            },
             _ => self.eval(ir),
         }
     }
