@@ -507,6 +507,10 @@ pub fn run<'p: 'a, 'a>(
         }
     }
     for (field, candidates) in scratch.candidates.iter().enumerate() {
+        // One candidate cannot conflict with itself.
+        if candidates.len() < 2 {
+            continue;
+        }
         if let Some((first, second)) = conflict(program, candidates) {
             return Err(FactError {
                 path: String::new(),
