@@ -55,7 +55,7 @@ pub enum Ir {
 }
 
 /// How a fact is read from JSON.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SlotType {
     Bool,
     Number { integer: bool },
@@ -67,7 +67,7 @@ pub enum SlotType {
     EccnList,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Slot {
     /// `item.tpp`
     pub path: String,
@@ -76,7 +76,7 @@ pub struct Slot {
 }
 
 /// The tree of the facts schema: a record's fields, leaves pointing at slots.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SchemaNode {
     Leaf(u16),
     Record(Vec<(String, SchemaNode)>),
@@ -199,6 +199,22 @@ pub struct Program {
 }
 
 impl Program {
+    /// Whether facts read against this program's schema are read exactly as against `other`'s:
+    /// the same slots, the same tree, the same enum values.
+    pub fn reads_like(&self, other: &Program) -> bool {
+        self.slots == other.slots
+            && self.schema == other.schema
+            && self.date_slot == other.date_slot
+            && self.slots.iter().all(|slot| match slot.ty {
+                SlotType::Enum(index) => {
+                    let index = usize::from(index);
+                    self.enums.get(index).map(|e| &e.variants)
+                        == other.enums.get(index).map(|e| &e.variants)
+                }
+                _ => true,
+            })
+    }
+
     /// The value of a literal program (a set member, a written value).
     pub fn literal_value(&self, ir: &Ir) -> Value<'_> {
         match ir {

@@ -1,7 +1,7 @@
 //! The decision, as the contract's JSON: `policy`, `outcome`, `trace` (and `why_not`).
 
 use serde::Serialize;
-use serde_json::{Map, Value as Json};
+use serde_json::Value as Json;
 
 use cordon_lang::hir::Confidence;
 
@@ -58,8 +58,7 @@ fn fact_map<S: serde::Serializer>(
     facts: &[(String, Json)],
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let map: Map<String, Json> = facts.iter().cloned().collect();
-    map.serialize(serializer)
+    serializer.collect_map(facts.iter().map(|(name, value)| (name, value)))
 }
 
 /// A decision: the outcome and, when asked for, the explanation.
@@ -92,6 +91,15 @@ impl Decision {
     /// The decision as one line of JSON.
     pub fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Appends the decision as one line of JSON, with its newline.
+    pub fn write_json_line(&self, out: &mut Vec<u8>) {
+        let start = out.len();
+        match serde_json::to_writer(&mut *out, self) {
+            Ok(()) => out.push(b'\n'),
+            Err(_) => out.truncate(start),
+        }
     }
 }
 

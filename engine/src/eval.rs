@@ -195,9 +195,9 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 _ => Value::Bool(false),
             },
             Ir::InList(value, items) => {
-                let value = self.eval(value)?;
+                let value = self.operand(value)?;
                 for item in items {
-                    if self.eval(item)?.equals(value) {
+                    if self.operand(item)?.equals(value) {
                         return Ok(Value::Bool(true));
                     }
                 }
@@ -250,7 +250,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             } => {
                 let depth = usize::from(*variable);
                 for item in over {
-                    let value = self.eval(item)?;
+                    let value = self.operand(item)?;
                     self.bind(depth, value);
                     let holds = self.condition(body)?;
                     if holds != *all {
@@ -303,6 +303,35 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
     }
 
+    /// A comparison's operand: facts and literals (most operands) without a call to [`eval`].
+    ///
+    /// [`eval`]: Context::eval
+    #[inline(always)]
+    fn operand(&mut self, ir: &'p Ir) -> Result<Value<'a>, Box<FactError>> {
+        match ir {
+            Ir::Literal(value) => Ok(*value),
+            Ir::Fact(slot) => match self.facts.slots.get(usize::from(*slot)) {
+                Some(Slot::Present(value)) => Ok(*value),
+                _ => self.eval(ir),
+            },
+            Ir::Define(index) => match self.scratch.defines.get(usize::from(*index)) {
+                Some(Some(value)) => Ok(*value),
+                _ => self.eval(ir),
+            },
+            Ir::Variable(depth) => Ok(self
+                .scratch
+                .variables
+                .get(usize::from(*depth))
+                .copied()
+                .unwrap_or(Value::Null)),
+            Ir::Outcome(field) => match self.scratch.resolved.get(usize::from(*field)) {
+                Some(Some(value)) => Ok(*value),
+                _ => self.eval(ir),
+            },
+            _ => self.eval(ir),
+        }
+    }
+
     pub fn condition(&mut self, ir: &'p Ir) -> Result<bool, Box<FactError>> {
         // The connectives and comparisons that make up most conditions, without a detour through
         // `Value`.
@@ -311,12 +340,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             Ir::Or(left, right) => return Ok(self.condition(left)? || self.condition(right)?),
             Ir::Not(inner) => return Ok(!self.condition(inner)?),
             Ir::Compare(op, left, right) => {
-                let left = self.eval(left)?;
-                let right = self.eval(right)?;
+                let left = self.operand(left)?;
+                let right = self.operand(right)?;
                 return Ok(compare(*op, left, right));
             }
             Ir::InGroup(value, group) => {
-                return Ok(match self.eval(value)? {
+                return Ok(match self.operand(value)? {
                     Value::Country(code) => self.program.groups[usize::from(*group)]
                         .1
                         .get(self.scratch.segment)
@@ -334,7 +363,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             }
             _ => {}
         }
-        match self.eval(ir)? {
+        match self.operand(ir)? {
             Value::Bool(value) => Ok(value),
             Value::Null => Ok(false),
             other => Err(self.error(
@@ -478,6 +507,10 @@ pub fn run<'p: 'a, 'a>(
         }
     }
     for (field, candidates) in scratch.candidates.iter().enumerate() {
+        // One candidate cannot conflict with itself.
+        if candidates.len() < 2 {
+            continue;
+        }
         if let Some((first, second)) = conflict(program, candidates) {
             return Err(FactError {
                 path: String::new(),

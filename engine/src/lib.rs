@@ -23,6 +23,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A batch decides JSON text rather than values: [`decide_text_in`] reads each line straight into
+//! the facts' slots (no JSON value is built) and reuses a [`Workspace`] per thread:
+//!
+//! ```
+//! # let policy = cordon_engine::Policy::load(std::path::Path::new("../policies/ear"))?;
+//! use cordon_engine::{Workspace, decide_text_in};
+//!
+//! let lines = [include_str!("../../examples/h100-to-india.json").replace('\n', " ")];
+//! let mut workspace = Workspace::default();
+//! let mut out = Vec::new();
+//! for line in &lines {
+//!     decide_text_in(&policy, None, line, false, &mut workspace)?.write_json_line(&mut out);
+//! }
+//! assert!(out.starts_with(b"{\"id\":\"PO-2025-0042\""));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
 //! [`compile`] turns it into a flat program; [`facts`] reads a transaction against its schema;
 //! [`eval`] runs the rules; [`explain`] and [`decision`] say what was decided and why.
@@ -97,12 +114,7 @@ pub fn decide(
                 return Err(match facts::read(&first.program, json) {
                     Err(errors) => DecideError::Facts { errors },
                     Ok(_) => DecideError::Facts {
-                        errors: vec![FactError {
-                            path: "date".to_string(),
-                            message:
-                                "missing: the transaction's date decides which version applies"
-                                    .to_string(),
-                        }],
+                        errors: vec![missing_date()],
                     },
                 });
             };
@@ -118,6 +130,133 @@ pub fn decide(
 
 /// Decides one transaction given as JSON text (a line of a `.jsonl` batch).
 pub fn decide_text(
+    policy: &Policy,
+    pin: Option<&str>,
+    text: &str,
+    explain: bool,
+) -> Result<Decision, DecideError> {
+    decide_text_in(policy, pin, text, explain, &mut Workspace::default())
+}
+
+/// The buffers of one decision (the facts' slots and the evaluator's state), kept from one
+/// transaction to the next so that a batch does not allocate them again for every line. A
+/// workspace borrows from the transactions it reads: keep one per thread for texts that outlive
+/// it (rayon's `map_init`, over the lines of a chunk).
+#[derive(Debug, Default)]
+pub struct Workspace<'a> {
+    facts: facts::Facts<'a>,
+    errors: Vec<FactError>,
+    scratch: eval::Scratch<'a>,
+}
+
+/// [`decide_text`] with a [`Workspace`]: the text is read straight into the facts' slots (no
+/// JSON value is built), with the same checks and messages as [`decide`].
+pub fn decide_text_in<'a>(
+    policy: &'a Policy,
+    pin: Option<&str>,
+    text: &'a str,
+    explain: bool,
+    workspace: &mut Workspace<'a>,
+) -> Result<Decision, DecideError> {
+    let pinned = pin.map(|pin| policy.pinned(pin));
+    // The version whose schema reads the text: the pinned one, else the first (the date, read
+    // with it, picks the version).
+    let reader = match &pinned {
+        Some(Ok(version)) => *version,
+        _ => match policy.versions.first() {
+            Some(first) => first,
+            None => return decide_json_text(policy, pin, text, explain),
+        },
+    };
+    let Workspace {
+        facts,
+        errors,
+        scratch,
+    } = workspace;
+    match read_text(&reader.program, text, facts, errors) {
+        Ok(()) => {}
+        Err(TextRead::Error(error)) => return Err(error),
+        Err(TextRead::Escaped) => return decide_json_text(policy, pin, text, explain),
+    }
+    let version = match pinned {
+        Some(pinned) => pinned.map_err(|error| DecideError::Version {
+            message: error.to_string(),
+        })?,
+        None => {
+            let Some(date) = facts.date(&reader.program) else {
+                // Without a date, the first version's schema reports the problems.
+                if errors.is_empty() {
+                    facts::complete(&reader.program, facts, errors);
+                }
+                if errors.is_empty() {
+                    errors.push(missing_date());
+                }
+                return Err(DecideError::Facts {
+                    errors: std::mem::take(errors),
+                });
+            };
+            let version = policy
+                .in_force_on(date)
+                .map_err(|error| DecideError::Version {
+                    message: error.to_string(),
+                })?;
+            if !version.reads_like_first {
+                match read_text(&version.program, text, facts, errors) {
+                    Ok(()) => {}
+                    Err(TextRead::Error(error)) => return Err(error),
+                    Err(TextRead::Escaped) => return decide_json_text(policy, pin, text, explain),
+                }
+            }
+            version
+        }
+    };
+    facts::complete(&version.program, facts, errors);
+    if !errors.is_empty() {
+        return Err(DecideError::Facts {
+            errors: std::mem::take(errors),
+        });
+    }
+    decide_facts(version, facts, scratch, explain)
+}
+
+enum TextRead {
+    Error(DecideError),
+    /// See [`facts::TextError::Escaped`].
+    Escaped,
+}
+
+fn read_text<'a>(
+    program: &compile::Program,
+    text: &'a str,
+    facts: &mut facts::Facts<'a>,
+    errors: &mut Vec<FactError>,
+) -> Result<(), TextRead> {
+    errors.clear();
+    let whole = |message: String| {
+        TextRead::Error(DecideError::Facts {
+            errors: vec![FactError {
+                path: String::new(),
+                message,
+            }],
+        })
+    };
+    facts::read_text(program, text, facts, errors).map_err(|error| match error {
+        facts::TextError::Syntax(error) => whole(format!("not valid JSON: {error}")),
+        facts::TextError::NotAnObject => whole("a transaction must be a JSON object".to_string()),
+        facts::TextError::Escaped => TextRead::Escaped,
+    })
+}
+
+fn missing_date() -> FactError {
+    FactError {
+        path: "date".to_string(),
+        message: "missing: the transaction's date decides which version applies".to_string(),
+    }
+}
+
+/// Decides a transaction's text through a parsed JSON value (for texts whose strings have escapes,
+/// which slots cannot borrow from the text).
+fn decide_json_text(
     policy: &Policy,
     pin: Option<&str>,
     text: &str,
@@ -156,24 +295,34 @@ pub fn decide_with(
     json: &serde_json::Value,
     explain: bool,
 ) -> Result<Decision, DecideError> {
+    let facts =
+        facts::read(&version.program, json).map_err(|errors| DecideError::Facts { errors })?;
+    decide_facts(version, &facts, &mut eval::Scratch::default(), explain)
+}
+
+/// Evaluates facts already read and completed, and builds the decision.
+fn decide_facts<'a>(
+    version: &'a CompiledVersion,
+    facts: &facts::Facts<'a>,
+    scratch: &mut eval::Scratch<'a>,
+    explain: bool,
+) -> Result<Decision, DecideError> {
     let program = &version.program;
-    let facts = facts::read(program, json).map_err(|errors| DecideError::Facts { errors })?;
-    let mut scratch = eval::Scratch::default();
-    eval::run(program, &facts, &mut scratch).map_err(|error| DecideError::Evaluation {
+    eval::run(program, facts, scratch).map_err(|error| DecideError::Evaluation {
         path: error.path,
         message: error.message,
     })?;
-    let outcome = decision::outcome(program, &facts, &scratch);
+    let outcome = decision::outcome(program, facts, scratch);
     let (trace, why_not) = if explain {
         (
-            explain::trace(program, &facts, &mut scratch),
-            explain::why_not(program, &facts, &mut scratch),
+            explain::trace(program, facts, scratch),
+            explain::why_not(program, facts, scratch),
         )
     } else {
         (Vec::new(), Vec::new())
     };
     Ok(Decision {
-        id: decision::transaction_id(program, &facts),
+        id: decision::transaction_id(program, facts),
         date: facts
             .date(program)
             .map(|date| date.to_string())

@@ -22,6 +22,10 @@ pub struct CompiledVersion {
     pub hash: String,
     pub hir: Arc<hir::Version>,
     pub program: Program,
+    /// Facts read against the first version's schema serve this version too
+    /// ([`Program::reads_like`]), so a transaction's text is read once to find its date and
+    /// decided with what was read.
+    pub reads_like_first: bool,
 }
 
 /// Every version of a policy directory.
@@ -132,7 +136,14 @@ impl Policy {
                 hash: content_hash(&hir.sources),
                 hir,
                 program,
+                reads_like_first: false,
             });
+        }
+        if let Some((first, rest)) = versions.split_first_mut() {
+            first.reads_like_first = true;
+            for version in rest {
+                version.reads_like_first = version.program.reads_like(&first.program);
+            }
         }
         let name = versions
             .iter()

@@ -43,8 +43,12 @@ impl<'a> Value<'a> {
     }
 
     /// Equality as the language defines it: exact numbers, case-insensitive against `lowercase`.
+    #[inline]
     pub fn equals(self, other: Value<'_>) -> bool {
         match (self, other) {
+            (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) => enum_a == enum_b && a == b,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Country(a), Value::Country(b)) => a == b,
             (Value::Lowercase(a), Value::Str(b) | Value::Lowercase(b))
             | (Value::Str(b), Value::Lowercase(a)) => lowercase_equals(a, b),
             _ => self.compare(other) == Some(Ordering::Equal),

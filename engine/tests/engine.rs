@@ -238,3 +238,157 @@ fn explanations_name_the_provisions() {
             .any(|entry| entry.rule == "license_a_worldwide")
     );
 }
+
+/// A transaction's text is read straight into slots (`decide_text`); the result must be exactly
+/// that of reading the parsed JSON value (`decide`): the same decisions, the same errors.
+#[test]
+fn text_and_parsed_value_decide_alike() {
+    let decide_value =
+        |pin: Option<&str>, text: &str| -> Result<cordon_engine::Decision, DecideError> {
+            let json: Json = serde_json::from_str(text).map_err(|error| DecideError::Facts {
+                errors: vec![cordon_engine::facts::FactError {
+                    path: String::new(),
+                    message: format!("not valid JSON: {error}"),
+                }],
+            })?;
+            if !json.is_object() {
+                return Err(DecideError::Facts {
+                    errors: vec![cordon_engine::facts::FactError {
+                        path: String::new(),
+                        message: "a transaction must be a JSON object".to_string(),
+                    }],
+                });
+            }
+            cordon_engine::decide(ear(), pin, &json, true)
+        };
+    let mut texts: Vec<(Option<&str>, String)> = Vec::new();
+    let scenarios = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&scenarios)
+        .unwrap_or_else(|error| panic!("{error}"))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    files.sort();
+    let scenarios: Vec<Json> = files
+        .iter()
+        .map(|path| {
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(scenarios.len() >= 48);
+    for scenario in &scenarios {
+        texts.push((scenario["version"].as_str(), scenario["facts"].to_string()));
+    }
+    let base = h100_india("2025-06-01").to_string();
+    let replace = |from: &str, to: &str| {
+        assert!(base.contains(from), "{from}");
+        base.replacen(from, to, 1)
+    };
+    for text in [
+        replace("15832", "1e400"),
+        replace("15832", "-1e400"),
+        replace("15832", "0.0000001"),
+        replace("15832", "1E+26"),
+        replace("15832", "-0"),
+        replace("15832", "79228162514264337593543950336"),
+        replace("15832", "18446744073709551616"),
+        replace("15832", "-5"),
+        replace("15832", "\"high\""),
+        replace("15832", "[1, 2]"),
+        replace("15832", "{\"a\": 1}"),
+        replace("15832", "{}"),
+        replace("15832", "null"),
+        replace("19.45", "5.92"),
+        replace("1000", "1.5"),
+        replace("1000", "1.0"),
+        replace("1000", "1e3"),
+        replace("\"IN\"", "\"\\u0049N\""),
+        replace("\"IN\"", "\"XX\""),
+        replace("\"IN\"", "7"),
+        replace("NVIDIA H100 SXM", "NVIDIA \\\"H100\\\""),
+        replace("\"export\"", "\"smuggle\""),
+        replace("\"export\"", "\"e\\u0078port\""),
+        replace("\"2025-06-01\"", "\"2025-02-30\""),
+        replace("\"2025-06-01\"", "\"2023-01-01\""),
+        replace("\"2025-06-01\"", "\"20250601\""),
+        replace("\"2025-06-01\"", "20250601"),
+        replace("\"2025-06-01\"", "\"2026-03-01\""),
+        replace("\"tpp\"", "\"tpps\""),
+        replace("\"tpp\"", "\"t\\u0070p\""),
+        replace(
+            "{\"hq\"",
+            "{\"$serde_json::private::Number\": \"1\", \"hq\"",
+        ),
+        replace("\"id\":\"PO-1\",", ""),
+        replace("\"date\":\"2025-06-01\",", ""),
+        replace("\"date\":\"2025-06-01\",", "\"date\": null,"),
+        replace(
+            "{\"hq\"",
+            "{\"extra\": [[[[[[{\"deep\": [1, 2.5, \"x\"]}]]]]]], \"hq\"",
+        ),
+        replace("\"end_user\":{", "\"end_user\": [1, 2], \"x\":{"),
+        replace("\"end_user\":{", "\"end_user\": 1.5, \"x\":{"),
+        replace(
+            "\"kind\":\"ic\"",
+            "\"kind\":\"ic\", \"produced_with\": [\"3A090.a\", \"3B001\"]",
+        ),
+        replace(
+            "\"kind\":\"ic\"",
+            "\"kind\":\"ic\", \"produced_with\": [\"3A090.a\", 5]",
+        ),
+        replace(
+            "\"kind\":\"ic\"",
+            "\"kind\":\"ic\", \"produced_with\": [\"3A\\u0030\"]",
+        ),
+        replace(
+            "\"kind\":\"ic\"",
+            "\"kind\":\"ic\", \"produced_with\": \"3A090\"",
+        ),
+        format!("{}{}", "[".repeat(200), "]".repeat(200)),
+        format!("{{\"x\": {}{}}}", "[".repeat(200), "]".repeat(200)),
+        "5".to_string(),
+        "1.5".to_string(),
+        "\"text\"".to_string(),
+        "[1, {".to_string(),
+        "{\"date\": \"2025-06-01\"".to_string(),
+        format!("{base} trailing"),
+        "{}".to_string(),
+        String::new(),
+    ] {
+        texts.push((None, text.clone()));
+        texts.push((Some("2025-01-13"), text.clone()));
+        texts.push((Some("2024-01-01"), text));
+    }
+    for (pin, text) in &texts {
+        for explain in [false, true] {
+            let from_text = cordon_engine::decide_text(ear(), *pin, text, explain);
+            let from_value = decide_value(*pin, text).map(|mut decision| {
+                if !explain {
+                    decision.trace.clear();
+                    decision.why_not.clear();
+                }
+                decision
+            });
+            assert_eq!(from_text, from_value, "{pin:?} {text}");
+        }
+    }
+}
+
+/// JSON keeps only the last of a field given twice; read from text, that is an error instead.
+#[test]
+fn a_field_given_twice_is_an_error() {
+    let text = h100_india("2025-06-01").to_string().replacen(
+        "\"destination\":\"IN\"",
+        "\"destination\":\"XX\",\"destination\":\"IN\"",
+        1,
+    );
+    let error = cordon_engine::decide_text(ear(), None, &text, false)
+        .map(|decision| decision.to_json_line())
+        .unwrap_or_else(|error| error.to_string());
+    assert_eq!(
+        error,
+        "destination: unknown country code \"XX\"; destination: given more than once"
+    );
+}

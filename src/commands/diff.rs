@@ -57,7 +57,14 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         None => None,
         Some(path) => Some(match read_input(path)? {
             Input::One(text) => vec![text],
-            Input::Lines(lines) => lines,
+            Input::Lines(text) => text.lines().map(str::to_string).collect(),
+            Input::File(mut file, path) => {
+                let mut text = String::new();
+                std::io::Read::read_to_string(&mut file, &mut text).map_err(|error| {
+                    format!("cannot read facts file `{}`: {error}", path.display())
+                })?;
+                text.lines().map(str::to_string).collect()
+            }
         }),
     };
     let report = diff::report(

@@ -1,13 +1,13 @@
 //! `cordon eval`: decide transactions (one JSON object, a `.jsonl` batch, or stdin).
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
-use cordon_engine::{DecideError, Decision, Policy};
+use cordon_engine::{DecideError, Decision, Policy, Workspace, decide_text_in};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -40,7 +40,10 @@ pub struct Args {
 
 pub(crate) enum Input {
     One(String),
-    Lines(Vec<String>),
+    /// Several transactions on stdin, one a line.
+    Lines(String),
+    /// A `.jsonl` file, read a block of lines at a time.
+    File(std::fs::File, PathBuf),
 }
 
 pub(crate) fn read_input(path: &PathBuf) -> Result<Input, String> {
@@ -51,23 +54,107 @@ pub(crate) fn read_input(path: &PathBuf) -> Result<Input, String> {
             .map_err(|error| format!("cannot read the facts from stdin: {error}"))?;
         return Ok(match serde_json::from_str::<Json>(&text) {
             Ok(_) => Input::One(text),
-            Err(_) => Input::Lines(text.lines().map(str::to_string).collect()),
+            Err(_) => Input::Lines(text),
         });
     }
     let file = std::fs::File::open(path)
         .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
     if path.extension().is_some_and(|ext| ext == "jsonl") {
-        let lines = std::io::BufReader::new(file)
-            .lines()
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
-        return Ok(Input::Lines(lines));
+        return Ok(Input::File(file, path.clone()));
     }
     let mut text = String::new();
     std::io::BufReader::new(file)
         .read_to_string(&mut text)
         .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
     Ok(Input::One(text))
+}
+
+/// About this many bytes of a `.jsonl` file are read, decided and written at a time.
+const BLOCK: usize = 4 << 20;
+
+/// The next block of whole lines of a file (the last may lack its newline), `None` at the end.
+fn next_block(
+    file: &mut std::fs::File,
+    carry: &mut Vec<u8>,
+    path: &std::path::Path,
+) -> Result<Option<String>, String> {
+    let error = |error: &dyn std::fmt::Display| {
+        format!("cannot read facts file `{}`: {error}", path.display())
+    };
+    let mut block = std::mem::take(carry);
+    let start = block.len();
+    block.resize(start + BLOCK, 0);
+    let mut filled = start;
+    while filled < block.len() {
+        match file.read(&mut block[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(problem) if problem.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(problem) => return Err(error(&problem)),
+        }
+    }
+    block.truncate(filled);
+    if block.is_empty() {
+        return Ok(None);
+    }
+    // Keep a partial last line for the next block (unless the file ended).
+    if filled == start + BLOCK
+        && let Some(end) = block.iter().rposition(|byte| *byte == b'\n')
+    {
+        *carry = block.split_off(end + 1);
+    }
+    String::from_utf8(block)
+        .map(Some)
+        .map_err(|_| error(&"stream did not contain valid UTF-8"))
+}
+
+/// Decides lines on all cores and returns what to print for them, in input order, and whether
+/// any failed. `first` is the number of the first line.
+fn decide_lines(
+    policy: &Policy,
+    args: &Args,
+    format: Format,
+    explain: bool,
+    lines: &[&str],
+    first: usize,
+) -> (Vec<Vec<u8>>, bool) {
+    const PIECE: usize = 64;
+    let results: Vec<(Vec<u8>, bool)> = lines
+        .par_chunks(PIECE)
+        .enumerate()
+        .map_init(Workspace::default, |workspace, (piece, lines)| {
+            let mut out = Vec::new();
+            let mut failed = false;
+            for (index, line) in lines.iter().enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let number = first + piece * PIECE + index;
+                match decide_text_in(policy, args.version.as_deref(), line, explain, workspace) {
+                    Ok(decision) => push_decision(&mut out, decision, format, args.explain),
+                    Err(error) => {
+                        failed = true;
+                        match format {
+                            Format::Json => {
+                                let record = json!({ "line": number, "error": error });
+                                out.extend_from_slice(record.to_string().as_bytes());
+                                out.push(b'\n');
+                            }
+                            Format::Text => {
+                                out.extend_from_slice(
+                                    format!("line {number}: error: {}\n", error_line(&error))
+                                        .as_bytes(),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+            (out, failed)
+        })
+        .collect();
+    let failed = results.iter().any(|(_, failed)| *failed);
+    (results.into_iter().map(|(out, _)| out).collect(), failed)
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, String> {
@@ -91,7 +178,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 cordon_engine::decide_text(&policy, args.version.as_deref(), &text, explain);
             match result {
                 Ok(decision) => {
-                    write_decision(&mut out, &decision, format, args.explain)
+                    write_decision(&mut out, decision, format, args.explain)
                         .map_err(write_error)?;
                     Ok(ExitCode::SUCCESS)
                 }
@@ -101,65 +188,100 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 }
             }
         }
-        Input::Lines(lines) => {
+        Input::Lines(text) => {
+            let lines: Vec<&str> = text.lines().collect();
             let progress = (std::io::stderr().is_terminal() && lines.len() >= 10_000)
                 .then(|| indicatif::ProgressBar::new(lines.len() as u64));
             let mut failed = false;
-            // Evaluate in chunks on all cores, write each chunk in input order.
-            for (chunk_index, chunk) in lines.chunks(8192).enumerate() {
-                let results: Vec<(usize, Option<Result<Decision, DecideError>>)> = chunk
-                    .par_iter()
-                    .enumerate()
-                    .map(|(index, line)| {
-                        let number = chunk_index * 8192 + index + 1;
-                        if line.trim().is_empty() {
-                            return (number, None);
-                        }
-                        (
-                            number,
-                            Some(cordon_engine::decide_text(
-                                &policy,
-                                args.version.as_deref(),
-                                line,
-                                explain,
-                            )),
-                        )
-                    })
-                    .collect();
-                for (number, result) in results {
-                    match result {
-                        None => {}
-                        Some(Ok(decision)) => {
-                            write_decision(&mut out, &decision, format, args.explain)
-                                .map_err(write_error)?
-                        }
-                        Some(Err(error)) => {
-                            failed = true;
-                            let record = json!({ "line": number, "error": error });
-                            match format {
-                                Format::Json => writeln!(out, "{record}").map_err(write_error)?,
-                                Format::Text => {
-                                    writeln!(out, "line {number}: error: {}", error_line(&error))
-                                        .map_err(write_error)?
-                                }
-                            }
-                        }
-                    }
+            for (index, group) in lines.chunks(8192).enumerate() {
+                let (outputs, group_failed) =
+                    decide_lines(&policy, args, format, explain, group, index * 8192 + 1);
+                failed |= group_failed;
+                for output in outputs {
+                    out.write_all(&output).map_err(write_error)?;
                 }
                 if let Some(progress) = &progress {
-                    progress.inc(chunk.len() as u64);
+                    progress.inc(group.len() as u64);
                 }
             }
             if let Some(progress) = progress {
                 progress.finish_and_clear();
             }
             out.flush().map_err(write_error)?;
-            Ok(if failed {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
+            Ok(exit_code(failed))
         }
+        Input::File(mut file, path) => {
+            // Three stages at once: a thread reads blocks, this one decides them on all cores, a
+            // thread writes what was decided.
+            drop(out);
+            let size = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+            // Shown for files of about 10,000 transactions or more.
+            let progress = (std::io::stderr().is_terminal() && size >= 8 << 20).then(|| {
+                let bar = indicatif::ProgressBar::new(size);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{wide_bar} {binary_bytes}/{binary_total_bytes} {eta}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar
+            });
+            let (blocks, read) = std::sync::mpsc::sync_channel(2);
+            let (decided, decisions) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+            let failed = std::thread::scope(|scope| {
+                scope.spawn(move || {
+                    let mut carry = Vec::new();
+                    loop {
+                        let block = next_block(&mut file, &mut carry, &path);
+                        let last = !matches!(block, Ok(Some(_)));
+                        if blocks.send(block).is_err() || last {
+                            break;
+                        }
+                    }
+                });
+                let writer = scope.spawn(move || {
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    for outputs in decisions {
+                        for output in outputs {
+                            out.write_all(&output).map_err(write_error)?;
+                        }
+                    }
+                    out.flush().map_err(write_error)
+                });
+                let mut failed = false;
+                let mut first = 1;
+                for block in read {
+                    let Some(block) = block? else { break };
+                    let lines: Vec<&str> = block.lines().collect();
+                    let (outputs, block_failed) =
+                        decide_lines(&policy, args, format, explain, &lines, first);
+                    failed |= block_failed;
+                    first += lines.len();
+                    if decided.send(outputs).is_err() {
+                        break;
+                    }
+                    if let Some(progress) = &progress {
+                        progress.inc(block.len() as u64);
+                    }
+                }
+                drop(decided);
+                writer
+                    .join()
+                    .map_err(|_| "the writer of the decisions stopped".to_string())??;
+                Ok::<bool, String>(failed)
+            })?;
+            if let Some(progress) = progress {
+                progress.finish_and_clear();
+            }
+            Ok(exit_code(failed))
+        }
+    }
+}
+
+fn exit_code(failed: bool) -> ExitCode {
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -178,24 +300,26 @@ fn error_line(error: &DecideError) -> String {
 
 fn write_decision(
     out: &mut impl Write,
-    decision: &Decision,
+    decision: Decision,
     format: Format,
     explain: bool,
 ) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    push_decision(&mut text, decision, format, explain);
+    out.write_all(&text)
+}
+
+/// A decision as printed: one line of JSON (with `why_not` only when explaining), or text.
+fn push_decision(out: &mut Vec<u8>, mut decision: Decision, format: Format, explain: bool) {
     match format {
         Format::Json => {
-            if explain {
-                writeln!(out, "{}", decision.to_json_line())
-            } else {
-                let mut decision = decision.clone();
+            if !explain {
                 decision.why_not.clear();
-                writeln!(out, "{}", decision.to_json_line())
             }
+            decision.write_json_line(out);
         }
-        Format::Text => write!(
-            out,
-            "{}",
-            crate::commands::text::decision(decision, explain)
-        ),
+        Format::Text => {
+            out.extend_from_slice(crate::commands::text::decision(&decision, explain).as_bytes())
+        }
     }
 }
