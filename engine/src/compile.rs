@@ -783,29 +783,12 @@ impl Compiler<'_> {
                 .rule_index
                 .insert(rule.name.clone(), index16(index, "rules")?);
         }
-        let mut prevails: BTreeMap<u16, BTreeSet<u16>> = BTreeMap::new();
-        for rule in &self.version.rules {
-            let this = self.program.rule_index[&rule.name];
-            for defeater in &rule.unless {
-                if let Some(defeater) = self.program.rule_index.get(defeater) {
-                    prevails.entry(*defeater).or_default().insert(this);
-                }
-            }
-            for defeated in &rule.notwithstanding {
-                if let Some(defeated) = self.program.rule_index.get(defeated) {
-                    prevails.entry(this).or_default().insert(*defeated);
-                }
-            }
-        }
-        for rule in &self.version.rules {
-            let this = self.program.rule_index[&rule.name];
-            let mut closure = BTreeSet::new();
-            let mut stack: Vec<u16> = prevails.get(&this).into_iter().flatten().copied().collect();
-            while let Some(next) = stack.pop() {
-                if closure.insert(next) {
-                    stack.extend(prevails.get(&next).into_iter().flatten().copied());
-                }
-            }
+        let prevails = self.version.prevails_over();
+        for (position, rule) in self.version.rules.iter().enumerate() {
+            let closure: BTreeSet<u16> = prevails[position]
+                .iter()
+                .map(|index| index16(*index, "rules"))
+                .collect::<Result<_, _>>()?;
             let when = rule.when.as_ref().map(|when| self.expr(when)).transpose()?;
             let mut then = Vec::new();
             for conclusion in &rule.then {

@@ -510,6 +510,48 @@ impl Version {
         record.field(last)
     }
 
+    /// For each rule (by position in `rules`), the rules it prevails over, directly or not: a
+    /// rule prevails over the rules that name it in `unless` and over those it names in
+    /// `notwithstanding`.
+    pub fn prevails_over(&self) -> Vec<BTreeSet<usize>> {
+        let index: std::collections::HashMap<&str, usize> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(position, rule)| (rule.name.as_str(), position))
+            .collect();
+        let mut direct: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
+        for (this, rule) in self.rules.iter().enumerate() {
+            for defeater in rule
+                .unless
+                .iter()
+                .filter_map(|name| index.get(name.as_str()))
+            {
+                direct.entry(*defeater).or_default().insert(this);
+            }
+            for defeated in rule
+                .notwithstanding
+                .iter()
+                .filter_map(|name| index.get(name.as_str()))
+            {
+                direct.entry(this).or_default().insert(*defeated);
+            }
+        }
+        (0..self.rules.len())
+            .map(|this| {
+                let mut closure = BTreeSet::new();
+                let mut stack: Vec<usize> =
+                    direct.get(&this).into_iter().flatten().copied().collect();
+                while let Some(next) = stack.pop() {
+                    if closure.insert(next) {
+                        stack.extend(direct.get(&next).into_iter().flatten().copied());
+                    }
+                }
+                closure
+            })
+            .collect()
+    }
+
     /// The provenance of a named provision, whatever its kind.
     pub fn provenance(&self, name: &str) -> Option<&Provenance> {
         self.rules

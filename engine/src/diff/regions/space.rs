@@ -1,7 +1,7 @@
 //! The input space two versions share: the facts and their kinds, the dates where a country's
 //! groups change, the groups' members on each side, and how a region is narrowed by an answer.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 use jiff::civil::Date;
@@ -169,7 +169,7 @@ impl<'v> Space<'v> {
                 .map(|(index, rule)| (rule.name.clone(), index))
                 .collect::<HashMap<_, _>>()
         });
-        let prevails = [0, 1].map(|side| prevails(versions[side], &rule_index[side]));
+        let prevails = versions.map(hir::Version::prevails_over);
         let mut list_predicates = Vec::new();
         let mut list_predicate_at = HashMap::new();
         let mut eccns = BTreeSet::new();
@@ -502,36 +502,6 @@ fn collect_eccns(literal: &Literal, into: &mut BTreeSet<String>) {
         }
         _ => {}
     }
-}
-
-/// For each rule, the rules it prevails over: the rules that name it in `unless`... are beaten by
-/// it, and those it names in `notwithstanding`; closed under "prevails over".
-fn prevails(version: &hir::Version, index: &HashMap<String, usize>) -> Vec<BTreeSet<usize>> {
-    let mut direct: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
-    for (this, rule) in version.rules.iter().enumerate() {
-        for defeater in rule.unless.iter().filter_map(|name| index.get(name)) {
-            direct.entry(*defeater).or_default().insert(this);
-        }
-        for defeated in rule
-            .notwithstanding
-            .iter()
-            .filter_map(|name| index.get(name))
-        {
-            direct.entry(this).or_default().insert(*defeated);
-        }
-    }
-    (0..version.rules.len())
-        .map(|this| {
-            let mut closure = BTreeSet::new();
-            let mut stack: Vec<usize> = direct.get(&this).into_iter().flatten().copied().collect();
-            while let Some(next) = stack.pop() {
-                if closure.insert(next) {
-                    stack.extend(direct.get(&next).into_iter().flatten().copied());
-                }
-            }
-            closure
-        })
-        .collect()
 }
 
 /// The rules an outcome field depends on: those that conclude it, the rules they name in
