@@ -115,20 +115,8 @@ fn ear_summaries() {
             diff.regions.len(),
             diff.exact
         );
-        let mut counts: Vec<(String, usize)> = Vec::new();
-        for region in &diff.regions {
-            let change = region
-                .changes
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
-            match counts.iter_mut().find(|(c, _)| *c == change) {
-                Some((_, count)) => *count += 1,
-                None => counts.push((change, 1)),
-            }
-        }
-        for (change, count) in counts {
+        for (change, regions) in diff.by_change() {
+            let count = regions.len();
             let _ = writeln!(summary, "  {count:>4}  {change}");
         }
     }

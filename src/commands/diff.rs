@@ -218,24 +218,6 @@ fn exactness(exhaustive: &Exhaustive) -> String {
     )
 }
 
-/// Regions grouped by what changes, in report order.
-fn by_change(exhaustive: &Exhaustive) -> Vec<(String, Vec<(usize, &RegionDiff)>)> {
-    let mut groups: Vec<(String, Vec<(usize, &RegionDiff)>)> = Vec::new();
-    for (index, region) in exhaustive.regions.iter().enumerate() {
-        let change = region
-            .changes
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ");
-        match groups.iter_mut().find(|(key, _)| *key == change) {
-            Some((_, members)) => members.push((index + 1, region)),
-            None => groups.push((change, vec![(index + 1, region)])),
-        }
-    }
-    groups
-}
-
 fn region_rules(report: &Report, region: &RegionDiff) -> String {
     region
         .rules
@@ -263,7 +245,7 @@ all transactions: {} where the versions decide differently ({})",
     for caveat in &exhaustive.caveats {
         let _ = writeln!(out, "  caveat: {caveat}");
     }
-    for (change, regions) in by_change(exhaustive) {
+    for (change, regions) in exhaustive.by_change() {
         let _ = writeln!(out, "  {change} ({})", plural(regions.len(), "region"));
         for (number, region) in regions {
             let _ = writeln!(out, "    {number}. {}", region.conditions.join("; "));
@@ -405,7 +387,7 @@ fn markdown_regions(out: &mut String, report: &Report, exhaustive: &Exhaustive) 
             let _ = writeln!(out, "- {}", cell(caveat));
         }
     }
-    for (change, regions) in by_change(exhaustive) {
+    for (change, regions) in exhaustive.by_change() {
         let _ = writeln!(
             out,
             "\n### {} ({})\n",

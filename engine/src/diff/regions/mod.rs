@@ -48,6 +48,27 @@ pub struct Exhaustive {
     pub regions: Vec<RegionDiff>,
 }
 
+impl Exhaustive {
+    /// The regions grouped by what changes (`license_required: false -> true`), in report order,
+    /// each with its number (from 1).
+    pub fn by_change(&self) -> Vec<(String, Vec<(usize, &RegionDiff)>)> {
+        let mut groups: Vec<(String, Vec<(usize, &RegionDiff)>)> = Vec::new();
+        for (index, region) in self.regions.iter().enumerate() {
+            let change = region
+                .changes
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            match groups.iter_mut().find(|(key, _)| *key == change) {
+                Some((_, members)) => members.push((index + 1, region)),
+                None => groups.push((change, vec![(index + 1, region)])),
+            }
+        }
+        groups
+    }
+}
+
 /// One region of transactions that decide differently.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RegionDiff {
