@@ -185,6 +185,11 @@ impl LanguageServer for Server {
         }
     }
 
+    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReport> {
+        self.read(move |snapshot| requests::diagnostics::document(snapshot, &params))
+            .await
+    }
+
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
         self.read(move |snapshot| requests::hover::hover(snapshot, &params))
             .await
@@ -281,5 +286,22 @@ impl LanguageServer for Server {
             self.client.show_message(kind, summary).await;
         }
         Ok(Some(answer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic while answering one request answers it with an error; the next request is answered.
+    #[tokio::test]
+    async fn a_panic_answers_the_request_with_an_error() {
+        let snapshot = State::default().snapshot();
+        let failed = run(snapshot.clone(), |_| -> u32 { panic!("broken invariant") }).await;
+        let error = failed.expect_err("a panic is an error");
+        assert_eq!(error.code, ErrorCode::InternalError);
+        assert!(error.message.contains("broken invariant"), "{}", error.message);
+        let answered = run(snapshot, |snapshot| snapshot.workspaces().len()).await;
+        assert_eq!(answered.ok(), Some(0));
     }
 }

@@ -4,7 +4,10 @@
 use std::collections::BTreeMap;
 
 use cordon_lang::db::{self, Workspace};
-use tower_lsp_server::gen_lsp_types::{Diagnostic, Uri};
+use tower_lsp_server::gen_lsp_types::{
+    Diagnostic, DocumentDiagnosticParams, DocumentDiagnosticReport, FullDocumentDiagnosticReport,
+    RelatedFullDocumentDiagnosticReport, Uri,
+};
 
 use crate::convert;
 use crate::state::{Snapshot, path_uri};
@@ -32,4 +35,30 @@ pub fn workspace(snapshot: &Snapshot, workspace: Workspace) -> Vec<(String, Uri,
         .into_iter()
         .filter_map(|(path, diagnostics)| Some((path.clone(), path_uri(&path)?, diagnostics)))
         .collect()
+}
+
+/// `textDocument/diagnostic`: the diagnostics of one file, on request. Editors get them pushed
+/// after every edit (the capability is not advertised, so that no editor shows them twice); tools
+/// and tests ask.
+pub fn document(snapshot: &Snapshot, params: &DocumentDiagnosticParams) -> DocumentDiagnosticReport {
+    let items = snapshot
+        .file(&params.text_document.uri)
+        .map(|(file, workspace_of_file)| {
+            let path = file.path(&snapshot.db).clone();
+            workspace(snapshot, workspace_of_file)
+                .into_iter()
+                .find(|(candidate, _, _)| *candidate == path)
+                .map(|(_, _, diagnostics)| diagnostics)
+                .unwrap_or_default()
+        })
+        .unwrap_or_default();
+    DocumentDiagnosticReport::RelatedFullDocumentDiagnosticReport(
+        RelatedFullDocumentDiagnosticReport {
+            related_documents: None,
+            full_document_diagnostic_report: FullDocumentDiagnosticReport {
+                result_id: None,
+                items,
+            },
+        },
+    )
 }

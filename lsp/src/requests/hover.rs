@@ -3,9 +3,9 @@
 //! citations, its window in force and its documentation.
 
 use cordon_lang::check::country_name;
-use cordon_lang::db::{self, EntryKind, VersionKey};
+use cordon_lang::db::{self, EntryKind};
 use cordon_lang::hir::{self, Provenance};
-use cordon_lang::ide::{self, Resolved};
+use cordon_lang::ide::{self, OccurrenceKind, Resolved};
 use cordon_lang::syntax::{DeclarationKind, ProvisionKind};
 use jiff::civil::Date;
 use tower_lsp_server::gen_lsp_types::{Contents, Hover, HoverParams, MarkupContent, MarkupKind};
@@ -17,7 +17,18 @@ use crate::state::Snapshot;
 pub fn hover(snapshot: &Snapshot, params: &HoverParams) -> Option<Hover> {
     let position = &params.text_document_position_params;
     let (file, workspace, offset) = at(snapshot, &position.text_document.uri, position.position)?;
-    let (occurrence, resolved) = ide::resolve_at(&snapshot.db, workspace, file, offset)?;
+    let db = &snapshot.db;
+    let (occurrence, resolved) = ide::resolve_at(db, workspace, file, offset)?;
+    // The name after `replace` or `remove` is described as this version has it (definition goes to
+    // the amended provision).
+    let resolved = match occurrence.kind {
+        OccurrenceKind::Amendment(kind) => Resolved::Declaration {
+            version: ide::file_version(db, workspace, file)?,
+            key: ide::declaration_key_at(db, file, occurrence.span.start)?,
+            kind,
+        },
+        _ => resolved,
+    };
     let text = describe(snapshot, &resolved)?;
     Some(Hover {
         contents: Contents::MarkupContent(MarkupContent {
@@ -61,6 +72,16 @@ pub fn describe(snapshot: &Snapshot, resolved: &Resolved<'_>) -> Option<String> 
                 written_in.module(db)
             ));
             let tree = db::declaration_syntax(db, *key).as_ref();
+            let base = db::version_base(db, *version).map(|base| db::version_id(db, base).0.clone());
+            match (tree.map(|tree| &tree.kind), base) {
+                (Some(DeclarationKind::Replace(_)), Some(base)) => {
+                    lines.push(format!("replaces `{name}` of version `{base}`"));
+                }
+                (Some(DeclarationKind::Remove(_)), Some(base)) => {
+                    lines.push(format!("removes `{name}` of version `{base}`"));
+                }
+                _ => {}
+            }
             if let Some(tree) = tree
                 && let DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision) =
                     &tree.kind
@@ -108,7 +129,7 @@ pub fn describe(snapshot: &Snapshot, resolved: &Resolved<'_>) -> Option<String> 
             }
             let hir = &checked.version;
             if *kind == EntryKind::Group {
-                lines.extend(group_members(snapshot, *version, hir, &name));
+                lines.extend(group_members(hir, &name));
             }
             if *kind == EntryKind::Rule
                 && let Some(rule) = hir.rules.iter().find(|rule| rule.name == name)
@@ -127,7 +148,7 @@ pub fn describe(snapshot: &Snapshot, resolved: &Resolved<'_>) -> Option<String> 
                 }
             }
             match hir.provenance(&name) {
-                Some(provenance) => lines.extend(provenance_lines(provenance)),
+                Some(provenance) => lines.extend(provenance_lines(provenance, *kind != EntryKind::Rule)),
                 None => {
                     if let Some(tree) = tree
                         && !tree.docs.is_empty()
@@ -177,14 +198,7 @@ pub fn describe(snapshot: &Snapshot, resolved: &Resolved<'_>) -> Option<String> 
 
 /// The members of a group on each date its membership can change in the version: the day the
 /// version enters into force, and the group's own dated changes.
-fn group_members(
-    snapshot: &Snapshot,
-    version: VersionKey<'_>,
-    hir: &hir::Version,
-    name: &str,
-) -> Vec<String> {
-    let _ = snapshot;
-    let _ = version;
+fn group_members(hir: &hir::Version, name: &str) -> Vec<String> {
     let Some(group) = hir.groups.get(name) else {
         return Vec::new();
     };
@@ -223,7 +237,8 @@ fn group_members(
     lines
 }
 
-fn provenance_lines(provenance: &Provenance) -> Vec<String> {
+/// Citations, window in force (unless already said) and docs.
+fn provenance_lines(provenance: &Provenance, with_window: bool) -> Vec<String> {
     let mut lines = Vec::new();
     for citation in &provenance.citations {
         let confidence = match citation.confidence {
@@ -232,7 +247,7 @@ fn provenance_lines(provenance: &Provenance) -> Vec<String> {
         };
         lines.push(format!("cite \"{}\"{confidence}", citation.text));
     }
-    if let Some(window) = window_text((provenance.effective, provenance.through)) {
+    if with_window && let Some(window) = window_text((provenance.effective, provenance.through)) {
         lines.push(format!("in force {window}"));
     }
     if !provenance.docs.is_empty() {

@@ -18,6 +18,8 @@ pub struct TestClient {
     pending: Pending,
     notifications: mpsc::UnboundedReceiver<Value>,
     next_id: i64,
+    /// What the server said it can do.
+    pub capabilities: Value,
 }
 
 async fn write_message(writer: &tokio::sync::Mutex<WriteHalf<DuplexStream>>, body: &str) {
@@ -90,11 +92,13 @@ impl TestClient {
             pending,
             notifications,
             next_id: 0,
+            capabilities: Value::Null,
         };
         let initialized = client
             .request("initialize", json!({"capabilities": {}, "processId": null}))
             .await;
         assert!(initialized.get("result").is_some(), "{initialized}");
+        client.capabilities = initialized["result"]["capabilities"].clone();
         client.notify("initialized", json!({})).await;
         client
     }
