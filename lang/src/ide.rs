@@ -541,7 +541,16 @@ fn declaration_with_name_at<'db>(
     file: SourceFile,
     occurrence: &Occurrence,
 ) -> Option<DeclarationKey<'db>> {
-    let declaration = declaration_at(db, file, occurrence.span.start)?;
+    declaration_key_at(db, file, occurrence.span.start)
+}
+
+/// The key of the declaration of a file that holds `offset`.
+pub fn declaration_key_at(
+    db: &dyn Db,
+    file: SourceFile,
+    offset: u32,
+) -> Option<DeclarationKey<'_>> {
+    let declaration = declaration_at(db, file, offset)?;
     Some(DeclarationKey::new(
         db,
         file,

@@ -10,12 +10,19 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use cordon_lang::db::Workspace;
+use tokio::task::{JoinError, JoinHandle};
 use tower_lsp_server::gen_lsp_types::*;
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::requests;
 use crate::state::{Snapshot, State, uri_path};
+
+/// Why a message was not JSON-RPC.
+#[derive(serde::Deserialize)]
+pub struct Malformed {
+    reason: String,
+}
 
 pub struct Server {
     client: Client,
@@ -51,12 +58,13 @@ impl Server {
         };
         let client = self.client.clone();
         let state = self.state.clone();
+        // The snapshot goes to a blocking thread now, not inside a task that may wait for this
+        // worker thread: the next edit waits for every snapshot to be dropped.
+        let computing = start(snapshot, move |snapshot| {
+            requests::diagnostics::workspace(snapshot, workspace)
+        });
         tokio::spawn(async move {
-            let Ok(computed) = run(snapshot, move |snapshot| {
-                requests::diagnostics::workspace(snapshot, workspace)
-            })
-            .await
-            else {
+            let Ok(computed) = finish(computing.await) else {
                 return;
             };
             let to_send: Vec<(Uri, Vec<Diagnostic>)> = {
@@ -83,11 +91,33 @@ impl Server {
         });
     }
 
+    /// A message that was not JSON-RPC (see [`crate::transport`]): answered with a parse error.
+    pub async fn malformed(&self, params: Malformed) -> Result<()> {
+        Err(Error {
+            code: ErrorCode::ParseError,
+            message: params.reason.into(),
+            data: None,
+        })
+    }
+
     fn edited(&self, workspace: Option<Workspace>) {
         if let Some(workspace) = workspace {
             self.publish(workspace);
         }
     }
+}
+
+type Answer<T> = std::result::Result<std::result::Result<T, salsa::Cancelled>, JoinError>;
+
+/// Starts `answer` on a snapshot on a blocking thread at once (the snapshot must not wait in a
+/// task queue: an edit waits until every snapshot is dropped).
+fn start<T: Send + 'static>(
+    snapshot: Snapshot,
+    answer: impl FnOnce(&Snapshot) -> T + Send + 'static,
+) -> JoinHandle<std::result::Result<T, salsa::Cancelled>> {
+    tokio::task::spawn_blocking(move || {
+        salsa::Cancelled::catch(AssertUnwindSafe(|| answer(&snapshot)))
+    })
 }
 
 /// Runs `answer` on a snapshot on a blocking thread, turning a cancellation into
@@ -96,10 +126,10 @@ async fn run<T: Send + 'static>(
     snapshot: Snapshot,
     answer: impl FnOnce(&Snapshot) -> T + Send + 'static,
 ) -> Result<T> {
-    let joined = tokio::task::spawn_blocking(move || {
-        salsa::Cancelled::catch(AssertUnwindSafe(|| answer(&snapshot)))
-    })
-    .await;
+    finish(start(snapshot, answer).await)
+}
+
+fn finish<T>(joined: Answer<T>) -> Result<T> {
     match joined {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(_cancelled)) => Err(Error::content_modified()),
@@ -185,7 +215,10 @@ impl LanguageServer for Server {
         }
     }
 
-    async fn diagnostic(&self, params: DocumentDiagnosticParams) -> Result<DocumentDiagnosticReport> {
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReport> {
         self.read(move |snapshot| requests::diagnostics::document(snapshot, &params))
             .await
     }
@@ -300,7 +333,11 @@ mod tests {
         let failed = run(snapshot.clone(), |_| -> u32 { panic!("broken invariant") }).await;
         let error = failed.expect_err("a panic is an error");
         assert_eq!(error.code, ErrorCode::InternalError);
-        assert!(error.message.contains("broken invariant"), "{}", error.message);
+        assert!(
+            error.message.contains("broken invariant"),
+            "{}",
+            error.message
+        );
         let answered = run(snapshot, |snapshot| snapshot.workspaces().len()).await;
         assert_eq!(answered.ok(), Some(0));
     }

@@ -56,9 +56,13 @@ fn parse_case(text: &str) -> Result<Case, String> {
 
 /// `12:5` (1-based) as the protocol's position.
 fn position(text: &str) -> Result<Value, String> {
-    let (line, column) = text.split_once(':').ok_or(format!("bad position `{text}`"))?;
+    let (line, column) = text
+        .split_once(':')
+        .ok_or(format!("bad position `{text}`"))?;
     let line: u32 = line.parse().map_err(|_| format!("bad line in `{text}`"))?;
-    let column: u32 = column.parse().map_err(|_| format!("bad column in `{text}`"))?;
+    let column: u32 = column
+        .parse()
+        .map_err(|_| format!("bad column in `{text}`"))?;
     Ok(json!({"line": line.saturating_sub(1), "character": column.saturating_sub(1)}))
 }
 
@@ -248,9 +252,13 @@ impl Session {
                             .unwrap_or_default();
                         changes.sort_by(|a, b| a.0.cmp(&b.0));
                         for (uri, edits) in changes {
-                            let mut edits: Vec<Value> = edits.as_array().cloned().unwrap_or_default();
+                            let mut edits: Vec<Value> =
+                                edits.as_array().cloned().unwrap_or_default();
                             edits.sort_by_key(|edit| {
-                                (edit["range"]["start"]["line"].as_u64(), edit["range"]["start"]["character"].as_u64())
+                                (
+                                    edit["range"]["start"]["line"].as_u64(),
+                                    edit["range"]["start"]["character"].as_u64(),
+                                )
                             });
                             let relative = uri.replace(&format!("{}/", self.root_uri), "");
                             out.push_str(&format!("{relative}:"));
@@ -270,7 +278,10 @@ impl Session {
             "symbols" => {
                 let answer = self
                     .client
-                    .request("textDocument/documentSymbol", json!({"textDocument": document}))
+                    .request(
+                        "textDocument/documentSymbol",
+                        json!({"textDocument": document}),
+                    )
                     .await;
                 fn walk(symbols: &Value, depth: usize, out: &mut String) {
                     for symbol in symbols.as_array().into_iter().flatten() {
@@ -293,7 +304,10 @@ impl Session {
             }
             "workspace-symbols" => {
                 let query = words.get(1).copied().unwrap_or("");
-                let answer = self.client.request("workspace/symbol", json!({"query": query})).await;
+                let answer = self
+                    .client
+                    .request("workspace/symbol", json!({"query": query}))
+                    .await;
                 for symbol in answer["result"].as_array().into_iter().flatten() {
                     let location = &symbol["location"];
                     out.push_str(&format!(
@@ -301,7 +315,10 @@ impl Session {
                         symbol["name"].as_str().unwrap_or(""),
                         symbol["kind"],
                         symbol["containerName"].as_str().unwrap_or(""),
-                        location["uri"].as_str().unwrap_or("").replace(&format!("{}/", self.root_uri), ""),
+                        location["uri"]
+                            .as_str()
+                            .unwrap_or("")
+                            .replace(&format!("{}/", self.root_uri), ""),
                         location["range"]["start"]["line"].as_u64().unwrap_or(0) + 1,
                     ));
                 }
@@ -309,7 +326,10 @@ impl Session {
             "semantic-tokens" => {
                 let answer = self
                     .client
-                    .request("textDocument/semanticTokens/full", json!({"textDocument": document}))
+                    .request(
+                        "textDocument/semanticTokens/full",
+                        json!({"textDocument": document}),
+                    )
                     .await;
                 let data: Vec<u64> = answer["result"]["data"]
                     .as_array()
@@ -332,7 +352,12 @@ impl Session {
                     }
                     let written: String = lines
                         .get(line as usize)
-                        .map(|l| l.chars().skip(column as usize).take(*length as usize).collect())
+                        .map(|l| {
+                            l.chars()
+                                .skip(column as usize)
+                                .take(*length as usize)
+                                .collect()
+                        })
                         .unwrap_or_default();
                     let names = ["declaration", "readonly", "defaultLibrary"];
                     let modifiers: Vec<&str> = names
@@ -392,7 +417,11 @@ impl Session {
                     .await;
                 for action in answer["result"].as_array().into_iter().flatten() {
                     out.push_str(&format!("{}\n", action["title"].as_str().unwrap_or("")));
-                    for edits in action["edit"]["changes"].as_object().into_iter().flat_map(|m| m.values()) {
+                    for edits in action["edit"]["changes"]
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|m| m.values())
+                    {
                         for edit in edits.as_array().into_iter().flatten() {
                             out.push_str(&format!(
                                 "  at {}:{}-{}:{} write {}\n",
@@ -442,7 +471,8 @@ impl Session {
                     .split_once('"')
                     .map(|(head, tail)| (head, format!("\"{tail}")))
                     .ok_or("change needs a JSON string")?;
-                let text: String = serde_json::from_str(&text).map_err(|error| error.to_string())?;
+                let text: String =
+                    serde_json::from_str(&text).map_err(|error| error.to_string())?;
                 self.client
                     .notify(
                         "textDocument/didChange",
@@ -466,8 +496,15 @@ impl Session {
                 let uri = self.uri(file);
                 // The last of the diagnostics pushed for the file: an earlier push (for the
                 // text before the edit) may still be on its way.
-                let mut last = self.client.diagnostics_for(&uri, Duration::from_secs(30)).await;
-                while let Some(newer) = self.client.diagnostics_for(&uri, Duration::from_secs(1)).await {
+                let mut last = self
+                    .client
+                    .diagnostics_for(&uri, Duration::from_secs(30))
+                    .await;
+                while let Some(newer) = self
+                    .client
+                    .diagnostics_for(&uri, Duration::from_secs(1))
+                    .await
+                {
                     last = Some(newer);
                 }
                 match last {
@@ -477,10 +514,12 @@ impl Session {
             }
             "raw" => {
                 let body = request.strip_prefix("raw").unwrap_or("").trim();
-                let id = serde_json::from_str::<Value>(body)
-                    .ok()
-                    .and_then(|value| value.get("id").cloned())
-                    .or(Some(Value::Null));
+                // A request waits for its answer; text that is not JSON is answered with id null;
+                // a notification is not answered.
+                let id = match serde_json::from_str::<Value>(body) {
+                    Ok(value) => value.get("id").cloned(),
+                    Err(_) => Some(Value::Null),
+                };
                 match self.client.raw(body, id).await {
                     Some(answer) => out.push_str(&self.pretty(&answer)),
                     None => out.push_str("(no answer)"),
@@ -499,7 +538,10 @@ impl Session {
 fn check(path: &Path) -> Result<(), Failed> {
     let text = std::fs::read_to_string(path)?;
     let case = parse_case(&text)?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let root = std::env::temp_dir().join(format!("cordon-lsp-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     for (file, content) in &case.files {
@@ -567,7 +609,10 @@ fn main() {
     let trials = cases
         .into_iter()
         .map(|path| {
-            let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
             Trial::test(name, move || check(&path))
         })
         .collect();

@@ -40,7 +40,10 @@ pub fn workspace(snapshot: &Snapshot, workspace: Workspace) -> Vec<(String, Uri,
 /// `textDocument/diagnostic`: the diagnostics of one file, on request. Editors get them pushed
 /// after every edit (the capability is not advertised, so that no editor shows them twice); tools
 /// and tests ask.
-pub fn document(snapshot: &Snapshot, params: &DocumentDiagnosticParams) -> DocumentDiagnosticReport {
+pub fn document(
+    snapshot: &Snapshot,
+    params: &DocumentDiagnosticParams,
+) -> DocumentDiagnosticReport {
     let items = snapshot
         .file(&params.text_document.uri)
         .map(|(file, workspace_of_file)| {

@@ -72,7 +72,8 @@ pub fn describe(snapshot: &Snapshot, resolved: &Resolved<'_>) -> Option<String> 
                 written_in.module(db)
             ));
             let tree = db::declaration_syntax(db, *key).as_ref();
-            let base = db::version_base(db, *version).map(|base| db::version_id(db, base).0.clone());
+            let base =
+                db::version_base(db, *version).map(|base| db::version_id(db, base).0.clone());
             match (tree.map(|tree| &tree.kind), base) {
                 (Some(DeclarationKind::Replace(_)), Some(base)) => {
                     lines.push(format!("replaces `{name}` of version `{base}`"));
@@ -148,7 +149,9 @@ pub fn describe(snapshot: &Snapshot, resolved: &Resolved<'_>) -> Option<String> 
                 }
             }
             match hir.provenance(&name) {
-                Some(provenance) => lines.extend(provenance_lines(provenance, *kind != EntryKind::Rule)),
+                Some(provenance) => {
+                    lines.extend(provenance_lines(provenance, *kind != EntryKind::Rule))
+                }
                 None => {
                     if let Some(tree) = tree
                         && !tree.docs.is_empty()

@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, DuplexStream, WriteHalf};
 use tokio::sync::{mpsc, oneshot};
-use tower_lsp_server::{LspService, Server};
 
 type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Value>>>>;
 
@@ -57,8 +56,7 @@ impl TestClient {
     pub async fn start() -> TestClient {
         let (client_side, server_side) = tokio::io::duplex(1 << 22);
         let (server_read, server_write) = tokio::io::split(server_side);
-        let (service, socket) = LspService::new(cordon_lsp::server::Server::new);
-        tokio::spawn(Server::new(server_read, server_write, socket).serve(service));
+        tokio::spawn(cordon_lsp::serve(server_read, server_write));
         let (client_read, client_write) = tokio::io::split(client_side);
         let writer = Arc::new(tokio::sync::Mutex::new(client_write));
         let pending: Pending = Arc::default();
@@ -76,7 +74,10 @@ impl TestClient {
                         write_message(&reader_writer, &reply.to_string()).await;
                     }
                     Some(id) => {
-                        let sender = reader_pending.lock().ok().and_then(|mut p| p.remove(&id.to_string()));
+                        let sender = reader_pending
+                            .lock()
+                            .ok()
+                            .and_then(|mut p| p.remove(&id.to_string()));
                         if let Some(sender) = sender {
                             let _ = sender.send(message);
                         }
@@ -108,7 +109,9 @@ impl TestClient {
         self.next_id += 1;
         let id = json!(self.next_id);
         let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        self.raw(&message.to_string(), Some(id)).await.unwrap_or(Value::Null)
+        self.raw(&message.to_string(), Some(id))
+            .await
+            .unwrap_or(Value::Null)
     }
 
     /// Sends a message as written; waits for the response to `id` when there is one.
