@@ -75,25 +75,14 @@ mod tests {
     #[test]
     fn round_trips_and_clamps() {
         let index = LineIndex::new("ab\nçé€x\n");
-        let position = index.position(9);
+        // After `€` (three bytes, one UTF-16 unit).
+        let position = index.position(10);
         assert_eq!((position.line, position.character), (1, 3));
-        assert_eq!(index.offset(position), 9);
-        assert_eq!(
-            index.offset(Position {
-                line: 7,
-                character: 0
-            }),
-            13
-        );
-        assert_eq!(
-            index.offset(Position {
-                line: 0,
-                character: 99
-            }),
-            2
-        );
+        assert_eq!(index.offset(position), 10);
+        assert_eq!(index.offset(Position { line: 7, character: 0 }), 12);
+        assert_eq!(index.offset(Position { line: 0, character: 99 }), 2);
         // Inside a multi-byte character: the start of the character.
-        assert_eq!(index.position(5).character, 1);
+        assert_eq!(index.position(4).character, 0);
         assert_eq!(index.position(500).line, 2);
     }
 }
