@@ -79,8 +79,20 @@ mod tests {
         let position = index.position(10);
         assert_eq!((position.line, position.character), (1, 3));
         assert_eq!(index.offset(position), 10);
-        assert_eq!(index.offset(Position { line: 7, character: 0 }), 12);
-        assert_eq!(index.offset(Position { line: 0, character: 99 }), 2);
+        assert_eq!(
+            index.offset(Position {
+                line: 7,
+                character: 0
+            }),
+            12
+        );
+        assert_eq!(
+            index.offset(Position {
+                line: 0,
+                character: 99
+            }),
+            2
+        );
         // Inside a multi-byte character: the start of the character.
         assert_eq!(index.position(4).character, 0);
         assert_eq!(index.position(500).line, 2);
