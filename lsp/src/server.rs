@@ -341,4 +341,38 @@ mod tests {
         let answered = run(snapshot, |snapshot| snapshot.workspaces().len()).await;
         assert_eq!(answered.ok(), Some(0));
     }
+
+    /// An edit while a request reads the database cancels the request: it answers
+    /// `content_modified`, and the edit goes through.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_edit_cancels_a_request_in_flight() {
+        let dir = std::env::temp_dir().join(format!("cordon-lsp-cancel-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let path = dir.join("rules.cordon");
+        std::fs::write(&path, "const x = 1\n  cite \"15 CFR 1\"\n").expect("writable");
+        let state = Arc::new(Mutex::new(State::default()));
+        let (_, workspace) = state
+            .lock()
+            .expect("not poisoned")
+            .file(&path)
+            .expect("loaded");
+        let snapshot = state.lock().expect("not poisoned").snapshot();
+        // A request that reads until something stops it.
+        let request = tokio::spawn(run(snapshot, move |snapshot| {
+            loop {
+                let _ = cordon_lang::db::check_workspace(&snapshot.db, workspace);
+            }
+        }));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        state
+            .lock()
+            .expect("not poisoned")
+            .open(&path, "const x = 2\n  cite \"15 CFR 1\"\n".to_string());
+        let answer: Result<()> = request.await.expect("the request task ends");
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            answer.expect_err("cancelled").code,
+            ErrorCode::ContentModified
+        );
+    }
 }
