@@ -48,6 +48,8 @@ fn version_tests(
         hash: content_hash(&hir.sources),
         hir: Arc::clone(&hir),
         program,
+        // The only version of this one-version policy is its first.
+        reads_like_first: true,
     };
     let policy = Policy {
         name: compiled.policy.clone(),
