@@ -28,6 +28,8 @@ enum Command {
     Test(commands::test::Args),
     /// Compare two versions: the provisions that changed and, over a corpus, the outcomes.
     Diff(commands::diff::Args),
+    /// Serve the language server protocol over stdin and stdout, for editors.
+    Lsp(commands::lsp::Args),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +40,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(&args),
         Command::Test(args) => commands::test::run(&args),
         Command::Diff(args) => commands::diff::run(&args),
+        Command::Lsp(args) => commands::lsp::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -349,7 +349,7 @@ impl EntryKind {
         }
     }
 
-    fn of(parsed: &ParsedChunk) -> EntryKind {
+    pub(crate) fn of(parsed: &ParsedChunk) -> EntryKind {
         match parsed {
             ParsedChunk::Broken { .. } => EntryKind::Broken,
             ParsedChunk::Declaration(declaration) => match &declaration.kind {

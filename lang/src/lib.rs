@@ -6,7 +6,8 @@
 //! 3. [`check`]: versions, modules and imports, names, types, dimensions, citations, priorities,
 //!    dates; the checked [`hir`] of a version;
 //! 4. [`format`]: the one canonical layout of a file;
-//! 5. [`render`]: diagnostics for people, through miette; [`load`]: sources from disk.
+//! 5. [`render`]: diagnostics for people, through miette; [`load`]: sources from disk;
+//! 6. [`ide`]: what an editor asks: the name at a position, its declaration, its uses.
 //!
 //! This crate knows nothing of JSON facts, evaluation, the command line or the language server.
 
@@ -15,6 +16,7 @@ pub mod db;
 pub mod diagnostics;
 pub mod format;
 pub mod hir;
+pub mod ide;
 pub mod load;
 pub mod parse;
 pub mod render;

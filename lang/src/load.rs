@@ -123,6 +123,18 @@ pub fn classify(path: &Path) -> Result<Target, LoadError> {
 /// Loads the files a path names (with the versions it needs) into a fresh database. Files are
 /// given high durability: they do not change while a command runs.
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let mut db = Database::default();
+    let (workspace, target) = load_into(&mut db, path)?;
+    Ok(Loaded {
+        db,
+        workspace,
+        target,
+    })
+}
+
+/// Loads the files a path names into a new workspace of an existing database (an editor keeps
+/// one database for every policy it opens).
+pub fn load_into(db: &mut Database, path: &Path) -> Result<(Workspace, Target), LoadError> {
     let target = classify(path)?;
     let dirs: Vec<(PathBuf, Vec<PathBuf>)> = match &target {
         Target::File(file) => vec![(
@@ -139,25 +151,20 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
             .collect::<Result<_, _>>()?,
         Target::Version { dir, policy: None } => vec![(dir.clone(), cordon_files(dir)?)],
     };
-    let mut db = Database::default();
     let mut files = Vec::new();
     for (dir, paths) in dirs {
         for path in paths {
             let text = std::fs::read_to_string(&path)
                 .map_err(|error| LoadError(format!("cannot read `{}`: {error}", path.display())))?;
-            files.push(new_file(&db, &path, &dir, text));
+            files.push(new_file(db, &path, &dir, text));
         }
     }
-    let workspace = Workspace::new(&db, Vec::new());
+    let workspace = Workspace::new(db, Vec::new());
     workspace
-        .set_files(&mut db)
+        .set_files(db)
         .with_durability(Durability::HIGH)
         .to(files);
-    Ok(Loaded {
-        db,
-        workspace,
-        target,
-    })
+    Ok((workspace, target))
 }
 
 /// A source file input with high durability.

@@ -1,13 +1,15 @@
 //! Broken source is the normal state of a file in an editor, so no input may make the front end
 //! panic. Random and mutated policy sources (the language reference's examples and the check test
 //! cases, with bytes, characters and lines inserted, deleted and duplicated; and plain ASCII soup)
-//! go through splitting, parsing, the whole check and rendering.
+//! go through splitting, parsing, the whole check and rendering, and the editor's questions
+//! (`ide`) at every position.
 
 use std::path::{Path, PathBuf};
 
 use proptest::prelude::*;
 
 use cordon_lang::db::{self, Database, SourceFile, Workspace};
+use cordon_lang::ide;
 use cordon_lang::parse;
 use cordon_lang::render;
 
@@ -236,6 +238,28 @@ fn check_everything(texts: &[String]) {
     }
     for version in db::workspace_versions(&db, workspace) {
         let _ = db::check_version(&db, *version);
+    }
+    // What an editor asks at every position (and past the end): the name there, what it denotes,
+    // where that is declared and used.
+    for file in &files {
+        let length = u32::try_from(file.text(&db).len()).unwrap_or(u32::MAX);
+        let starts: Vec<u32> = ide::file_occurrences(&db, *file)
+            .iter()
+            .map(|occurrence| occurrence.span.start)
+            .chain([0, length / 2, length, length.saturating_add(5)])
+            .collect();
+        for (index, offset) in starts.into_iter().enumerate() {
+            let _ = ide::declaration_at(&db, *file, offset);
+            if let Some((_, resolved)) = ide::resolve_at(&db, workspace, *file, offset) {
+                let _ = resolved.declared(&db);
+                if index % 8 == 0 {
+                    let _ = ide::references(&db, workspace, &resolved);
+                }
+            }
+        }
+        if let Some(version) = ide::file_version(&db, workspace, *file) {
+            let _ = ide::fact_fields_after(&db, version, &["item".to_string()]);
+        }
     }
 }
 

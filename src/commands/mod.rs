@@ -5,5 +5,6 @@ pub mod check;
 pub mod diff;
 pub mod eval;
 pub mod fmt;
+pub mod lsp;
 pub mod test;
 pub mod text;

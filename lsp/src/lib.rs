@@ -1,0 +1,46 @@
+//! The Cordon language server: `cordon lsp`.
+//!
+//! This is the only crate that knows the editor protocol. It keeps one salsa database of
+//! `cordon-lang` (the same queries as `cordon check`), applies the editor's edits to it, and
+//! answers each method of the protocol from a snapshot: [`server`] dispatches, [`state`] holds
+//! the database and the open files, [`requests`] has one module per feature, [`convert`] turns our
+//! diagnostics into the protocol's, [`position`] converts offsets and positions, [`transport`]
+//! keeps a malformed message from stopping the server.
+//!
+//! It never stops on broken source, on positions outside a file or on messages it does not know.
+
+pub mod convert;
+pub mod position;
+pub mod requests;
+pub mod server;
+pub mod state;
+pub mod transport;
+
+use tokio::io::{AsyncRead, AsyncWrite};
+use tower_lsp_server::{LspService, Server as Transport};
+
+/// Serves the protocol on `input` and `output` until the client says `exit` or `input` ends.
+pub async fn serve(
+    input: impl AsyncRead + Unpin + Send + 'static,
+    output: impl AsyncWrite + Unpin,
+) {
+    let (service, socket) = LspService::build(server::Server::new)
+        .custom_method(transport::MALFORMED, server::Server::malformed)
+        .finish();
+    let (filtered, server_input) = tokio::io::duplex(1 << 20);
+    tokio::spawn(transport::filter(input, filtered));
+    Transport::new(server_input, output, socket)
+        .serve(service)
+        .await;
+}
+
+/// Serves the protocol over stdin and stdout on a runtime of its own, and returns after `exit`
+/// (without waiting for stdin, which an editor may keep open).
+pub fn run() -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    runtime.shutdown_background();
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Code lenses: on a version's manifest, one to run the version's tests (the `cordon.runTests`
+//! command, answered here through the engine); on each rule, how many of the version's tests it
+//! decides (appears in the decision's trace).
+
+use std::sync::Arc;
+
+use cordon_engine::compile;
+use cordon_engine::policy::content_hash;
+use cordon_engine::testing::{TestResult, run_tests};
+use cordon_engine::{CompiledVersion, Policy};
+use cordon_lang::db::{self, EntryKind, VersionKey};
+use cordon_lang::ide::{self, OccurrenceKind};
+use cordon_lang::parse::ParsedChunk;
+use cordon_lang::syntax::{DeclarationKind, Span};
+use serde_json::json;
+use tower_lsp_server::gen_lsp_types::{
+    CodeLens, CodeLensParams, Command, ExecuteCommandParams, LspAny,
+};
+use tower_lsp_server::jsonrpc::{Error, Result};
+
+use crate::position::LineIndex;
+use crate::state::{Snapshot, uri_path};
+
+pub const RUN_TESTS: &str = "cordon.runTests";
+
+/// The tests of one version, run on the text the editor has; an error when the version does not
+/// check or compile.
+fn version_tests(
+    snapshot: &Snapshot,
+    version: VersionKey<'_>,
+) -> std::result::Result<Vec<TestResult>, String> {
+    let db = &snapshot.db;
+    if db::version_diagnostics(db, version)
+        .iter()
+        .any(|d| d.diagnostic.severity() == cordon_lang::diagnostics::Severity::Error)
+    {
+        return Err(format!(
+            "version `{}` has errors; fix them to run its tests",
+            db::version_id(db, version).0
+        ));
+    }
+    let hir = db::check_version(db, version).version.clone();
+    let program = compile::compile(&hir)
+        .map_err(|error| format!("version `{}` cannot be compiled: {error}", hir.manifest.id))?;
+    let compiled = CompiledVersion {
+        policy: hir.manifest.policy.clone(),
+        id: hir.manifest.id.clone(),
+        hash: content_hash(&hir.sources),
+        hir: Arc::clone(&hir),
+        program,
+        // The only version of this one-version policy is its first.
+        reads_like_first: true,
+    };
+    let policy = Policy {
+        name: compiled.policy.clone(),
+        versions: vec![compiled],
+    };
+    Ok(run_tests(&policy))
+}
+
+pub fn code_lenses(snapshot: &Snapshot, params: &CodeLensParams) -> Option<Vec<CodeLens>> {
+    let db = &snapshot.db;
+    let uri = &params.text_document.uri;
+    let (file, workspace) = snapshot.file(uri)?;
+    let version = ide::file_version(db, workspace, file)?;
+    let index = LineIndex::new(snapshot.text(file));
+    let mut lenses = Vec::new();
+    let manifest = db::parse_file(db, file)
+        .declarations
+        .iter()
+        .find(|declaration| {
+            matches!(
+                &declaration.parsed,
+                ParsedChunk::Declaration(tree) if matches!(tree.kind, DeclarationKind::Version(_))
+            )
+        });
+    let version_id = db::version_id(db, version).0.clone();
+    if let Some(manifest) = manifest {
+        lenses.push(CodeLens {
+            range: index.range(Span::new(
+                manifest.offset as usize,
+                manifest.offset as usize,
+            )),
+            command: Some(Command {
+                title: format!("▶ Run the tests of version {version_id}"),
+                tooltip: None,
+                command: RUN_TESTS.to_string(),
+                arguments: Some(vec![json!(uri.to_string())]),
+            }),
+            data: None,
+        });
+    }
+    let rules: Vec<_> = ide::file_occurrences(db, file)
+        .iter()
+        .filter(|occurrence| {
+            occurrence.kind == OccurrenceKind::Declaration(EntryKind::Rule)
+                || occurrence.kind == OccurrenceKind::Amendment(EntryKind::Rule)
+        })
+        .collect();
+    if rules.is_empty() {
+        return Some(lenses);
+    }
+    let results = version_tests(snapshot, version);
+    for rule in rules {
+        let title = match &results {
+            Ok(results) => {
+                let decided = results
+                    .iter()
+                    .filter(|result| {
+                        result.result.as_ref().is_ok_and(|(decision, _)| {
+                            decision.trace.iter().any(|entry| entry.rule == rule.text)
+                        })
+                    })
+                    .count();
+                format!(
+                    "decides {decided} of the {} tests of version {version_id}",
+                    results.len()
+                )
+            }
+            Err(_) => "tests not run: the version has errors".to_string(),
+        };
+        lenses.push(CodeLens {
+            range: index.range(rule.span),
+            command: Some(Command {
+                title,
+                tooltip: None,
+                command: String::new(),
+                arguments: None,
+            }),
+            data: None,
+        });
+    }
+    Some(lenses)
+}
+
+/// `cordon.runTests` with a file's URI: runs its version's tests and answers with a summary, the
+/// counts and the failures.
+pub fn execute(snapshot: &Snapshot, params: &ExecuteCommandParams) -> Result<LspAny> {
+    if params.command != RUN_TESTS {
+        return Err(Error::invalid_params(format!(
+            "unknown command `{}`",
+            params.command
+        )));
+    }
+    let uri = params
+        .arguments
+        .as_ref()
+        .and_then(|arguments| arguments.first())
+        .and_then(|argument| argument.as_str())
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| Error::invalid_params("`cordon.runTests` takes a file's URI"))?;
+    let (file, workspace) = uri_path(&uri)
+        .and_then(|_| snapshot.file(&uri))
+        .ok_or_else(|| {
+            Error::invalid_params(format!("`{}` is not a loaded policy file", uri.as_str()))
+        })?;
+    let version = ide::file_version(&snapshot.db, workspace, file)
+        .ok_or_else(|| Error::invalid_params("the file belongs to no version"))?;
+    let results = version_tests(snapshot, version).map_err(Error::invalid_params)?;
+    let failures: Vec<LspAny> = results
+        .iter()
+        .filter(|result| !result.passed())
+        .map(|result| json!({ "test": result.name, "location": result.location }))
+        .collect();
+    let passed = results.len() - failures.len();
+    let id = db::version_id(&snapshot.db, version).0.clone();
+    Ok(json!({
+        "summary": format!("version {id}: {passed} passed, {} failed", failures.len()),
+        "passed": passed,
+        "failed": failures.len(),
+        "failures": failures,
+    }))
+}
