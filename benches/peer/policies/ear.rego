@@ -1,0 +1,375 @@
+# The `2025-01-13` version of the EAR decision (../shared/ear/CONTRACT.md: the 2023-11-17 rules
+# as changed by the AI Diffusion interim final rule), written in Rego for the side-by-side
+# benchmark. The entry point is `data.ear.outcome`; `input` is the contract's transaction JSON.
+# Dates are `YYYY-MM-DD` strings, which compare in date order.
+package ear
+
+import rego.v1
+
+# ---------------------------------------------------------------------------------------------
+# Country groups (15 CFR part 740, Supp. 1 and Supp. 5(a)). Hong Kong takes China's groups;
+# Cambodia is in D:5 through 2025-11-06.
+
+a5 := {
+	"AR", "AT", "AU", "BE", "BG", "CA", "CH", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GR",
+	"HR", "HU", "IE", "IN", "IS", "IT", "JP", "KR", "LT", "LU", "LV", "NL", "NO", "NZ", "PL", "PT",
+	"RO", "SE", "SI", "SK", "TR",
+}
+
+a6 := {"AL", "CY", "IL", "MT", "MX", "SG", "TW", "ZA"}
+
+d1 := {
+	"AM", "AZ", "BY", "CN", "GE", "IQ", "KG", "KH", "KP", "KZ", "LA", "LY", "MD", "MM", "MN", "MO",
+	"NI", "RU", "TJ", "TM", "UZ", "VE", "VN", "YE",
+}
+
+d4 := {
+	"AE", "BH", "BY", "CN", "EG", "IL", "IQ", "IR", "JO", "KP", "KW", "LB", "LY", "MO", "OM", "PK",
+	"QA", "RU", "SA", "SY", "VE", "YE",
+}
+
+# D:5 without Cambodia, which `in_d5` adds through 2025-11-06.
+d5_undated := {
+	"AF", "BY", "CD", "CF", "CN", "CU", "ER", "HT", "IQ", "IR", "KP", "LB", "LY", "MM", "NI", "RU",
+	"SD", "SO", "SS", "SY", "VE", "ZW",
+}
+
+aia := {
+	"AU", "BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "JP", "KR", "NL", "NO", "NZ",
+	"SE", "TW", "US",
+}
+
+country(code) := "CN" if code == "HK"
+
+country(code) := code if code != "HK"
+
+in_d5(code) if code in d5_undated
+
+in_d5(code) if {
+	code == "KH"
+	input.date < "2025-11-07"
+}
+
+# Macau or D:5.
+in_d5m(code) if code == "MO"
+
+in_d5m(code) if in_d5(code)
+
+# D:1, D:4 or D:5, not also A:5 or A:6 (742.6(a)(6)(iii)).
+in_r(code) if {
+	in_d1_d4_d5(code)
+	not code in a5
+	not code in a6
+}
+
+in_d1_d4_d5(code) if code in d1
+
+in_d1_d4_d5(code) if code in d4
+
+in_d1_d4_d5(code) if in_d5(code)
+
+destination := country(input.destination)
+
+hq := country(input.end_user.hq)
+
+parent_hq := country(input.end_user.parent_hq)
+
+parties := [destination, hq, parent_hq]
+
+any_party_in_d5m if {
+	some party in parties
+	in_d5m(party)
+}
+
+any_party_in_aia if {
+	some party in parties
+	party in aia
+}
+
+all_parties_in_aia if every party in parties { party in aia }
+
+hq_in_d5m if in_d5m(hq)
+
+hq_in_d5m if in_d5m(parent_hq)
+
+hq_in_aia if {
+	hq in aia
+	parent_hq in aia
+}
+
+deemed_export if input.activity == "deemed_export"
+
+# ---------------------------------------------------------------------------------------------
+# Classification (15 CFR 774, Supp. 1)
+
+processor if input.item.kind in {"ic", "computer"}
+
+meets_a if {
+	processor
+	input.item.tpp >= 4800
+}
+
+meets_a if {
+	processor
+	input.item.tpp >= 1600
+	input.item.performance_density >= 5.92
+}
+
+meets_b if {
+	processor
+	not meets_a
+	input.item.tpp >= 2400
+	input.item.tpp < 4800
+	input.item.performance_density >= 1.6
+	input.item.performance_density < 5.92
+}
+
+meets_b if {
+	processor
+	not meets_a
+	input.item.tpp >= 1600
+	input.item.performance_density >= 3.2
+	input.item.performance_density < 5.92
+}
+
+# Note 2 to 3A090.
+note_2_excluded if {
+	processor
+	not input.item.datacenter
+	input.item.tpp < 4800
+}
+
+classification contains "3A090.a" if {
+	input.item.kind == "ic"
+	meets_a
+	not note_2_excluded
+}
+
+classification contains "3A090.b" if {
+	input.item.kind == "ic"
+	meets_b
+	not note_2_excluded
+}
+
+classification contains "4A090.a" if {
+	input.item.kind == "computer"
+	meets_a
+	not note_2_excluded
+}
+
+classification contains "4A090.b" if {
+	input.item.kind == "computer"
+	meets_b
+	not note_2_excluded
+}
+
+classification contains "3A090.c" if {
+	input.item.kind == "hbm"
+	input.date >= "2024-12-02"
+	input.item.memory_bandwidth_density > 2
+}
+
+# The AI model weights FDPR (734.9(l)): an entry matches its heading and every paragraph below.
+fdpr_headings := ["3A001.z", "3A090", "4A003.z", "4A004.z", "4A005.z", "4A090", "5A002.z", "5A004.z", "5A992.z"]
+
+within(eccn, heading) if eccn == heading
+
+within(eccn, heading) if startswith(eccn, concat("", [heading, "."]))
+
+fdpr_plant if {
+	some eccn in object.get(input.item, "produced_with", [])
+	some heading in fdpr_headings
+	within(eccn, heading)
+}
+
+foreign_produced := object.get(input.item, "foreign_produced", false)
+
+weights_subject_to_ear if {
+	input.item.kind == "model_weights"
+	not foreign_produced
+}
+
+weights_subject_to_ear if {
+	input.item.kind == "model_weights"
+	fdpr_plant
+}
+
+classification contains "4E091" if {
+	weights_subject_to_ear
+	input.item.training_ops >= 1e26
+	not input.item.published
+	not input.item.derived_from_published
+}
+
+classification contains "4E091" if {
+	weights_subject_to_ear
+	input.item.training_ops >= 1e26
+	not input.item.published
+	input.item.derived_from_published
+	input.item.additional_training_ops > max([2.5e25, 0.25 * input.item.base_training_ops])
+}
+
+a_item if "3A090.a" in classification
+
+a_item if "4A090.a" in classification
+
+ab_item if a_item
+
+ab_item if "3A090.b" in classification
+
+ab_item if "4A090.b" in classification
+
+datacenter_a_item if {
+	a_item
+	input.item.datacenter
+}
+
+weights if "4E091" in classification
+
+total_tpp := input.item.tpp * input.quantity
+
+# ---------------------------------------------------------------------------------------------
+# License requirements (742.6(a)(6), 742.6(a)(13), 744.23(a)(3))
+
+requires_license if {
+	ab_item
+	not deemed_export
+	in_r(destination)
+}
+
+requires_license if {
+	ab_item
+	not deemed_export
+	hq_in_d5m
+}
+
+requires_license if {
+	"3A090.c" in classification
+	in_d5m(destination)
+}
+
+requires_license if {
+	a_item
+	not deemed_export
+	destination != "US"
+}
+
+requires_license if {
+	weights
+	destination != "US"
+	not deemed_export_to_aia_employee
+}
+
+deemed_export_to_aia_employee if {
+	deemed_export
+	input.end_user.permanent_employee
+	hq_in_aia
+}
+
+default license_required := false
+
+license_required if requires_license
+
+# ---------------------------------------------------------------------------------------------
+# License exceptions (740.8, 740.25, 740.27, 740.28, 740.29)
+
+license_exceptions contains "NAC" if {
+	requires_license
+	ab_item
+	not datacenter_a_item
+	any_party_in_d5m
+}
+
+license_exceptions contains "ACA" if {
+	requires_license
+	ab_item
+	not datacenter_a_item
+	not any_party_in_d5m
+}
+
+license_exceptions contains "HBM" if {
+	requires_license
+	"3A090.c" in classification
+	input.item.memory_bandwidth_density < 3.3
+}
+
+license_exceptions contains "AIA" if {
+	requires_license
+	a_item
+	all_parties_in_aia
+}
+
+license_exceptions contains "AIA" if {
+	requires_license
+	weights
+	hq_in_aia
+	not in_d5m(destination)
+}
+
+license_exceptions contains "ACM" if {
+	requires_license
+	ab_item
+	input.end_user.private_sector
+	input.end_use == "development_production"
+	not any_party_in_d5m
+}
+
+license_exceptions contains "LPP" if {
+	requires_license
+	a_item
+	input.activity in {"export", "reexport"}
+	not any_party_in_d5m
+	input.counters.consignee_tpp_this_year + total_tpp <= 26900000
+}
+
+# ---------------------------------------------------------------------------------------------
+# Review policy (742.6(b)(10), 744.23(d)), in order of priority
+
+within_allocation if {
+	input.date <= "2027-12-31"
+	input.counters.country_tpp_allocated + total_tpp <= 790000000
+}
+
+item_review := "approval" if {
+	weights
+	destination in aia
+} else := "denial" if {
+	weights
+} else := "denial" if {
+	any_party_in_d5m
+} else := "approval" if {
+	not a_item
+} else := "approval" if {
+	any_party_in_aia
+} else := "approval" if {
+	within_allocation
+} else := "denial"
+
+default review_policy := null
+
+review_policy := item_review if requires_license
+
+# ---------------------------------------------------------------------------------------------
+# Red flags and notices
+
+red_flags contains "iaas_training_non_aia" if {
+	input.end_use == "ai_training_4e091"
+	not hq_in_aia
+}
+
+notices contains "nac_notification_25_days" if "NAC" in license_exceptions
+
+notices contains "not_subject_to_ear" if {
+	input.item.kind == "model_weights"
+	foreign_produced
+	not fdpr_plant
+}
+
+outcome := {
+	"classification": classification,
+	"license_required": license_required,
+	"license_exceptions": license_exceptions,
+	"review_policy": review_policy,
+	"red_flags": red_flags,
+	"notices": notices,
+}
