@@ -194,19 +194,23 @@ weights_subject_to_ear if {
 	fdpr_plant
 }
 
+# 4E091: 10^26 operations or more. The thresholds are integers, and "more than 25% of the base
+# model's operations" is `4 * additional > base`, so that regorus compares integer inputs exactly
+# (its integers are big integers; a literal like 2.5e25 or 0.25 would be a float).
 classification contains "4E091" if {
 	weights_subject_to_ear
-	input.item.training_ops >= 1e26
+	input.item.training_ops >= 100000000000000000000000000
 	not input.item.published
 	not input.item.derived_from_published
 }
 
 classification contains "4E091" if {
 	weights_subject_to_ear
-	input.item.training_ops >= 1e26
+	input.item.training_ops >= 100000000000000000000000000
 	not input.item.published
 	input.item.derived_from_published
-	input.item.additional_training_ops > max([2.5e25, 0.25 * input.item.base_training_ops])
+	input.item.additional_training_ops > 25000000000000000000000000
+	4 * input.item.additional_training_ops > input.item.base_training_ops
 }
 
 a_item if "3A090.a" in classification

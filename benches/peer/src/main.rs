@@ -199,35 +199,41 @@ fn weights(training_ops: Decimal) -> Transaction {
     }
 }
 
-/// Shows, on live engines, where regorus and Cedar cannot hold the contract's numbers.
+/// Shows, on live engines, where regorus and Cedar cannot hold the contract's numbers: training
+/// operations one below 10^26, written as the contract allows (`9.9999999999999999999999999e25`).
 fn representation(policy: &cordon_engine::Policy) -> Result<(), String> {
-    let below = Case::new(weights(
-        Decimal::from_i128_with_scale(10_i128.pow(26) - 1, 0),
-    ));
-    let exact = cordon::decide_json(policy, &below.json)?;
+    let below = Decimal::from_i128_with_scale(10_i128.pow(26) - 1, 0);
+    let mut case = Case::new(weights(below));
+    let exponent: serde_json::Value = serde_json::from_str("9.9999999999999999999999999e25")
+        .map_err(|error| error.to_string())?;
+    case.json["item"]["training_ops"] = exponent;
+    let exact = cordon::decide_json(policy, &case.json)?;
     let mut interpreter = Interpreter::new()?;
-    let regorus = rego::input(&below)
+    let regorus = rego::input(&case)
         .and_then(|input| interpreter.decide(&input))
         .map_or_else(|error| format!("error: {error}"), |outcome| outcome.to_string());
     let mut cedar_engine = Cedar::new()?;
     let cedar = cedar_engine
-        .prepare(&below)
+        .prepare(&case)
         .and_then(|context| cedar_engine.decide(&context))
         .map_or_else(|error| format!("refused: {error}"), |outcome| outcome.to_string());
-    println!("- training_ops 99,999,999,999,999,999,999,999,999 (one below 10^26, not 4E091):");
-    println!("    Cordon: {exact}");
+    println!("- item.training_ops `9.9999999999999999999999999e25` (10^26 - 1: not 4E091):");
+    println!("    Cordon:  {exact}");
     println!("    regorus: {regorus}");
-    println!("    Cedar: {cedar}");
+    println!("    Cedar:   {cedar}");
     let read = regorus::Value::from_json_str("1e26").map_err(|error| error.to_string())?;
     println!(
-        "- regorus reads the input `1e26` as {read:?} (a float), and 10^26 - 1 as the same float; \
-         the timed runs use training operations in whole multiples of 10^21, which its floats order correctly"
+        "- regorus reads a number with an exponent or a fraction as an f64: `1e26` is {read:?}; integers \
+         without one are big integers. The generator writes training operations as plain integers \
+         (multiples of 10^21) and the Rego policy compares them with integer thresholds, so regorus is exact \
+         in the timed runs; densities (two places) are f64 in regorus, exact enough to order the thresholds"
     );
     let density = cedar::decimal("item.performance_density", Decimal::new(591_999, 5))
         .map_or_else(|error| error, |_| "accepted".to_string());
     println!(
-        "- Cedar: a Long is an i64 (10^26 operations do not fit; the Cedar context carries them in units of \
-         10^21), and a decimal has 4 places ({density}); the timed runs use whole TPP and densities of 2 places"
+        "- Cedar: a Long is an i64, so 10^26 operations do not fit (the Cedar context carries whole multiples \
+         of 10^21 as Longs, anything else is refused), and a decimal has 4 places ({density}); the timed runs \
+         use whole TPP and counters and densities of 2 places"
     );
     Ok(())
 }
