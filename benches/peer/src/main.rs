@@ -221,12 +221,27 @@ fn representation(policy: &cordon_engine::Policy) -> Result<(), String> {
     println!("    Cordon:  {exact}");
     println!("    regorus: {regorus}");
     println!("    Cedar:   {cedar}");
-    let read = regorus::Value::from_json_str("1e26").map_err(|error| error.to_string())?;
+    let mut engine = regorus::Engine::new();
+    let mut query = |text: &str| -> String {
+        engine
+            .eval_query(text.to_string(), false)
+            .ok()
+            .and_then(|results| {
+                results
+                    .result
+                    .first()
+                    .and_then(|result| result.expressions.first())
+                    .map(|expression| expression.value.to_string())
+            })
+            .unwrap_or_else(|| "undefined".to_string())
+    };
     println!(
-        "- regorus reads a number with an exponent or a fraction as an f64: `1e26` is {read:?}; integers \
-         without one are big integers. The generator writes training operations as plain integers \
-         (multiples of 10^21) and the Rego policy compares them with integer thresholds, so regorus is exact \
-         in the timed runs; densities (two places) are f64 in regorus, exact enough to order the thresholds"
+        "- regorus keeps big integers exact, but arithmetic with a fraction is f64: \
+         `0.25 * 140000000000000000000000000 < 35000000000000000000000000` is {} in regorus (exactly: false). \
+         Written as the contract reads (`additional > max([2.5e25, 0.25 * base])`), the Rego policy classified a \
+         derived model with exactly 25% added as 4E091; `policies/ear.rego` says `4 * additional > base` with \
+         integer thresholds instead, and the generator writes training operations as integers",
+        query("0.25 * 140000000000000000000000000 < 35000000000000000000000000")
     );
     let density = cedar::decimal("item.performance_density", Decimal::new(591_999, 5))
         .map_or_else(|error| error, |_| "accepted".to_string());
