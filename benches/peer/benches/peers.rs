@@ -24,7 +24,10 @@ fn bench<'a, P: Peer<'a>>(c: &mut Criterion, peer: &mut P, cases: &'a [Case]) {
     group.bench_function(peer.name(), |b| {
         b.iter(|| {
             for input in &inputs {
-                black_box(peer.decide(black_box(input)).unwrap_or_else(|error| panic!("{error}")));
+                black_box(
+                    peer.decide(black_box(input))
+                        .unwrap_or_else(|error| panic!("{error}")),
+                );
             }
         })
     });
@@ -38,11 +41,27 @@ fn peers(c: &mut Criterion) {
         .map(Case::new)
         .collect();
     cross_check(&policy, &cases);
-    bench(c, &mut Cordon::new(&policy).unwrap_or_else(|error| panic!("{error}")), &cases);
+    bench(
+        c,
+        &mut Cordon::new(&policy).unwrap_or_else(|error| panic!("{error}")),
+        &cases,
+    );
     bench(c, &mut Baseline, &cases);
-    bench(c, &mut Rvm::new().unwrap_or_else(|error| panic!("{error}")), &cases);
-    bench(c, &mut Interpreter::new().unwrap_or_else(|error| panic!("{error}")), &cases);
-    bench(c, &mut Cedar::new().unwrap_or_else(|error| panic!("{error}")), &cases);
+    bench(
+        c,
+        &mut Rvm::new().unwrap_or_else(|error| panic!("{error}")),
+        &cases,
+    );
+    bench(
+        c,
+        &mut Interpreter::new().unwrap_or_else(|error| panic!("{error}")),
+        &cases,
+    );
+    bench(
+        c,
+        &mut Cedar::new().unwrap_or_else(|error| panic!("{error}")),
+        &cases,
+    );
 }
 
 /// The engines agree before anything is timed.

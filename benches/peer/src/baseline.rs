@@ -30,42 +30,34 @@ fn country(code: &str) -> &str {
     if code == "HK" { "CN" } else { code }
 }
 
-fn in_a5(code: &str) -> bool {
-    matches!(
-        code,
-        "AR" | "AT" | "AU" | "BE" | "BG" | "CA" | "CH" | "CZ" | "DE" | "DK" | "EE" | "ES" | "FI"
-            | "FR" | "GB" | "GR" | "HR" | "HU" | "IE" | "IN" | "IS" | "IT" | "JP" | "KR" | "LT"
-            | "LU" | "LV" | "NL" | "NO" | "NZ" | "PL" | "PT" | "RO" | "SE" | "SI" | "SK" | "TR"
-    )
-}
+const A5: [&str; 37] = [
+    "AR", "AT", "AU", "BE", "BG", "CA", "CH", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GB", "GR",
+    "HR", "HU", "IE", "IN", "IS", "IT", "JP", "KR", "LT", "LU", "LV", "NL", "NO", "NZ", "PL", "PT",
+    "RO", "SE", "SI", "SK", "TR",
+];
+const A6: [&str; 8] = ["AL", "CY", "IL", "MT", "MX", "SG", "TW", "ZA"];
+const D1: [&str; 24] = [
+    "AM", "AZ", "BY", "CN", "GE", "IQ", "KG", "KH", "KP", "KZ", "LA", "LY", "MD", "MM", "MN", "MO",
+    "NI", "RU", "TJ", "TM", "UZ", "VE", "VN", "YE",
+];
+const D4: [&str; 22] = [
+    "AE", "BH", "BY", "CN", "EG", "IL", "IQ", "IR", "JO", "KP", "KW", "LB", "LY", "MO", "OM", "PK",
+    "QA", "RU", "SA", "SY", "VE", "YE",
+];
+/// D:5 without Cambodia, a member through 2025-11-06 (see `in_d5`).
+const D5_UNDATED: [&str; 22] = [
+    "AF", "BY", "CD", "CF", "CN", "CU", "ER", "HT", "IQ", "IR", "KP", "LB", "LY", "MM", "NI", "RU",
+    "SD", "SO", "SS", "SY", "VE", "ZW",
+];
+/// The AIA destinations and the United States.
+const AIA: [&str; 19] = [
+    "AU", "BE", "CA", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "JP", "KR", "NL", "NO", "NZ",
+    "SE", "TW", "US",
+];
 
-fn in_a6(code: &str) -> bool {
-    matches!(code, "AL" | "CY" | "IL" | "MT" | "MX" | "SG" | "TW" | "ZA")
-}
-
-fn in_d1(code: &str) -> bool {
-    matches!(
-        code,
-        "AM" | "AZ" | "BY" | "CN" | "GE" | "IQ" | "KG" | "KH" | "KP" | "KZ" | "LA" | "LY" | "MD"
-            | "MM" | "MN" | "MO" | "NI" | "RU" | "TJ" | "TM" | "UZ" | "VE" | "VN" | "YE"
-    )
-}
-
-fn in_d4(code: &str) -> bool {
-    matches!(
-        code,
-        "AE" | "BH" | "BY" | "CN" | "EG" | "IL" | "IQ" | "IR" | "JO" | "KP" | "KW" | "LB" | "LY"
-            | "MO" | "OM" | "PK" | "QA" | "RU" | "SA" | "SY" | "VE" | "YE"
-    )
-}
-
-/// D:5 on `day`: Cambodia is a member through 2025-11-06.
+/// D:5 on `day`.
 fn in_d5(code: &str, day: Date) -> bool {
-    matches!(
-        code,
-        "AF" | "BY" | "CD" | "CF" | "CN" | "CU" | "ER" | "HT" | "IQ" | "IR" | "KP" | "LB" | "LY"
-            | "MM" | "NI" | "RU" | "SD" | "SO" | "SS" | "SY" | "VE" | "ZW"
-    ) || (code == "KH" && day < date(2025, 11, 7))
+    D5_UNDATED.contains(&code) || (code == "KH" && day < date(2025, 11, 7))
 }
 
 fn in_d5m(code: &str, day: Date) -> bool {
@@ -73,16 +65,14 @@ fn in_d5m(code: &str, day: Date) -> bool {
 }
 
 fn in_aia(code: &str) -> bool {
-    matches!(
-        code,
-        "AU" | "BE" | "CA" | "DE" | "DK" | "ES" | "FI" | "FR" | "GB" | "IE" | "IT" | "JP" | "KR"
-            | "NL" | "NO" | "NZ" | "SE" | "TW" | "US"
-    )
+    AIA.contains(&code)
 }
 
 /// The destinations of 742.6(a)(6)(iii): D:1, D:4 or D:5, not also A:5 or A:6.
 fn in_r(code: &str, day: Date) -> bool {
-    (in_d1(code) || in_d4(code) || in_d5(code, day)) && !in_a5(code) && !in_a6(code)
+    (D1.contains(&code) || D4.contains(&code) || in_d5(code, day))
+        && !A5.contains(&code)
+        && !A6.contains(&code)
 }
 
 const FDPR_HEADINGS: [&str; 9] = [
@@ -162,12 +152,14 @@ pub fn decide(t: &Transaction) -> Outcome {
             let above_threshold = match derived {
                 None => true,
                 Some((base, additional)) => {
-                    *additional > Decimal::from_i128_with_scale(25_000_000_000_000_000_000_000_000, 0)
+                    *additional
+                        > Decimal::from_i128_with_scale(25_000_000_000_000_000_000_000_000, 0)
                         && *additional > Decimal::new(25, 2) * *base
                 }
             };
             if subject
-                && *training_ops >= Decimal::from_i128_with_scale(100_000_000_000_000_000_000_000_000, 0)
+                && *training_ops
+                    >= Decimal::from_i128_with_scale(100_000_000_000_000_000_000_000_000, 0)
                 && !published
                 && above_threshold
             {

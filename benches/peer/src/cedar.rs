@@ -125,10 +125,16 @@ pub fn long(what: &str, value: Decimal) -> Result<RestrictedExpression, String> 
 pub fn decimal(what: &str, value: Decimal) -> Result<RestrictedExpression, String> {
     let value = value.normalize();
     if value.scale() > 4 || value.abs() >= Decimal::from(922_337_203_685_477_i64) {
-        return Err(format!("{what}: {value} is not a Cedar decimal (4 places, about ±9.2 x 10^14)"));
+        return Err(format!(
+            "{what}: {value} is not a Cedar decimal (4 places, about ±9.2 x 10^14)"
+        ));
     }
     // Cedar's decimal literal needs a decimal point.
-    let text = if value.scale() == 0 { format!("{value}.0") } else { value.to_string() };
+    let text = if value.scale() == 0 {
+        format!("{value}.0")
+    } else {
+        value.to_string()
+    };
     Ok(RestrictedExpression::new_decimal(text))
 }
 
@@ -163,44 +169,96 @@ fn headings(eccns: &[&str]) -> Vec<RestrictedExpression> {
 /// The transaction as Cedar's context.
 pub fn context(case: &Case) -> Result<Context, String> {
     let t = &case.transaction;
-    let country = |code: &str| uid(&format!("Country::\"{code}\"")).map(RestrictedExpression::new_entity_uid);
+    let country =
+        |code: &str| uid(&format!("Country::\"{code}\"")).map(RestrictedExpression::new_entity_uid);
     let text = |value: &str| RestrictedExpression::new_string(value.to_string());
-    let date = i64::from(t.date.year()) * 10_000 + i64::from(t.date.month()) * 100 + i64::from(t.date.day());
+    let date = i64::from(t.date.year()) * 10_000
+        + i64::from(t.date.month()) * 100
+        + i64::from(t.date.day());
     let mut pairs: Vec<(&str, RestrictedExpression)> = vec![
         ("date", RestrictedExpression::new_long(date)),
         ("activity", text(t.activity.name())),
         ("kind", text(t.item.kind())),
-        ("quantity", RestrictedExpression::new_long(i64::from(t.quantity))),
+        (
+            "quantity",
+            RestrictedExpression::new_long(i64::from(t.quantity)),
+        ),
         ("destination", country(t.destination)?),
         ("hq", country(t.hq)?),
         ("parent_hq", country(t.parent_hq)?),
-        ("private_sector", RestrictedExpression::new_bool(t.private_sector)),
-        ("permanent_employee", RestrictedExpression::new_bool(t.permanent_employee)),
+        (
+            "private_sector",
+            RestrictedExpression::new_bool(t.private_sector),
+        ),
+        (
+            "permanent_employee",
+            RestrictedExpression::new_bool(t.permanent_employee),
+        ),
         ("end_use", text(t.end_use.name())),
-        ("consignee_tpp_this_year", long("counters.consignee_tpp_this_year", t.consignee_tpp_this_year)?),
-        ("country_tpp_allocated", long("counters.country_tpp_allocated", t.country_tpp_allocated)?),
+        (
+            "consignee_tpp_this_year",
+            long(
+                "counters.consignee_tpp_this_year",
+                t.consignee_tpp_this_year,
+            )?,
+        ),
+        (
+            "country_tpp_allocated",
+            long("counters.country_tpp_allocated", t.country_tpp_allocated)?,
+        ),
     ];
     match &t.item {
-        Item::Processor { tpp, performance_density, datacenter, .. } => pairs.extend([
+        Item::Processor {
+            tpp,
+            performance_density,
+            datacenter,
+            ..
+        } => pairs.extend([
             ("tpp", long("item.tpp", *tpp)?),
-            ("density", decimal("item.performance_density", *performance_density)?),
+            (
+                "density",
+                decimal("item.performance_density", *performance_density)?,
+            ),
             ("datacenter", RestrictedExpression::new_bool(*datacenter)),
         ]),
-        Item::Hbm { memory_bandwidth_density } => pairs.push((
+        Item::Hbm {
+            memory_bandwidth_density,
+        } => pairs.push((
             "memory_bandwidth_density",
             decimal("item.memory_bandwidth_density", *memory_bandwidth_density)?,
         )),
-        Item::ModelWeights { training_ops, published, derived, foreign_produced, produced_with } => {
+        Item::ModelWeights {
+            training_ops,
+            published,
+            derived,
+            foreign_produced,
+            produced_with,
+        } => {
             pairs.extend([
-                ("training_ops_e21", operations("item.training_ops", *training_ops)?),
+                (
+                    "training_ops_e21",
+                    operations("item.training_ops", *training_ops)?,
+                ),
                 ("published", RestrictedExpression::new_bool(*published)),
-                ("derived_from_published", RestrictedExpression::new_bool(derived.is_some())),
-                ("foreign_produced", RestrictedExpression::new_bool(*foreign_produced)),
-                ("plant_headings", RestrictedExpression::new_set(headings(produced_with))),
+                (
+                    "derived_from_published",
+                    RestrictedExpression::new_bool(derived.is_some()),
+                ),
+                (
+                    "foreign_produced",
+                    RestrictedExpression::new_bool(*foreign_produced),
+                ),
+                (
+                    "plant_headings",
+                    RestrictedExpression::new_set(headings(produced_with)),
+                ),
             ]);
             if let Some((base, additional)) = derived {
                 pairs.extend([
-                    ("base_training_ops_e21", operations("item.base_training_ops", *base)?),
+                    (
+                        "base_training_ops_e21",
+                        operations("item.base_training_ops", *base)?,
+                    ),
                     (
                         "additional_training_ops_e21",
                         operations("item.additional_training_ops", *additional)?,
@@ -209,8 +267,12 @@ pub fn context(case: &Case) -> Result<Context, String> {
             }
         }
     }
-    Context::from_pairs(pairs.into_iter().map(|(key, value)| (key.to_string(), value)))
-        .map_err(|error| error.to_string())
+    Context::from_pairs(
+        pairs
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value)),
+    )
+    .map_err(|error| error.to_string())
 }
 
 /// Requests per decision: 6 classifications, the license requirement, 6 exceptions, 2 review
@@ -362,10 +424,12 @@ impl<'a> Peer<'a> for Cedar {
             (false, false) => None,
         };
         if self.allowed(principal, &self.red_flag_iaas, resource, context)? {
-            result.red_flags |= outcome::bit(&outcome::RED_FLAGS, "iaas_training_non_aia").unwrap_or(0);
+            result.red_flags |=
+                outcome::bit(&outcome::RED_FLAGS, "iaas_training_non_aia").unwrap_or(0);
         }
         if self.allowed(principal, &self.notice_nac, resource, context)? {
-            result.notices |= outcome::bit(&outcome::NOTICES, "nac_notification_25_days").unwrap_or(0);
+            result.notices |=
+                outcome::bit(&outcome::NOTICES, "nac_notification_25_days").unwrap_or(0);
         }
         if self.allowed(principal, &self.notice_not_subject, resource, context)? {
             result.notices |= outcome::bit(&outcome::NOTICES, "not_subject_to_ear").unwrap_or(0);

@@ -82,7 +82,10 @@ impl<'a> Cordon<'a> {
                     ..
                 } => {
                     let variants = &program.enums[usize::from(*enumeration)].variants;
-                    reviews = variants.iter().map(|name| Review::from_name(name)).collect();
+                    reviews = variants
+                        .iter()
+                        .map(|name| Review::from_name(name))
+                        .collect();
                 }
                 OutcomeKind::Single { .. } => {}
             }
@@ -156,7 +159,7 @@ impl<'a> Peer<'a> for Cordon<'a> {
 /// Cordon's full public path for one transaction: `cordon_engine::decide` from the JSON value,
 /// the outcome read back from the decision's JSON. The cross-check holds the fast path to it.
 pub fn decide_json(policy: &Policy, json: &serde_json::Value) -> Result<Outcome, String> {
-    let decision =
-        cordon_engine::decide(policy, Some(VERSION), json, false).map_err(|error| error.to_string())?;
+    let decision = cordon_engine::decide(policy, Some(VERSION), json, false)
+        .map_err(|error| error.to_string())?;
     Outcome::from_contract_json(&decision.outcome).map_err(|error| error.to_string())
 }

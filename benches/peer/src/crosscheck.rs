@@ -11,7 +11,10 @@ use crate::peer::{Case, Peer};
 use crate::rego::{Interpreter, Rvm};
 
 /// Runs one engine over all cases: prepare each, then decide each.
-pub fn decide_all<'a, P: Peer<'a>>(peer: &mut P, cases: &'a [Case]) -> Result<Vec<Outcome>, String> {
+pub fn decide_all<'a, P: Peer<'a>>(
+    peer: &mut P,
+    cases: &'a [Case],
+) -> Result<Vec<Outcome>, String> {
     let inputs = cases
         .iter()
         .map(|case| {
@@ -120,9 +123,15 @@ pub fn cross_check(policy: &Policy, cases: &[Case]) -> Result<Coverage, String> 
         coverage.add(outcome);
     }
     let engines: Vec<(&str, Vec<Outcome>)> = vec![
-        ("Cordon (facts read once, outcome from the scratch)", decide_all(&mut Cordon::new(policy)?, cases)?),
+        (
+            "Cordon (facts read once, outcome from the scratch)",
+            decide_all(&mut Cordon::new(policy)?, cases)?,
+        ),
         ("hand-written Rust", decide_all(&mut Baseline, cases)?),
-        ("regorus interpreter", decide_all(&mut Interpreter::new()?, cases)?),
+        (
+            "regorus interpreter",
+            decide_all(&mut Interpreter::new()?, cases)?,
+        ),
         ("regorus RVM", decide_all(&mut Rvm::new()?, cases)?),
         ("Cedar", decide_all(&mut Cedar::new()?, cases)?),
     ];
@@ -141,7 +150,11 @@ pub fn cross_check(policy: &Policy, cases: &[Case]) -> Result<Coverage, String> 
             ));
         }
         if !disagreements.is_empty() {
-            report.push(format!("{name}: {} disagreements in {}", disagreements.len(), cases.len()));
+            report.push(format!(
+                "{name}: {} disagreements in {}",
+                disagreements.len(),
+                cases.len()
+            ));
         }
     }
     if report.is_empty() {

@@ -122,7 +122,9 @@ pub fn ops(e21: i64) -> Decimal {
 /// The generator: `count` transactions from `seed`.
 pub fn transactions(seed: u64, count: usize) -> Vec<Transaction> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    (0..count).map(|index| transaction(&mut rng, index)).collect()
+    (0..count)
+        .map(|index| transaction(&mut rng, index))
+        .collect()
 }
 
 fn pick<T: Copy>(rng: &mut ChaCha8Rng, values: &[T]) -> T {
@@ -287,7 +289,9 @@ impl EndUse {
 impl Item {
     pub fn kind(&self) -> &'static str {
         match self {
-            Item::Processor { computer: false, .. } => "ic",
+            Item::Processor {
+                computer: false, ..
+            } => "ic",
             Item::Processor { computer: true, .. } => "computer",
             Item::Hbm { .. } => "hbm",
             Item::ModelWeights { .. } => "model_weights",

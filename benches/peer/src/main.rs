@@ -18,7 +18,9 @@ use peer_bench::peer::{Case, Peer};
 use peer_bench::rego::{self, Interpreter};
 
 #[derive(Parser)]
-#[command(about = "Cordon side by side with regorus (Rego) and Cedar on the 2025-01-13 EAR decision")]
+#[command(
+    about = "Cordon side by side with regorus (Rego) and Cedar on the 2025-01-13 EAR decision"
+)]
 struct Args {
     /// How many generated transactions to cross-check and time.
     #[arg(long, default_value_t = 100_000)]
@@ -98,7 +100,9 @@ fn report(args: &Args) -> Result<(), String> {
     println!("{}", coverage.summary());
     drop(cases);
 
-    println!("\nrepresentation (Cordon stays exact; the peers get values they represent in the timed runs):");
+    println!(
+        "\nrepresentation (Cordon stays exact; the peers get values they represent in the timed runs):"
+    );
     representation(&policy)?;
 
     println!(
@@ -112,7 +116,12 @@ fn report(args: &Args) -> Result<(), String> {
     );
     let mut measurements = Vec::new();
     for engine in measure::ENGINES {
-        measurements.push(measure::in_child(engine, args.seed, args.transactions, args.passes)?);
+        measurements.push(measure::in_child(
+            engine,
+            args.seed,
+            args.transactions,
+            args.passes,
+        )?);
     }
     table(&measurements);
 
@@ -168,7 +177,10 @@ fn table(measurements: &[Measurement]) {
                 format!("{:.2} µs", per_decision * 1e6)
             },
             measurement.peak_kib as f64 / 1024.0,
-            measurement.peak_kib.saturating_sub(measurement.rss_before_kib) as f64 / 1024.0,
+            measurement
+                .peak_kib
+                .saturating_sub(measurement.rss_before_kib) as f64
+                / 1024.0,
         );
     }
 }
@@ -211,12 +223,18 @@ fn representation(policy: &cordon_engine::Policy) -> Result<(), String> {
     let mut interpreter = Interpreter::new()?;
     let regorus = rego::input(&case)
         .and_then(|input| interpreter.decide(&input))
-        .map_or_else(|error| format!("error: {error}"), |outcome| outcome.to_string());
+        .map_or_else(
+            |error| format!("error: {error}"),
+            |outcome| outcome.to_string(),
+        );
     let mut cedar_engine = Cedar::new()?;
     let cedar = cedar_engine
         .prepare(&case)
         .and_then(|context| cedar_engine.decide(&context))
-        .map_or_else(|error| format!("refused: {error}"), |outcome| outcome.to_string());
+        .map_or_else(
+            |error| format!("refused: {error}"),
+            |outcome| outcome.to_string(),
+        );
     println!("- item.training_ops `9.9999999999999999999999999e25` (10^26 - 1: not 4E091):");
     println!("    Cordon:  {exact}");
     println!("    regorus: {regorus}");

@@ -14,7 +14,13 @@ use crate::peer::{Case, Peer};
 use crate::rego::{Interpreter, Rvm};
 
 /// The engines, by the names `--child` takes.
-pub const ENGINES: [&str; 5] = ["cordon", "baseline", "regorus-interpreter", "regorus-rvm", "cedar"];
+pub const ENGINES: [&str; 5] = [
+    "cordon",
+    "baseline",
+    "regorus-interpreter",
+    "regorus-rvm",
+    "cedar",
+];
 
 /// What one child measured.
 #[derive(Clone, Debug)]
@@ -86,7 +92,10 @@ fn time<'a, P: Peer<'a>>(
         .iter()
         .map(|case| peer.prepare(case))
         .collect::<Result<Vec<_>, _>>()?;
-    let expected: Vec<_> = cases.iter().map(|case| baseline::decide(&case.transaction)).collect();
+    let expected: Vec<_> = cases
+        .iter()
+        .map(|case| baseline::decide(&case.transaction))
+        .collect();
     let mut outcomes = Vec::with_capacity(inputs.len());
     let mut best = Duration::MAX;
     for pass in 0..=passes {
@@ -97,7 +106,10 @@ fn time<'a, P: Peer<'a>>(
         }
         let elapsed = start.elapsed();
         if outcomes != expected {
-            return Err(format!("{}: timed outcomes differ from the baseline's", peer.name()));
+            return Err(format!(
+                "{}: timed outcomes differ from the baseline's",
+                peer.name()
+            ));
         }
         if pass > 0 {
             best = best.min(elapsed);
@@ -108,7 +120,10 @@ fn time<'a, P: Peer<'a>>(
 
 /// The child's work: measure `engine` on `count` transactions from `seed`.
 pub fn child(engine: &str, seed: u64, count: usize, passes: usize) -> Result<Measurement, String> {
-    let cases: Vec<Case> = generate::transactions(seed, count).into_iter().map(Case::new).collect();
+    let cases: Vec<Case> = generate::transactions(seed, count)
+        .into_iter()
+        .map(Case::new)
+        .collect();
     let rss_before_kib = status_kib("VmRSS")?;
     let start = Instant::now();
     let best_pass = match engine {
@@ -116,25 +131,54 @@ pub fn child(engine: &str, seed: u64, count: usize, passes: usize) -> Result<Mea
             let policy = cordon::load()?;
             let mut peer = Cordon::new(&policy)?;
             let load = start.elapsed();
-            return finish(engine, load, count, time(&mut peer, &cases, passes)?, rss_before_kib);
+            return finish(
+                engine,
+                load,
+                count,
+                time(&mut peer, &cases, passes)?,
+                rss_before_kib,
+            );
         }
         "baseline" => time(&mut Baseline, &cases, passes),
         "regorus-interpreter" => {
             let mut peer = Interpreter::new()?;
             let load = start.elapsed();
-            return finish(engine, load, count, time(&mut peer, &cases, passes)?, rss_before_kib);
+            return finish(
+                engine,
+                load,
+                count,
+                time(&mut peer, &cases, passes)?,
+                rss_before_kib,
+            );
         }
         "regorus-rvm" => {
             let mut peer = Rvm::new()?;
             let load = start.elapsed();
-            return finish(engine, load, count, time(&mut peer, &cases, passes)?, rss_before_kib);
+            return finish(
+                engine,
+                load,
+                count,
+                time(&mut peer, &cases, passes)?,
+                rss_before_kib,
+            );
         }
         "cedar" => {
             let mut peer = Cedar::new()?;
             let load = start.elapsed();
-            return finish(engine, load, count, time(&mut peer, &cases, passes)?, rss_before_kib);
+            return finish(
+                engine,
+                load,
+                count,
+                time(&mut peer, &cases, passes)?,
+                rss_before_kib,
+            );
         }
-        other => return Err(format!("unknown engine `{other}`; one of {}", ENGINES.join(", "))),
+        other => {
+            return Err(format!(
+                "unknown engine `{other}`; one of {}",
+                ENGINES.join(", ")
+            ));
+        }
     }?;
     finish(engine, Duration::ZERO, count, best_pass, rss_before_kib)
 }
@@ -157,7 +201,12 @@ fn finish(
 }
 
 /// Runs `engine` in a child process of this binary and reads its measurement.
-pub fn in_child(engine: &str, seed: u64, count: usize, passes: usize) -> Result<Measurement, String> {
+pub fn in_child(
+    engine: &str,
+    seed: u64,
+    count: usize,
+    passes: usize,
+) -> Result<Measurement, String> {
     let exe = std::env::current_exe().map_err(|error| error.to_string())?;
     let output = std::process::Command::new(exe)
         .args([

@@ -6,7 +6,9 @@
 use std::fmt;
 
 /// The ECCNs of `classification`, in the contract's order (which is also sorted order).
-pub const ECCNS: [&str; 6] = ["3A090.a", "3A090.b", "3A090.c", "4A090.a", "4A090.b", "4E091"];
+pub const ECCNS: [&str; 6] = [
+    "3A090.a", "3A090.b", "3A090.c", "4A090.a", "4A090.b", "4E091",
+];
 /// The license exceptions, sorted.
 pub const EXCEPTIONS: [&str; 6] = ["ACA", "ACM", "AIA", "HBM", "LPP", "NAC"];
 /// The red flags, sorted.
@@ -113,7 +115,9 @@ impl fmt::Display for Outcome {
 
 impl Outcome {
     /// Reads the contract's `outcome` JSON object (as Cordon's `Decision` carries it).
-    pub fn from_contract_json(fields: &[(String, serde_json::Value)]) -> Result<Outcome, OutcomeError> {
+    pub fn from_contract_json(
+        fields: &[(String, serde_json::Value)],
+    ) -> Result<Outcome, OutcomeError> {
         let mut outcome = Outcome::default();
         for (name, value) in fields {
             match name.as_str() {

@@ -137,9 +137,9 @@ pub fn read(value: &Value) -> Result<Outcome, String> {
         license_exceptions: set("license_exceptions", &outcome::EXCEPTIONS)?,
         review_policy: match field("review_policy")? {
             Value::Null => None,
-            Value::String(text) => Some(
-                Review::from_name(text).ok_or_else(|| format!("review_policy: `{text}`"))?,
-            ),
+            Value::String(text) => {
+                Some(Review::from_name(text).ok_or_else(|| format!("review_policy: `{text}`"))?)
+            }
             other => return Err(format!("review_policy: expected a string, found {other}")),
         },
         red_flags: set("red_flags", &outcome::RED_FLAGS)?,

@@ -8,11 +8,19 @@ use peer_bench::{cedar, cordon, crosscheck};
 #[test]
 fn all_engines_agree_on_5000_transactions() {
     let policy = cordon::load().unwrap_or_else(|error| panic!("{error}"));
-    let cases: Vec<Case> = generate::transactions(7, 5_000).into_iter().map(Case::new).collect();
+    let cases: Vec<Case> = generate::transactions(7, 5_000)
+        .into_iter()
+        .map(Case::new)
+        .collect();
     let coverage =
         crosscheck::cross_check(&policy, &cases).unwrap_or_else(|error| panic!("{error}"));
     assert_eq!(coverage.transactions, 5_000);
-    assert_eq!(coverage.missing(), Vec::<String>::new(), "{}", coverage.summary());
+    assert_eq!(
+        coverage.missing(),
+        Vec::<String>::new(),
+        "{}",
+        coverage.summary()
+    );
 }
 
 #[test]
@@ -29,9 +37,12 @@ fn cedar_refuses_what_it_cannot_represent() {
     let engine = cedar::Cedar::new().unwrap_or_else(|error| panic!("{error}"));
     let error = engine.prepare(&case).err().unwrap_or_default();
     assert!(error.contains("item.training_ops"), "{error}");
-    let error = cedar::decimal("item.performance_density", rust_decimal::Decimal::new(591_999, 5))
-        .err()
-        .unwrap_or_default();
+    let error = cedar::decimal(
+        "item.performance_density",
+        rust_decimal::Decimal::new(591_999, 5),
+    )
+    .err()
+    .unwrap_or_default();
     assert!(error.contains("4 places"), "{error}");
 }
 
