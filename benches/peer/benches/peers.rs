@@ -36,7 +36,7 @@ fn bench<'a, P: Peer<'a>>(c: &mut Criterion, peer: &mut P, cases: &'a [Case]) {
 
 fn peers(c: &mut Criterion) {
     let policy = cordon::load().unwrap_or_else(|error| panic!("{error}"));
-    let cases: Vec<Case> = generate::transactions(2025_01_13, BATCH)
+    let cases: Vec<Case> = generate::transactions(20250113, BATCH)
         .into_iter()
         .map(Case::new)
         .collect();

@@ -235,10 +235,10 @@ pub fn decide(t: &Transaction) -> Outcome {
             }
         } else if any_party_in_d5m {
             Review::Denial
-        } else if !a_item || any_party_in_aia {
-            Review::Approval
-        } else if day <= date(2027, 12, 31)
-            && t.country_tpp_allocated + total_tpp <= Decimal::from(790_000_000)
+        } else if !a_item
+            || any_party_in_aia
+            || (day <= date(2027, 12, 31)
+                && t.country_tpp_allocated + total_tpp <= Decimal::from(790_000_000))
         {
             Review::Approval
         } else {

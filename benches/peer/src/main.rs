@@ -26,7 +26,7 @@ struct Args {
     #[arg(long, default_value_t = 100_000)]
     transactions: usize,
     /// The generator's seed.
-    #[arg(long, default_value_t = 2025_01_13)]
+    #[arg(long, default_value_t = 20250113)]
     seed: u64,
     /// Timed passes over all transactions per engine (the best counts), after one warm-up pass.
     #[arg(long, default_value_t = 3)]
