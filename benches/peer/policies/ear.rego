@@ -369,6 +369,23 @@ notices contains "not_subject_to_ear" if {
 	not fdpr_plant
 }
 
+# Where the two readings of "25%" (of the parent's operations, of the derived model's own)
+# classify derived weights differently, the decision rests on the unconfirmed one.
+weights_4e091 := "4E091" in classification
+
+other_reading := true if {
+	input.item.additional_training_ops > 25000000000000000000000000
+	4 * input.item.additional_training_ops > input.item.training_ops
+} else := false
+
+notices contains "rests_on_unconfirmed_reading" if {
+	weights_subject_to_ear
+	input.item.training_ops >= 100000000000000000000000000
+	not input.item.published
+	input.item.derived_from_published
+	weights_4e091 != other_reading
+}
+
 outcome := {
 	"classification": classification,
 	"license_required": license_required,

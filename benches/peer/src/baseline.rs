@@ -24,6 +24,7 @@ const X_NAC: u8 = 1 << 5;
 const F_IAAS_TRAINING_NON_AIA: u8 = 1 << 2;
 const N_NAC_NOTIFICATION: u8 = 1 << 1;
 const N_NOT_SUBJECT_TO_EAR: u8 = 1 << 2;
+const N_RESTS_ON_UNCONFIRMED_READING: u8 = 1 << 3;
 
 /// Hong Kong takes China's groups.
 fn country(code: &str) -> &str {
@@ -157,13 +158,21 @@ pub fn decide(t: &Transaction) -> Outcome {
                         && *additional > Decimal::new(25, 2) * *base
                 }
             };
-            if subject
+            let reaches = subject
                 && *training_ops
                     >= Decimal::from_i128_with_scale(100_000_000_000_000_000_000_000_000, 0)
-                && !published
-                && above_threshold
-            {
+                && !published;
+            if reaches && above_threshold {
                 outcome.classification = C_4E091;
+            }
+            // The other reading of "25%": of the derived model's own training operations.
+            if let (true, Some((_, additional))) = (reaches, derived) {
+                let other_reading = *additional
+                    > Decimal::from_i128_with_scale(25_000_000_000_000_000_000_000_000, 0)
+                    && *additional > Decimal::new(25, 2) * *training_ops;
+                if above_threshold != other_reading {
+                    outcome.notices |= N_RESTS_ON_UNCONFIRMED_READING;
+                }
             }
             if *foreign_produced && !fdpr_plant {
                 outcome.notices |= N_NOT_SUBJECT_TO_EAR;

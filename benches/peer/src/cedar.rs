@@ -1,6 +1,6 @@
 //! Cedar through `cedar-policy`: `policies/ear.cedar` parsed once, the entity store (country
 //! groups and ECCN kinds as hierarchies) built once, one `Context` per transaction built up front
-//! from the typed transaction. A decision is 18 authorization requests in three phases (see the
+//! from the typed transaction. A decision is 19 authorization requests in three phases (see the
 //! header of `policies/ear.cedar`): classification, the license requirement, then everything
 //! that depends on both.
 //!
@@ -276,15 +276,15 @@ pub fn context(case: &Case) -> Result<Context, String> {
 }
 
 /// Requests per decision: 6 classifications, the license requirement, 6 exceptions, 2 review
-/// policies, 1 red flag and 2 notices.
-pub const REQUESTS_PER_DECISION: usize = 18;
+/// policies, 1 red flag and 3 notices.
+pub const REQUESTS_PER_DECISION: usize = 19;
 
 /// One question Cedar is asked: an action, with the policies whose scope names it.
 ///
 /// Cedar's authorizer evaluates every policy of the set it is given for every request (and
 /// builds each policy's condition afresh), so the harness gives each request only the policies
-/// whose action scope can match: the fastest way we found to run this decision in Cedar (18
-/// requests against the whole set of 27 policies ran about 10x slower).
+/// whose action scope can match: the fastest way we found to run this decision in Cedar (19
+/// requests against the whole set of 28 policies ran about 10x slower).
 struct Question {
     action: EntityUid,
     policies: PolicySet,
@@ -307,6 +307,7 @@ pub struct Cedar {
     red_flag_iaas: Question,
     notice_nac: Question,
     notice_not_subject: Question,
+    notice_unconfirmed: Question,
 }
 
 impl Cedar {
@@ -352,6 +353,7 @@ impl Cedar {
             red_flag_iaas: question("red_flag_iaas_training_non_aia")?,
             notice_nac: question("notice_nac_notification_25_days")?,
             notice_not_subject: question("notice_not_subject_to_ear")?,
+            notice_unconfirmed: question("notice_rests_on_unconfirmed_reading")?,
         })
     }
 
@@ -433,6 +435,10 @@ impl<'a> Peer<'a> for Cedar {
         }
         if self.allowed(principal, &self.notice_not_subject, resource, context)? {
             result.notices |= outcome::bit(&outcome::NOTICES, "not_subject_to_ear").unwrap_or(0);
+        }
+        if self.allowed(principal, &self.notice_unconfirmed, resource, context)? {
+            result.notices |=
+                outcome::bit(&outcome::NOTICES, "rests_on_unconfirmed_reading").unwrap_or(0);
         }
         Ok(result)
     }

@@ -43,7 +43,7 @@ pub struct Coverage {
     pub approval: usize,
     pub denial: usize,
     pub red_flags: [usize; 6],
-    pub notices: [usize; 3],
+    pub notices: [usize; 4],
 }
 
 impl Coverage {

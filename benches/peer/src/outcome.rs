@@ -21,10 +21,11 @@ pub const RED_FLAGS: [&str; 6] = [
     "restricted_party_address",
 ];
 /// The notices, sorted.
-pub const NOTICES: [&str; 3] = [
+pub const NOTICES: [&str; 4] = [
     "diffusion_not_enforced",
     "nac_notification_25_days",
     "not_subject_to_ear",
+    "rests_on_unconfirmed_reading",
 ];
 /// The review policies.
 pub const REVIEWS: [&str; 3] = ["approval", "denial", "case_by_case"];
