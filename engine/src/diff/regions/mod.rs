@@ -320,9 +320,11 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
         .map(|field| {
             let cones = [0, 1]
                 .map(|side| space::cone(space.versions[side], field, &space.rule_index[side]));
+            let splits = std::sync::atomic::AtomicUsize::new(0);
             let scope = Scope {
                 field,
                 cones: &cones,
+                splits: &splits,
             };
             (*field, explore(&space, &scope, Region::everything()))
         })
@@ -408,7 +410,14 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
 struct Scope<'f> {
     field: &'f str,
     cones: &'f [BTreeSet<usize>; 2],
+    /// Regions split so far for this field, against [`MOST_SPLITS`].
+    splits: &'f std::sync::atomic::AtomicUsize,
 }
+
+/// How many times the regions of one field may be split before the analysis stops and says so:
+/// a bound on time and memory for policies whose questions multiply (the EAR versions need tens of
+/// thousands).
+const MOST_SPLITS: usize = 2_000_000;
 
 fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
     let decided = Run::new(space, 0, &region)
@@ -440,6 +449,21 @@ fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
                 },
                 explored: 1,
                 failures: BTreeSet::new(),
+            }
+        }
+        Err(Stop::Need(_))
+            if scope
+                .splits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                >= MOST_SPLITS =>
+        {
+            Found {
+                leaves: Vec::new(),
+                explored: 0,
+                failures: BTreeSet::from([format!(
+                    "`{}`: the input space was split {MOST_SPLITS} times and the analysis stopped",
+                    scope.field
+                )]),
             }
         }
         Err(Stop::Need(atom)) => {
