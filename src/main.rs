@@ -26,7 +26,8 @@ enum Command {
     Eval(commands::eval::Args),
     /// Run the tests written in the policy language.
     Test(commands::test::Args),
-    /// Compare two versions: the provisions that changed and, over a corpus, the outcomes.
+    /// Compare two versions: the provisions that changed, and the outcomes that change over a corpus
+    /// (`--facts`) or over every transaction (`--exhaustive`).
     Diff(commands::diff::Args),
     /// Serve the language server protocol over stdin and stdout, for editors.
     Lsp(commands::lsp::Args),
