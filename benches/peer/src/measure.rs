@@ -126,61 +126,65 @@ pub fn child(engine: &str, seed: u64, count: usize, passes: usize) -> Result<Mea
         .collect();
     let rss_before_kib = status_kib("VmRSS")?;
     let start = Instant::now();
-    let best_pass = match engine {
+    match engine {
         "cordon" => {
             let policy = cordon::load()?;
-            let mut peer = Cordon::new(&policy)?;
-            let load = start.elapsed();
-            return finish(
+            loaded(
                 engine,
-                load,
-                count,
-                time(&mut peer, &cases, passes)?,
+                &mut Cordon::new(&policy)?,
+                start,
+                &cases,
+                passes,
                 rss_before_kib,
-            );
+            )
         }
-        "baseline" => time(&mut Baseline, &cases, passes),
-        "regorus-interpreter" => {
-            let mut peer = Interpreter::new()?;
-            let load = start.elapsed();
-            return finish(
-                engine,
-                load,
-                count,
-                time(&mut peer, &cases, passes)?,
-                rss_before_kib,
-            );
+        "baseline" => {
+            let best_pass = time(&mut Baseline, &cases, passes)?;
+            finish(engine, Duration::ZERO, count, best_pass, rss_before_kib)
         }
-        "regorus-rvm" => {
-            let mut peer = Rvm::new()?;
-            let load = start.elapsed();
-            return finish(
-                engine,
-                load,
-                count,
-                time(&mut peer, &cases, passes)?,
-                rss_before_kib,
-            );
-        }
-        "cedar" => {
-            let mut peer = Cedar::new()?;
-            let load = start.elapsed();
-            return finish(
-                engine,
-                load,
-                count,
-                time(&mut peer, &cases, passes)?,
-                rss_before_kib,
-            );
-        }
-        other => {
-            return Err(format!(
-                "unknown engine `{other}`; one of {}",
-                ENGINES.join(", ")
-            ));
-        }
-    }?;
-    finish(engine, Duration::ZERO, count, best_pass, rss_before_kib)
+        "regorus-interpreter" => loaded(
+            engine,
+            &mut Interpreter::new()?,
+            start,
+            &cases,
+            passes,
+            rss_before_kib,
+        ),
+        "regorus-rvm" => loaded(
+            engine,
+            &mut Rvm::new()?,
+            start,
+            &cases,
+            passes,
+            rss_before_kib,
+        ),
+        "cedar" => loaded(
+            engine,
+            &mut Cedar::new()?,
+            start,
+            &cases,
+            passes,
+            rss_before_kib,
+        ),
+        other => Err(format!(
+            "unknown engine `{other}`; one of {}",
+            ENGINES.join(", ")
+        )),
+    }
+}
+
+/// An engine loaded since `start`, timed on the cases.
+fn loaded<'a, P: Peer<'a>>(
+    engine: &str,
+    peer: &mut P,
+    start: Instant,
+    cases: &'a [Case],
+    passes: usize,
+    rss_before_kib: u64,
+) -> Result<Measurement, String> {
+    let load = start.elapsed();
+    let best_pass = time(peer, cases, passes)?;
+    finish(engine, load, cases.len(), best_pass, rss_before_kib)
 }
 
 fn finish(
