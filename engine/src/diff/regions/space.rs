@@ -265,15 +265,15 @@ impl<'v> Space<'v> {
         let Some(target) = country_index(code) else {
             return set;
         };
+        // A code counts as itself unless an alias sends it elsewhere; aliases add their codes.
         for side in 0..2 {
             let aliases = self.aliases[side].get(segment);
-            for candidate in &self.countries {
-                let resolved = aliases
-                    .and_then(|a| a.get(candidate))
-                    .copied()
-                    .unwrap_or(*candidate);
-                if resolved == target {
-                    set.insert(*candidate);
+            if aliases.is_none_or(|aliases| !aliases.contains_key(&target)) {
+                set.insert(target);
+            }
+            for (alias, aliased) in aliases.into_iter().flatten() {
+                if *aliased == target {
+                    set.insert(*alias);
                 }
             }
         }

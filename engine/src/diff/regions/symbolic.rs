@@ -180,33 +180,34 @@ impl<'s, 'v> Run<'s, 'v> {
         Ok(Ok((outcome, applied)))
     }
 
-    /// The candidate no other candidate with a different value prevails over (as the engine
-    /// resolves it).
-    fn resolve(&self, candidates: &[(usize, Json)]) -> Option<Json> {
+    /// Whether no candidate with a different value comes from a rule that prevails over this
+    /// one's (as the engine resolves an outcome).
+    fn unbeaten(&self, candidates: &[(usize, Json)], (rule, value): &(usize, Json)) -> bool {
         let prevails = &self.space.prevails[self.side];
+        !candidates
+            .iter()
+            .any(|(other, other_value)| other_value != value && prevails[*other].contains(rule))
+    }
+
+    /// The value of the first unbeaten candidate.
+    fn resolve(&self, candidates: &[(usize, Json)]) -> Option<Json> {
         candidates
             .iter()
-            .find(|(rule, value)| {
-                !candidates.iter().any(|(other, other_value)| {
-                    other_value != value && prevails[*other].contains(rule)
-                })
-            })
+            .find(|candidate| self.unbeaten(candidates, candidate))
             .map(|(_, value)| value.clone())
     }
 
+    /// Another unbeaten candidate with a different value, that the chosen one does not prevail
+    /// over: the rules disagree and neither prevails.
     fn conflict(&self, candidates: &[(usize, Json)], field: &str) -> Option<String> {
         let prevails = &self.space.prevails[self.side];
-        let (chosen_rule, chosen) = candidates.iter().find(|(rule, value)| {
-            !candidates
-                .iter()
-                .any(|(other, other_value)| other_value != value && prevails[*other].contains(rule))
-        })?;
-        let (other, _) = candidates.iter().find(|(rule, value)| {
-            value != chosen
-                && !prevails[*chosen_rule].contains(rule)
-                && !candidates.iter().any(|(other, other_value)| {
-                    other_value != value && prevails[*other].contains(rule)
-                })
+        let (chosen_rule, chosen) = candidates
+            .iter()
+            .find(|candidate| self.unbeaten(candidates, candidate))?;
+        let (other, _) = candidates.iter().find(|candidate| {
+            candidate.1 != *chosen
+                && !prevails[*chosen_rule].contains(&candidate.0)
+                && self.unbeaten(candidates, candidate)
         })?;
         let name = |index: usize| self.version.rules[index].name.clone();
         Some(format!(
@@ -638,7 +639,9 @@ impl<'s, 'v> Run<'s, 'v> {
                     _ => Num::Divide(a, b),
                 })
             }
-            BinaryOp::And | BinaryOp::Or => unreachable_connective()?,
+            BinaryOp::And | BinaryOp::Or => {
+                return Err(Stop::Fail("a connective outside a condition".to_string()));
+            }
         })
     }
 
@@ -815,10 +818,6 @@ impl<'s, 'v> Run<'s, 'v> {
             }
         })
     }
-}
-
-fn unreachable_connective() -> Eval<Val> {
-    Err(Stop::Fail("a connective outside a condition".to_string()))
 }
 
 /// A set member as the decision writes it: the ECCN or the enum value.
