@@ -10,6 +10,7 @@ use jiff::civil::Date;
 
 use cordon_lang::hir::{self, BinaryOp, Builtin, Confidence, FieldMode, Literal, Type};
 
+use crate::branch::{self, Code};
 use crate::value::{CountrySet, Value, country_index};
 
 /// A compiled expression.
@@ -117,7 +118,8 @@ pub struct CompiledRule {
     pub confidence: Confidence,
     pub window: (Option<Date>, Option<Date>),
     pub unless: Vec<u16>,
-    pub when: Option<Ir>,
+    /// The condition, as branch code.
+    pub when: Option<Code>,
     pub then: Vec<CompiledConclusion>,
     /// Rules this rule prevails over, directly or not.
     pub prevails_over: RuleSet,
@@ -167,6 +169,8 @@ impl RuleSet {
 pub struct CompiledDefine {
     pub name: String,
     pub value: Ir,
+    /// For a yes/no definition: its value as branch code.
+    pub test: Option<Code>,
 }
 
 #[derive(Clone, Debug)]
@@ -315,9 +319,11 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
         } else {
             compiler.expr(&define.value)?
         };
+        let test = (define.ty == Type::Bool).then(|| branch::lower(&value));
         compiler.program.defines.push(CompiledDefine {
             name: define.name.clone(),
             value,
+            test,
         });
     }
     for table in version.tables.values() {
@@ -789,7 +795,10 @@ impl Compiler<'_> {
                 .iter()
                 .map(|index| index16(*index, "rules"))
                 .collect::<Result<_, _>>()?;
-            let when = rule.when.as_ref().map(|when| self.expr(when)).transpose()?;
+            let when = match &rule.when {
+                Some(when) => Some(branch::lower(&self.expr(when)?)),
+                None => None,
+            };
             let mut then = Vec::new();
             for conclusion in &rule.then {
                 let field = self.outcome_field(&conclusion.field)?;

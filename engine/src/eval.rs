@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 
 use cordon_lang::hir::BinaryOp;
 
+use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
 use crate::compile::{Ir, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
 use crate::value::{Value, eccn_within};
@@ -74,36 +75,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     Value::Str(text)
                 }
             }
-            Ir::Fact(slot) => match self.facts.slots.get(usize::from(*slot)) {
-                Some(Slot::Present(value)) => *value,
-                _ => {
-                    let path = &self.program.slots[usize::from(*slot)].path;
-                    return Err(self.error(
-                        path,
-                        format!(
-                            "missing: rule `{}` needs this fact to decide",
-                            self.rule_name()
-                        ),
-                    ));
-                }
-            },
+            Ir::Fact(slot) => self.fact(*slot)?,
             Ir::Present(slot) => Value::Bool(matches!(
                 self.facts.slots.get(usize::from(*slot)),
                 Some(Slot::Present(value)) if !matches!(value, Value::Null)
             )),
-            Ir::Outcome(field) => {
-                let index = usize::from(*field);
-                match self.scratch.resolved.get(index) {
-                    Some(Some(value)) => *value,
-                    _ => {
-                        let value = self.outcome_value(*field);
-                        if let Some(slot) = self.scratch.resolved.get_mut(index) {
-                            *slot = Some(value);
-                        }
-                        value
-                    }
-                }
-            }
+            Ir::Outcome(field) => self.outcome(*field),
             Ir::Table(table) => {
                 let rows = &self.program.tables[usize::from(*table)].rows;
                 let date = self.scratch.date.unwrap_or(Date::MIN);
@@ -112,17 +89,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     None => Value::Null,
                 }
             }
-            Ir::Define(index) => {
-                let index = usize::from(*index);
-                if let Some(Some(value)) = self.scratch.defines.get(index) {
-                    return Ok(*value);
-                }
-                let value = self.eval(&self.program.defines[index].value)?;
-                if let Some(slot) = self.scratch.defines.get_mut(index) {
-                    *slot = Some(value);
-                }
-                value
-            }
+            Ir::Define(index) => self.define(*index)?,
             Ir::Variable(depth) => self
                 .scratch
                 .variables
@@ -279,6 +246,138 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         })
     }
 
+    /// A fact's value; a fact the transaction lacks is an error naming it and the rule.
+    #[inline]
+    fn fact(&self, slot: u16) -> Result<Value<'a>, Box<FactError>> {
+        match self.facts.slots.get(usize::from(slot)) {
+            Some(Slot::Present(value)) => Ok(*value),
+            _ => {
+                let path = &self.program.slots[usize::from(slot)].path;
+                Err(self.error(
+                    path,
+                    format!(
+                        "missing: rule `{}` needs this fact to decide",
+                        self.rule_name()
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// A single outcome's value as the rules so far conclude it, resolved once until a rule
+    /// concludes it again.
+    fn outcome(&mut self, field: u16) -> Value<'a> {
+        let index = usize::from(field);
+        match self.scratch.resolved.get(index) {
+            Some(Some(value)) => *value,
+            _ => {
+                let value = self.outcome_value(field);
+                if let Some(slot) = self.scratch.resolved.get_mut(index) {
+                    *slot = Some(value);
+                }
+                value
+            }
+        }
+    }
+
+    /// A definition's value, computed the first time a transaction needs it.
+    fn define(&mut self, index: u16) -> Result<Value<'a>, Box<FactError>> {
+        let index = usize::from(index);
+        if let Some(Some(value)) = self.scratch.defines.get(index) {
+            return Ok(*value);
+        }
+        let define = &self.program.defines[index];
+        let value = match &define.test {
+            Some(code) => Value::Bool(self.test(code)?),
+            None => self.eval(&define.value)?,
+        };
+        if let Some(slot) = self.scratch.defines.get_mut(index) {
+            *slot = Some(value);
+        }
+        Ok(value)
+    }
+
+    /// Runs a condition's branch code: each test sends evaluation to the next test it names,
+    /// until one ends it.
+    pub fn test(&mut self, code: &'p Code) -> Result<bool, Box<FactError>> {
+        let mut at = 0;
+        while let Some(test) = code.tests.get(at) {
+            let holds = match &test.atom {
+                Atom::Fact(slot) => {
+                    let value = self.fact(*slot)?;
+                    self.truth(value)?
+                }
+                Atom::FactCompare(op, slot, literal) => compare(*op, self.fact(*slot)?, *literal),
+                Atom::Define(index) => match self.scratch.defines.get(usize::from(*index)) {
+                    Some(Some(Value::Bool(holds))) => *holds,
+                    _ => {
+                        let value = self.define(*index)?;
+                        self.truth(value)?
+                    }
+                },
+                Atom::Outcome(field) => {
+                    let value = self.outcome(*field);
+                    self.truth(value)?
+                }
+                Atom::Compare(op, left, right) => {
+                    let left = self.read(left)?;
+                    let right = self.read(right)?;
+                    compare(*op, left, right)
+                }
+                Atom::Truth(value) => {
+                    let value = self.read(value)?;
+                    self.truth(value)?
+                }
+                Atom::InGroup(value, group) => match self.read(value)? {
+                    Value::Country(code) => self.program.groups[usize::from(*group)]
+                        .1
+                        .get(self.scratch.segment)
+                        .is_some_and(|set| set.contains(code)),
+                    _ => false,
+                },
+                Atom::OutcomeHas(field, member) => {
+                    *member < 64
+                        && self
+                            .scratch
+                            .sets
+                            .get(usize::from(*field))
+                            .is_some_and(|mask| mask & (1 << member) != 0)
+                }
+                Atom::Tree(ir) => self.condition(ir)?,
+            };
+            match if holds { test.on_true } else { test.on_false } {
+                ACCEPT => return Ok(true),
+                REJECT => return Ok(false),
+                next => at = usize::from(next),
+            }
+        }
+        // Only an empty condition runs off the end: it has nothing that could fail.
+        Ok(true)
+    }
+
+    #[inline(always)]
+    fn read(&mut self, operand: &'p Operand) -> Result<Value<'a>, Box<FactError>> {
+        match operand {
+            Operand::Literal(value) => Ok(*value),
+            Operand::Fact(slot) => self.fact(*slot),
+            Operand::Define(index) => self.define(*index),
+            Operand::Outcome(field) => Ok(self.outcome(*field)),
+            Operand::Tree(ir) => self.eval(ir),
+        }
+    }
+
+    /// A value taken as a condition.
+    fn truth(&self, value: Value<'a>) -> Result<bool, Box<FactError>> {
+        match value {
+            Value::Bool(value) => Ok(value),
+            Value::Null => Ok(false),
+            other => Err(self.error(
+                "",
+                format!("rule `{}`: {other:?} is not a condition", self.rule_name()),
+            )),
+        }
+    }
+
     fn bind(&mut self, depth: usize, value: Value<'a>) {
         if self.scratch.variables.len() <= depth {
             self.scratch.variables.resize(depth + 1, Value::Null);
@@ -363,14 +462,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             }
             _ => {}
         }
-        match self.operand(ir)? {
-            Value::Bool(value) => Ok(value),
-            Value::Null => Ok(false),
-            other => Err(self.error(
-                "",
-                format!("rule `{}`: {other:?} is not a condition", self.rule_name()),
-            )),
-        }
+        let value = self.operand(ir)?;
+        self.truth(value)
     }
 
     /// The value of a single outcome now: the candidate that no other candidate prevails over.
@@ -424,20 +517,36 @@ pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Optio
         .map(|(rule, _)| (chosen_rule, *rule))
 }
 
+#[inline]
 pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
+    // The two comparisons most conditions make, without the general matches below.
+    match (left, right) {
+        (Value::Number(a), Value::Number(b)) => return ordering_holds(op, a.cmp(&b)),
+        (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) if enum_a == enum_b => {
+            return ordering_holds(op, a.cmp(&b));
+        }
+        _ => {}
+    }
     match op {
         BinaryOp::Equal => left.equals(right),
         BinaryOp::NotEqual => !left.equals(right),
-        _ => match left.compare(right) {
-            Some(ordering) => match op {
-                BinaryOp::Less => ordering == Ordering::Less,
-                BinaryOp::LessOrEqual => ordering != Ordering::Greater,
-                BinaryOp::Greater => ordering == Ordering::Greater,
-                BinaryOp::GreaterOrEqual => ordering != Ordering::Less,
-                _ => false,
-            },
-            None => false,
-        },
+        _ => left
+            .compare(right)
+            .is_some_and(|ordering| ordering_holds(op, ordering)),
+    }
+}
+
+/// Whether two values in this order satisfy a comparison.
+#[inline]
+fn ordering_holds(op: BinaryOp, ordering: Ordering) -> bool {
+    match op {
+        BinaryOp::Equal => ordering == Ordering::Equal,
+        BinaryOp::NotEqual => ordering != Ordering::Equal,
+        BinaryOp::Less => ordering == Ordering::Less,
+        BinaryOp::LessOrEqual => ordering != Ordering::Greater,
+        BinaryOp::Greater => ordering == Ordering::Greater,
+        BinaryOp::GreaterOrEqual => ordering != Ordering::Less,
+        _ => false,
     }
 }
 
@@ -487,7 +596,7 @@ pub fn run<'p: 'a, 'a>(
             continue;
         }
         let holds = match &rule.when {
-            Some(condition) => context.condition(condition).map_err(|error| *error)?,
+            Some(condition) => context.test(condition).map_err(|error| *error)?,
             None => true,
         };
         if !holds {

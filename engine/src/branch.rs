@@ -1,0 +1,239 @@
+//! Conditions as branch code: a rule's `when` (and each yes/no definition) lowered from the
+//! expression tree to a flat list of tests, each with where to go when it holds and when it does
+//! not.
+//!
+//! `a and b` becomes "test `a`: if it holds go to `b`, else reject"; `or` and `not` only change
+//! where the tests jump. Evaluation is then one loop over tests (see `eval::Context::test`) instead
+//! of a recursive walk through the connectives, with the common tests (a fact against a literal, a
+//! country in a group, a member of an outcome set) read straight from their slots. Short-circuit
+//! order is the tree's: the tests run in the order the tree would have evaluated them, so a fact a
+//! skipped test would have needed is not asked for.
+
+use cordon_lang::hir::BinaryOp;
+
+use crate::compile::Ir;
+use crate::value::Value;
+
+/// Where a test jumps: the index of the next test, or one of the two ends.
+pub type Target = u16;
+/// The condition holds.
+pub const ACCEPT: Target = u16::MAX;
+/// The condition does not hold.
+pub const REJECT: Target = u16::MAX - 1;
+
+/// A lowered condition: tests in execution order, entered at the first.
+#[derive(Clone, Debug, Default)]
+pub struct Code {
+    pub tests: Vec<Test>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Test {
+    pub atom: Atom,
+    pub on_true: Target,
+    pub on_false: Target,
+}
+
+/// One yes/no question a condition asks. The first kinds are the common shapes, read straight
+/// from their slots; the rest go through operands or the tree.
+#[derive(Clone, Debug)]
+pub enum Atom {
+    /// A yes/no fact.
+    Fact(u16),
+    /// A fact compared with a literal.
+    FactCompare(BinaryOp, u16, Value<'static>),
+    /// A yes/no definition (by index), computed once per transaction.
+    Define(u16),
+    /// A single outcome taken as a condition (`license_required`).
+    Outcome(u16),
+    /// A value taken as a condition: `true` holds, `null` does not, anything else is an error.
+    Truth(Operand),
+    Compare(BinaryOp, Operand, Operand),
+    /// A country in a group (by index), on the transaction's date.
+    InGroup(Operand, u16),
+    /// A written member (by index) of an outcome set.
+    OutcomeHas(u16, u16),
+    /// Anything else, evaluated through the tree.
+    Tree(Ir),
+}
+
+/// A value a test reads.
+#[derive(Clone, Debug)]
+pub enum Operand {
+    Literal(Value<'static>),
+    Fact(u16),
+    /// A definition (by index), computed once per transaction.
+    Define(u16),
+    /// A single outcome's value.
+    Outcome(u16),
+    /// Anything else, evaluated through the tree.
+    Tree(Ir),
+}
+
+/// Lowers a condition. The result decides exactly as `condition(ir)` on the tree would, asking
+/// for the same facts in the same order.
+pub fn lower(ir: &Ir) -> Code {
+    let mut backwards = Vec::new();
+    let entry = emit(ir, ACCEPT, REJECT, &mut backwards);
+    // Tests were pushed last-run-first; turn the list around so it runs forwards.
+    let last = backwards.len().saturating_sub(1);
+    let flip = |target: Target| match target {
+        ACCEPT | REJECT => target,
+        index => (last - usize::from(index)) as Target,
+    };
+    let tests: Vec<Test> = backwards
+        .into_iter()
+        .rev()
+        .map(|test: Test| Test {
+            on_true: flip(test.on_true),
+            on_false: flip(test.on_false),
+            atom: test.atom,
+        })
+        .collect();
+    debug_assert!(tests.is_empty() || flip(entry) == 0);
+    Code { tests }
+}
+
+/// Emits `ir` so that it continues at `yes` when it holds and at `no` when it does not; returns
+/// the index of its first test. The parts that run later are emitted first, so every jump goes
+/// to a test already emitted.
+fn emit(ir: &Ir, yes: Target, no: Target, out: &mut Vec<Test>) -> Target {
+    match ir {
+        Ir::And(left, right) => {
+            let right = emit(right, yes, no, out);
+            emit(left, right, no, out)
+        }
+        Ir::Or(left, right) => {
+            let right = emit(right, yes, no, out);
+            emit(left, yes, right, out)
+        }
+        Ir::Not(inner) => emit(inner, no, yes, out),
+        other => {
+            out.push(Test {
+                atom: atom(other),
+                on_true: yes,
+                on_false: no,
+            });
+            (out.len() - 1) as Target
+        }
+    }
+}
+
+fn atom(ir: &Ir) -> Atom {
+    match ir {
+        Ir::Compare(op, left, right) => match (left.as_ref(), right.as_ref()) {
+            (Ir::Fact(slot), Ir::Literal(value)) => Atom::FactCompare(*op, *slot, *value),
+            (Ir::Literal(value), Ir::Fact(slot)) => match mirrored(*op) {
+                Some(op) => Atom::FactCompare(op, *slot, *value),
+                None => Atom::Compare(*op, operand(left), operand(right)),
+            },
+            _ => Atom::Compare(*op, operand(left), operand(right)),
+        },
+        Ir::InGroup(value, group) => Atom::InGroup(operand(value), *group),
+        Ir::OutcomeHas(field, member) => Atom::OutcomeHas(*field, *member),
+        Ir::Fact(slot) => Atom::Fact(*slot),
+        Ir::Define(index) => Atom::Define(*index),
+        Ir::Outcome(field) => Atom::Outcome(*field),
+        Ir::Literal(_) => Atom::Truth(operand(ir)),
+        other => Atom::Tree(other.clone()),
+    }
+}
+
+/// The comparison with its sides swapped: `a < b` is `b > a`.
+fn mirrored(op: BinaryOp) -> Option<BinaryOp> {
+    Some(match op {
+        BinaryOp::Equal | BinaryOp::NotEqual => op,
+        BinaryOp::Less => BinaryOp::Greater,
+        BinaryOp::LessOrEqual => BinaryOp::GreaterOrEqual,
+        BinaryOp::Greater => BinaryOp::Less,
+        BinaryOp::GreaterOrEqual => BinaryOp::LessOrEqual,
+        _ => return None,
+    })
+}
+
+fn operand(ir: &Ir) -> Operand {
+    match ir {
+        Ir::Literal(value) => Operand::Literal(*value),
+        Ir::Fact(slot) => Operand::Fact(*slot),
+        Ir::Define(index) => Operand::Define(*index),
+        Ir::Outcome(field) => Operand::Outcome(*field),
+        other => Operand::Tree(other.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fact(slot: u16) -> Box<Ir> {
+        Box::new(Ir::Fact(slot))
+    }
+
+    /// Runs code over fixed truth values of facts, the way the evaluator walks it.
+    fn run(code: &Code, truth: &[bool], asked: &mut Vec<u16>) -> bool {
+        let mut at = 0usize;
+        loop {
+            let test = &code.tests[at];
+            let Atom::Fact(slot) = test.atom else {
+                panic!("only facts here")
+            };
+            asked.push(slot);
+            let next = if truth[usize::from(slot)] {
+                test.on_true
+            } else {
+                test.on_false
+            };
+            match next {
+                ACCEPT => return true,
+                REJECT => return false,
+                index => at = usize::from(index),
+            }
+        }
+    }
+
+    fn tree(ir: &Ir, truth: &[bool], asked: &mut Vec<u16>) -> bool {
+        match ir {
+            Ir::And(a, b) => tree(a, truth, asked) && tree(b, truth, asked),
+            Ir::Or(a, b) => tree(a, truth, asked) || tree(b, truth, asked),
+            Ir::Not(a) => !tree(a, truth, asked),
+            Ir::Fact(slot) => {
+                asked.push(*slot);
+                truth[usize::from(*slot)]
+            }
+            _ => unreachable!(),
+        }
+    }
+
+    /// Every assignment of four facts: the same answer, the same facts asked, in the same order.
+    #[test]
+    fn branch_code_decides_and_asks_as_the_tree() {
+        let conditions = [
+            Ir::And(fact(0), fact(1)),
+            Ir::Or(
+                Box::new(Ir::And(fact(0), fact(1))),
+                Box::new(Ir::Not(fact(2))),
+            ),
+            Ir::Not(Box::new(Ir::Or(
+                fact(0),
+                Box::new(Ir::And(Box::new(Ir::Not(fact(1))), fact(2))),
+            ))),
+            Ir::And(
+                Box::new(Ir::Or(fact(0), fact(1))),
+                Box::new(Ir::Or(fact(2), Box::new(Ir::Not(fact(3))))),
+            ),
+        ];
+        for condition in &conditions {
+            let code = lower(condition);
+            for bits in 0..16u8 {
+                let truth: Vec<bool> = (0..4).map(|i| bits & (1 << i) != 0).collect();
+                let (mut by_code, mut by_tree) = (Vec::new(), Vec::new());
+                assert_eq!(
+                    run(&code, &truth, &mut by_code),
+                    tree(condition, &truth, &mut by_tree),
+                    "{condition:?} on {truth:?}"
+                );
+                assert_eq!(by_code, by_tree, "{condition:?} on {truth:?}");
+            }
+        }
+    }
+}
