@@ -108,6 +108,32 @@ fn emit(ir: &Ir, yes: Target, no: Target, out: &mut Vec<Test>) -> Target {
             emit(left, yes, right, out)
         }
         Ir::Not(inner) => emit(inner, no, yes, out),
+        Ir::AnyOf {
+            all,
+            variable,
+            over,
+            body,
+        } if !over.is_empty()
+            && over
+                .iter()
+                .all(|item| matches!(item, Ir::Fact(_) | Ir::Literal(_)))
+            && reads_variable(body, *variable) =>
+        {
+            // `any p in [a, b]: p in D5` is `a in D5 or b in D5`; `all` is the same with `and`.
+            let mut parts = over
+                .iter()
+                .rev()
+                .map(|item| substitute(body, *variable, item));
+            let last = parts.next().unwrap_or(Ir::Literal(Value::Bool(*all)));
+            let chain = parts.fold(last, |rest, part| {
+                if *all {
+                    Ir::And(Box::new(part), Box::new(rest))
+                } else {
+                    Ir::Or(Box::new(part), Box::new(rest))
+                }
+            });
+            emit(&chain, yes, no, out)
+        }
         other => {
             out.push(Test {
                 atom: atom(other),
@@ -117,6 +143,21 @@ fn emit(ir: &Ir, yes: Target, no: Target, out: &mut Vec<Test>) -> Target {
             (out.len() - 1) as Target
         }
     }
+}
+
+/// Whether an expression reads a quantifier's variable.
+fn reads_variable(ir: &Ir, variable: u16) -> bool {
+    let mut found = false;
+    ir.visit(&mut |node| found |= matches!(node, Ir::Variable(v) if *v == variable));
+    found
+}
+
+/// The expression with a quantifier's variable replaced by one item of its list.
+fn substitute(ir: &Ir, variable: u16, item: &Ir) -> Ir {
+    ir.map(&mut |node| match node {
+        Ir::Variable(v) if *v == variable => Some(item.clone()),
+        _ => None,
+    })
 }
 
 fn atom(ir: &Ir) -> Atom {
@@ -193,6 +234,25 @@ mod tests {
 
     fn tree(ir: &Ir, truth: &[bool], asked: &mut Vec<u16>) -> bool {
         match ir {
+            Ir::AnyOf {
+                all, over, body, ..
+            } => {
+                // As the evaluator does: read the item, bind it, run the body.
+                for item in over {
+                    let Ir::Fact(slot) = item else { unreachable!() };
+                    asked.push(*slot);
+                    let value = truth[usize::from(*slot)];
+                    let bound = body.map(&mut |node| {
+                        matches!(node, Ir::Variable(0)).then_some(Ir::Literal(Value::Bool(value)))
+                    });
+                    let holds = tree(&bound, truth, asked);
+                    if holds != *all {
+                        return holds;
+                    }
+                }
+                *all
+            }
+            Ir::Literal(Value::Bool(value)) => *value,
             Ir::And(a, b) => tree(a, truth, asked) && tree(b, truth, asked),
             Ir::Or(a, b) => tree(a, truth, asked) || tree(b, truth, asked),
             Ir::Not(a) => !tree(a, truth, asked),
@@ -220,6 +280,22 @@ mod tests {
             Ir::And(
                 Box::new(Ir::Or(fact(0), fact(1))),
                 Box::new(Ir::Or(fact(2), Box::new(Ir::Not(fact(3))))),
+            ),
+            // Quantifiers over facts whose bodies read the variable first.
+            Ir::AnyOf {
+                all: false,
+                variable: 0,
+                over: vec![Ir::Fact(1), Ir::Fact(3)],
+                body: Box::new(Ir::And(Box::new(Ir::Variable(0)), fact(0))),
+            },
+            Ir::Or(
+                fact(2),
+                Box::new(Ir::AnyOf {
+                    all: true,
+                    variable: 0,
+                    over: vec![Ir::Fact(0), Ir::Fact(1), Ir::Fact(3)],
+                    body: Box::new(Ir::Not(Box::new(Ir::Variable(0)))),
+                }),
             ),
         ];
         for condition in &conditions {

@@ -55,6 +55,107 @@ pub enum Ir {
     },
 }
 
+impl Ir {
+    /// Calls `f` on this expression and every expression inside it.
+    pub fn visit(&self, f: &mut impl FnMut(&Ir)) {
+        f(self);
+        match self {
+            Ir::Literal(_)
+            | Ir::StringLiteral(..)
+            | Ir::Fact(_)
+            | Ir::Outcome(_)
+            | Ir::Table(_)
+            | Ir::Define(_)
+            | Ir::Variable(_)
+            | Ir::OutcomeHas(..)
+            | Ir::Present(_) => {}
+            Ir::Not(inner)
+            | Ir::Negate(inner)
+            | Ir::Lowercase(inner)
+            | Ir::InGroup(inner, _)
+            | Ir::InFactList(inner, _)
+            | Ir::InOutcome(inner, _) => inner.visit(f),
+            Ir::And(a, b)
+            | Ir::Or(a, b)
+            | Ir::Compare(_, a, b)
+            | Ir::Arithmetic(_, a, b)
+            | Ir::Max(a, b)
+            | Ir::Min(a, b) => {
+                a.visit(f);
+                b.visit(f);
+            }
+            Ir::InList(value, items) | Ir::WithinList(value, items) => {
+                value.visit(f);
+                items.iter().for_each(|item| item.visit(f));
+            }
+            Ir::AnyOf { over, body, .. } => {
+                over.iter().for_each(|item| item.visit(f));
+                body.visit(f);
+            }
+            Ir::AnyOfFact { body, .. } => body.visit(f),
+        }
+    }
+
+    /// A copy with each expression for which `replace` answers replaced by its answer.
+    pub fn map(&self, replace: &mut impl FnMut(&Ir) -> Option<Ir>) -> Ir {
+        if let Some(replaced) = replace(self) {
+            return replaced;
+        }
+        let mut map = |ir: &Ir| Box::new(ir.map(replace));
+        match self {
+            Ir::Literal(_)
+            | Ir::StringLiteral(..)
+            | Ir::Fact(_)
+            | Ir::Outcome(_)
+            | Ir::Table(_)
+            | Ir::Define(_)
+            | Ir::Variable(_)
+            | Ir::OutcomeHas(..)
+            | Ir::Present(_) => self.clone(),
+            Ir::Not(inner) => Ir::Not(map(inner)),
+            Ir::Negate(inner) => Ir::Negate(map(inner)),
+            Ir::Lowercase(inner) => Ir::Lowercase(map(inner)),
+            Ir::InGroup(inner, group) => Ir::InGroup(map(inner), *group),
+            Ir::InFactList(inner, slot) => Ir::InFactList(map(inner), *slot),
+            Ir::InOutcome(inner, field) => Ir::InOutcome(map(inner), *field),
+            Ir::And(a, b) => Ir::And(map(a), map(b)),
+            Ir::Or(a, b) => Ir::Or(map(a), map(b)),
+            Ir::Compare(op, a, b) => Ir::Compare(*op, map(a), map(b)),
+            Ir::Arithmetic(op, a, b) => Ir::Arithmetic(*op, map(a), map(b)),
+            Ir::Max(a, b) => Ir::Max(map(a), map(b)),
+            Ir::Min(a, b) => Ir::Min(map(a), map(b)),
+            Ir::InList(value, items) => {
+                Ir::InList(map(value), items.iter().map(|item| *map(item)).collect())
+            }
+            Ir::WithinList(value, items) => {
+                Ir::WithinList(map(value), items.iter().map(|item| *map(item)).collect())
+            }
+            Ir::AnyOf {
+                all,
+                variable,
+                over,
+                body,
+            } => Ir::AnyOf {
+                all: *all,
+                variable: *variable,
+                over: over.iter().map(|item| *map(item)).collect(),
+                body: map(body),
+            },
+            Ir::AnyOfFact {
+                all,
+                variable,
+                slot,
+                body,
+            } => Ir::AnyOfFact {
+                all: *all,
+                variable: *variable,
+                slot: *slot,
+                body: map(body),
+            },
+        }
+    }
+}
+
 /// How a fact is read from JSON.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SlotType {
