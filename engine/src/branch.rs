@@ -11,7 +11,7 @@
 
 use cordon_lang::hir::BinaryOp;
 
-use crate::compile::Ir;
+use crate::compile::{CompiledDefine, Ir};
 use crate::value::Value;
 
 /// Where a test jumps: the index of the next test, or one of the two ends.
@@ -35,7 +35,8 @@ pub struct Test {
 }
 
 /// One yes/no question a condition asks. The first kinds are the common shapes, read straight
-/// from their slots; the rest go through operands or the tree.
+/// from their slots; the rest go through operands or the tree. (Kept to 32 bytes: the tests of a
+/// condition are read one after another.)
 #[derive(Clone, Debug)]
 pub enum Atom {
     /// A yes/no fact.
@@ -46,15 +47,13 @@ pub enum Atom {
     Define(u16),
     /// A single outcome taken as a condition (`license_required`).
     Outcome(u16),
-    /// A value taken as a condition: `true` holds, `null` does not, anything else is an error.
-    Truth(Operand),
-    Compare(BinaryOp, Operand, Operand),
-    /// A country in a group (by index), on the transaction's date.
-    InGroup(Operand, u16),
+    /// A fact's country in a group (by index), on the transaction's date.
+    FactInGroup(u16, u16),
     /// A written member (by index) of an outcome set.
     OutcomeHas(u16, u16),
+    Compare(Box<(BinaryOp, Operand, Operand)>),
     /// Anything else, evaluated through the tree.
-    Tree(Ir),
+    Tree(Box<Ir>),
 }
 
 /// A value a test reads.
@@ -70,11 +69,16 @@ pub enum Operand {
     Tree(Ir),
 }
 
+/// A definition is written into the code that uses it, instead of being computed once and looked
+/// up, when it is at most this many cheap tests: looking it up costs about as much.
+const INLINE_TESTS: usize = 4;
+
 /// Lowers a condition. The result decides exactly as `condition(ir)` on the tree would, asking
-/// for the same facts in the same order.
-pub fn lower(ir: &Ir) -> Code {
+/// for the same facts in the same order. `defines` are the program's definitions, for writing
+/// small ones in place.
+pub fn lower(ir: &Ir, defines: &[CompiledDefine]) -> Code {
     let mut backwards = Vec::new();
-    let entry = emit(ir, ACCEPT, REJECT, &mut backwards);
+    let entry = Lowering { defines }.emit(ir, ACCEPT, REJECT, &mut backwards);
     // Tests were pushed last-run-first; turn the list around so it runs forwards.
     let last = backwards.len().saturating_sub(1);
     let flip = |target: Target| match target {
@@ -97,51 +101,81 @@ pub fn lower(ir: &Ir) -> Code {
 /// Emits `ir` so that it continues at `yes` when it holds and at `no` when it does not; returns
 /// the index of its first test. The parts that run later are emitted first, so every jump goes
 /// to a test already emitted.
-fn emit(ir: &Ir, yes: Target, no: Target, out: &mut Vec<Test>) -> Target {
-    match ir {
-        Ir::And(left, right) => {
-            let right = emit(right, yes, no, out);
-            emit(left, right, no, out)
+struct Lowering<'d> {
+    defines: &'d [CompiledDefine],
+}
+
+impl Lowering<'_> {
+    fn emit(&self, ir: &Ir, yes: Target, no: Target, out: &mut Vec<Test>) -> Target {
+        match ir {
+            Ir::And(left, right) => {
+                let right = self.emit(right, yes, no, out);
+                self.emit(left, right, no, out)
+            }
+            Ir::Or(left, right) => {
+                let right = self.emit(right, yes, no, out);
+                self.emit(left, yes, right, out)
+            }
+            Ir::Not(inner) => self.emit(inner, no, yes, out),
+            Ir::Define(index) if self.inlined(*index) => {
+                self.emit(&self.defines[usize::from(*index)].value, yes, no, out)
+            }
+            Ir::AnyOf {
+                all,
+                variable,
+                over,
+                body,
+            } if !over.is_empty()
+                && over
+                    .iter()
+                    .all(|item| matches!(item, Ir::Fact(_) | Ir::Literal(_)))
+                && reads_variable(body, *variable) =>
+            {
+                // `any p in [a, b]: p in D5` is `a in D5 or b in D5`; `all` is the same with `and`.
+                let mut parts = over
+                    .iter()
+                    .rev()
+                    .map(|item| substitute(body, *variable, item));
+                let last = parts.next().unwrap_or(Ir::Literal(Value::Bool(*all)));
+                let chain = parts.fold(last, |rest, part| {
+                    if *all {
+                        Ir::And(Box::new(part), Box::new(rest))
+                    } else {
+                        Ir::Or(Box::new(part), Box::new(rest))
+                    }
+                });
+                self.emit(&chain, yes, no, out)
+            }
+            other => {
+                out.push(Test {
+                    atom: atom(other),
+                    on_true: yes,
+                    on_false: no,
+                });
+                (out.len() - 1) as Target
+            }
         }
-        Ir::Or(left, right) => {
-            let right = emit(right, yes, no, out);
-            emit(left, yes, right, out)
+    }
+
+    /// Whether a definition is small and cheap enough to write in place: a few tests, each
+    /// reading a slot, a literal or an outcome (definitions inside it counted as written).
+    fn inlined(&self, index: u16) -> bool {
+        let Some(define) = self.defines.get(usize::from(index)) else {
+            return false;
+        };
+        if define.test.is_none() {
+            return false;
         }
-        Ir::Not(inner) => emit(inner, no, yes, out),
-        Ir::AnyOf {
-            all,
-            variable,
-            over,
-            body,
-        } if !over.is_empty()
-            && over
-                .iter()
-                .all(|item| matches!(item, Ir::Fact(_) | Ir::Literal(_)))
-            && reads_variable(body, *variable) =>
-        {
-            // `any p in [a, b]: p in D5` is `a in D5 or b in D5`; `all` is the same with `and`.
-            let mut parts = over
-                .iter()
-                .rev()
-                .map(|item| substitute(body, *variable, item));
-            let last = parts.next().unwrap_or(Ir::Literal(Value::Bool(*all)));
-            let chain = parts.fold(last, |rest, part| {
-                if *all {
-                    Ir::And(Box::new(part), Box::new(rest))
-                } else {
-                    Ir::Or(Box::new(part), Box::new(rest))
+        let mut tests = Vec::new();
+        self.emit(&define.value, ACCEPT, REJECT, &mut tests);
+        tests.len() <= INLINE_TESTS
+            && tests.iter().all(|test| match &test.atom {
+                Atom::Fact(_) | Atom::FactCompare(..) | Atom::Outcome(_) | Atom::OutcomeHas(..) => {
+                    true
                 }
-            });
-            emit(&chain, yes, no, out)
-        }
-        other => {
-            out.push(Test {
-                atom: atom(other),
-                on_true: yes,
-                on_false: no,
-            });
-            (out.len() - 1) as Target
-        }
+                Atom::FactInGroup(..) => true,
+                _ => false,
+            })
     }
 }
 
@@ -166,17 +200,19 @@ fn atom(ir: &Ir) -> Atom {
             (Ir::Fact(slot), Ir::Literal(value)) => Atom::FactCompare(*op, *slot, *value),
             (Ir::Literal(value), Ir::Fact(slot)) => match mirrored(*op) {
                 Some(op) => Atom::FactCompare(op, *slot, *value),
-                None => Atom::Compare(*op, operand(left), operand(right)),
+                None => Atom::Compare(Box::new((*op, operand(left), operand(right)))),
             },
-            _ => Atom::Compare(*op, operand(left), operand(right)),
+            _ => Atom::Compare(Box::new((*op, operand(left), operand(right)))),
         },
-        Ir::InGroup(value, group) => Atom::InGroup(operand(value), *group),
+        Ir::InGroup(value, group) => match **value {
+            Ir::Fact(slot) => Atom::FactInGroup(slot, *group),
+            _ => Atom::Tree(Box::new(ir.clone())),
+        },
         Ir::OutcomeHas(field, member) => Atom::OutcomeHas(*field, *member),
         Ir::Fact(slot) => Atom::Fact(*slot),
         Ir::Define(index) => Atom::Define(*index),
         Ir::Outcome(field) => Atom::Outcome(*field),
-        Ir::Literal(_) => Atom::Truth(operand(ir)),
-        other => Atom::Tree(other.clone()),
+        other => Atom::Tree(Box::new(other.clone())),
     }
 }
 
@@ -299,7 +335,7 @@ mod tests {
             ),
         ];
         for condition in &conditions {
-            let code = lower(condition);
+            let code = lower(condition, &[]);
             for bits in 0..16u8 {
                 let truth: Vec<bool> = (0..4).map(|i| bits & (1 << i) != 0).collect();
                 let (mut by_code, mut by_tree) = (Vec::new(), Vec::new());

@@ -420,12 +420,22 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
         } else {
             compiler.expr(&define.value)?
         };
-        let test = (define.ty == Type::Bool).then(|| branch::lower(&value));
         compiler.program.defines.push(CompiledDefine {
             name: define.name.clone(),
             value,
-            test,
+            // A marker until every definition is compiled; lowered below.
+            test: (define.ty == Type::Bool).then(Code::default),
         });
+    }
+    // Lowered once all definitions are compiled: a definition may be written into another.
+    for index in 0..compiler.program.defines.len() {
+        if compiler.program.defines[index].test.is_some() {
+            let test = branch::lower(
+                &compiler.program.defines[index].value,
+                &compiler.program.defines,
+            );
+            compiler.program.defines[index].test = Some(test);
+        }
     }
     for table in version.tables.values() {
         let rows = table
@@ -897,7 +907,7 @@ impl Compiler<'_> {
                 .map(|index| index16(*index, "rules"))
                 .collect::<Result<_, _>>()?;
             let when = match &rule.when {
-                Some(when) => Some(branch::lower(&self.expr(when)?)),
+                Some(when) => Some(branch::lower(&self.expr(when)?, &self.program.defines)),
                 None => None,
             };
             let mut then = Vec::new();

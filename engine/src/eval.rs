@@ -299,6 +299,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     /// Runs a condition's branch code: each test sends evaluation to the next test it names,
     /// until one ends it.
+    #[inline(always)]
     pub fn test(&mut self, code: &'p Code) -> Result<bool, Box<FactError>> {
         let mut at = 0;
         while let Some(test) = code.tests.get(at) {
@@ -319,16 +320,13 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     let value = self.outcome(*field);
                     self.truth(value)?
                 }
-                Atom::Compare(op, left, right) => {
+                Atom::Compare(comparison) => {
+                    let (op, left, right) = comparison.as_ref();
                     let left = self.read(left)?;
                     let right = self.read(right)?;
                     compare(*op, left, right)
                 }
-                Atom::Truth(value) => {
-                    let value = self.read(value)?;
-                    self.truth(value)?
-                }
-                Atom::InGroup(value, group) => match self.read(value)? {
+                Atom::FactInGroup(slot, group) => match self.fact(*slot)? {
                     Value::Country(code) => self.program.groups[usize::from(*group)]
                         .1
                         .get(self.scratch.segment)
