@@ -169,12 +169,15 @@ impl Lowering<'_> {
         let mut tests = Vec::new();
         self.emit(&define.value, ACCEPT, REJECT, &mut tests);
         tests.len() <= INLINE_TESTS
-            && tests.iter().all(|test| match &test.atom {
-                Atom::Fact(_) | Atom::FactCompare(..) | Atom::Outcome(_) | Atom::OutcomeHas(..) => {
-                    true
-                }
-                Atom::FactInGroup(..) => true,
-                _ => false,
+            && tests.iter().all(|test| {
+                matches!(
+                    test.atom,
+                    Atom::Fact(_)
+                        | Atom::FactCompare(..)
+                        | Atom::Outcome(_)
+                        | Atom::OutcomeHas(..)
+                        | Atom::FactInGroup(..)
+                )
             })
     }
 }
