@@ -8,8 +8,16 @@
 //! country in a group, a member of an outcome set) read straight from their slots. Short-circuit
 //! order is the tree's: the tests run in the order the tree would have evaluated them, so a fact a
 //! skipped test would have needed is not asked for.
+//!
+//! The questions about one fact and written values only (`item.kind == ic`, `item.tpp >= 4800`,
+//! `destination in D5`) are the same wherever a condition asks them, so the program keeps one
+//! table of them ([`FactTest`]) and evaluation answers the whole table once per transaction, up
+//! front, in one predictable loop; a test then only looks its answer up. A question whose fact
+//! the transaction lacks is left unanswered there and asked where a condition reaches it, with
+//! the error that names the fact.
 
 use cordon_lang::hir::BinaryOp;
+use rust_decimal::Decimal;
 
 use crate::compile::{CompiledDefine, Ir};
 use crate::value::Value;
@@ -34,26 +42,51 @@ pub struct Test {
     pub on_false: Target,
 }
 
-/// One yes/no question a condition asks. The first kinds are the common shapes, read straight
-/// from their slots; the rest go through operands or the tree. (Kept to 32 bytes: the tests of a
-/// condition are read one after another.)
+/// One yes/no question a condition asks. (Kept small: the tests of a condition are read one
+/// after another.)
 #[derive(Clone, Debug)]
 pub enum Atom {
-    /// A yes/no fact.
-    Fact(u16),
-    /// A fact compared with a literal.
+    /// A question about one fact, answered up front: its index in the program's table.
+    Known(u16),
+    /// A fact compared with a literal of another kind (a text, a date).
     FactCompare(BinaryOp, u16, Value<'static>),
     /// A yes/no definition (by index), computed once per transaction.
     Define(u16),
     /// A single outcome taken as a condition (`license_required`).
     Outcome(u16),
-    /// A fact's country in a group (by index), on the transaction's date.
-    FactInGroup(u16, u16),
     /// A written member (by index) of an outcome set.
     OutcomeHas(u16, u16),
     Compare(Box<(BinaryOp, Operand, Operand)>),
     /// Anything else, evaluated through the tree.
     Tree(Box<Ir>),
+}
+
+/// A question about one fact and written values only.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FactTest {
+    /// A yes/no fact.
+    Truth(u16),
+    /// A fact compared with a number.
+    Number(BinaryOp, u16, Decimal),
+    /// A fact equal (`true`) or not equal (`false`) to an enum value: the slot, the enum's
+    /// index, the value's index.
+    Enum(u16, u16, u16, bool),
+    /// A fact equal (`true`) or not equal (`false`) to a country.
+    Country(u16, u16, bool),
+    /// A fact's country in a group (by index), on the transaction's date.
+    InGroup(u16, u16),
+}
+
+impl FactTest {
+    pub fn slot(self) -> u16 {
+        match self {
+            FactTest::Truth(slot)
+            | FactTest::Number(_, slot, _)
+            | FactTest::Enum(slot, ..)
+            | FactTest::Country(slot, ..)
+            | FactTest::InGroup(slot, _) => slot,
+        }
+    }
 }
 
 /// A value a test reads.
@@ -75,10 +108,10 @@ const INLINE_TESTS: usize = 4;
 
 /// Lowers a condition. The result decides exactly as `condition(ir)` on the tree would, asking
 /// for the same facts in the same order. `defines` are the program's definitions, for writing
-/// small ones in place.
-pub fn lower(ir: &Ir, defines: &[CompiledDefine]) -> Code {
+/// small ones in place; questions about one fact go into `table`, each once.
+pub fn lower(ir: &Ir, defines: &[CompiledDefine], table: &mut Vec<FactTest>) -> Code {
     let mut backwards = Vec::new();
-    let entry = Lowering { defines }.emit(ir, ACCEPT, REJECT, &mut backwards);
+    let entry = Lowering { defines, table }.emit(ir, ACCEPT, REJECT, &mut backwards);
     // Tests were pushed last-run-first; turn the list around so it runs forwards.
     let last = backwards.len().saturating_sub(1);
     let flip = |target: Target| match target {
@@ -101,12 +134,13 @@ pub fn lower(ir: &Ir, defines: &[CompiledDefine]) -> Code {
 /// Emits `ir` so that it continues at `yes` when it holds and at `no` when it does not; returns
 /// the index of its first test. The parts that run later are emitted first, so every jump goes
 /// to a test already emitted.
-struct Lowering<'d> {
+struct Lowering<'d, 't> {
     defines: &'d [CompiledDefine],
+    table: &'t mut Vec<FactTest>,
 }
 
-impl Lowering<'_> {
-    fn emit(&self, ir: &Ir, yes: Target, no: Target, out: &mut Vec<Test>) -> Target {
+impl Lowering<'_, '_> {
+    fn emit(&mut self, ir: &Ir, yes: Target, no: Target, out: &mut Vec<Test>) -> Target {
         match ir {
             Ir::And(left, right) => {
                 let right = self.emit(right, yes, no, out);
@@ -118,7 +152,8 @@ impl Lowering<'_> {
             }
             Ir::Not(inner) => self.emit(inner, no, yes, out),
             Ir::Define(index) if self.inlined(*index) => {
-                self.emit(&self.defines[usize::from(*index)].value, yes, no, out)
+                let defines = self.defines;
+                self.emit(&defines[usize::from(*index)].value, yes, no, out)
             }
             Ir::AnyOf {
                 all,
@@ -147,8 +182,12 @@ impl Lowering<'_> {
                 self.emit(&chain, yes, no, out)
             }
             other => {
+                let atom = match fact_test(other) {
+                    Some(test) => Atom::Known(self.ask(test)),
+                    None => atom(other),
+                };
                 out.push(Test {
-                    atom: atom(other),
+                    atom,
                     on_true: yes,
                     on_false: no,
                 });
@@ -157,28 +196,78 @@ impl Lowering<'_> {
         }
     }
 
-    /// Whether a definition is small and cheap enough to write in place: a few tests, each
-    /// reading a slot, a literal or an outcome (definitions inside it counted as written).
-    fn inlined(&self, index: u16) -> bool {
-        let Some(define) = self.defines.get(usize::from(index)) else {
-            return false;
+    /// The index of a question in the table, added if new.
+    fn ask(&mut self, test: FactTest) -> u16 {
+        let index = match self.table.iter().position(|known| *known == test) {
+            Some(index) => index,
+            None => {
+                self.table.push(test);
+                self.table.len() - 1
+            }
         };
-        if define.test.is_none() {
-            return false;
+        index as u16
+    }
+
+    /// Whether a definition is small and cheap enough to write in place: a few tests, each
+    /// answered up front or read from an outcome (definitions inside it counted as written).
+    fn inlined(&self, index: u16) -> bool {
+        match self.defines.get(usize::from(index)) {
+            Some(define) if define.test.is_some() => {
+                cheap_tests(&define.value, self.defines, 0).is_some_and(|n| n <= INLINE_TESTS)
+            }
+            _ => false,
         }
-        let mut tests = Vec::new();
-        self.emit(&define.value, ACCEPT, REJECT, &mut tests);
-        tests.len() <= INLINE_TESTS
-            && tests.iter().all(|test| {
-                matches!(
-                    test.atom,
-                    Atom::Fact(_)
-                        | Atom::FactCompare(..)
-                        | Atom::Outcome(_)
-                        | Atom::OutcomeHas(..)
-                        | Atom::FactInGroup(..)
-                )
-            })
+    }
+}
+
+/// How many tests a condition lowers to, if each is cheap.
+fn cheap_tests(ir: &Ir, defines: &[CompiledDefine], depth: usize) -> Option<usize> {
+    match ir {
+        _ if depth > 8 => None,
+        Ir::And(left, right) | Ir::Or(left, right) => {
+            Some(cheap_tests(left, defines, depth + 1)? + cheap_tests(right, defines, depth + 1)?)
+        }
+        Ir::Not(inner) => cheap_tests(inner, defines, depth + 1),
+        Ir::Define(index) => match defines.get(usize::from(*index)) {
+            Some(define) if define.test.is_some() => cheap_tests(&define.value, defines, depth + 1),
+            _ => None,
+        },
+        Ir::Outcome(_) | Ir::OutcomeHas(..) => Some(1),
+        other => fact_test(other).map(|_| 1),
+    }
+}
+
+/// The question an atom asks, if it is about one fact and written values only.
+fn fact_test(ir: &Ir) -> Option<FactTest> {
+    match ir {
+        Ir::Fact(slot) => Some(FactTest::Truth(*slot)),
+        Ir::Compare(op, left, right) => match (left.as_ref(), right.as_ref()) {
+            (Ir::Fact(slot), Ir::Literal(value)) => literal_test(*op, *slot, *value),
+            (Ir::Literal(value), Ir::Fact(slot)) => literal_test(mirrored(*op)?, *slot, *value),
+            _ => None,
+        },
+        Ir::InGroup(value, group) => match **value {
+            Ir::Fact(slot) => Some(FactTest::InGroup(slot, *group)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A fact compared with a literal, by the literal's kind.
+fn literal_test(op: BinaryOp, slot: u16, literal: Value<'static>) -> Option<FactTest> {
+    let equal = match op {
+        BinaryOp::Equal => Some(true),
+        BinaryOp::NotEqual => Some(false),
+        _ => None,
+    };
+    match (literal, equal) {
+        (Value::Number(number), _) => Some(FactTest::Number(op, slot, number)),
+        (Value::Enum(enumeration, variant), Some(equal)) => {
+            Some(FactTest::Enum(slot, enumeration, variant, equal))
+        }
+        (Value::Country(code), Some(equal)) => Some(FactTest::Country(slot, code, equal)),
+        _ => None,
     }
 }
 
@@ -197,22 +286,14 @@ fn substitute(ir: &Ir, variable: u16, item: &Ir) -> Ir {
     })
 }
 
+/// An atom that is not a question about one fact.
 fn atom(ir: &Ir) -> Atom {
     match ir {
         Ir::Compare(op, left, right) => match (left.as_ref(), right.as_ref()) {
             (Ir::Fact(slot), Ir::Literal(value)) => Atom::FactCompare(*op, *slot, *value),
-            (Ir::Literal(value), Ir::Fact(slot)) => match mirrored(*op) {
-                Some(op) => Atom::FactCompare(op, *slot, *value),
-                None => Atom::Compare(Box::new((*op, operand(left), operand(right)))),
-            },
             _ => Atom::Compare(Box::new((*op, operand(left), operand(right)))),
         },
-        Ir::InGroup(value, group) => match **value {
-            Ir::Fact(slot) => Atom::FactInGroup(slot, *group),
-            _ => Atom::Tree(Box::new(ir.clone())),
-        },
         Ir::OutcomeHas(field, member) => Atom::OutcomeHas(*field, *member),
-        Ir::Fact(slot) => Atom::Fact(*slot),
         Ir::Define(index) => Atom::Define(*index),
         Ir::Outcome(field) => Atom::Outcome(*field),
         other => Atom::Tree(Box::new(other.clone())),
@@ -250,12 +331,15 @@ mod tests {
     }
 
     /// Runs code over fixed truth values of facts, the way the evaluator walks it.
-    fn run(code: &Code, truth: &[bool], asked: &mut Vec<u16>) -> bool {
+    fn run(code: &Code, table: &[FactTest], truth: &[bool], asked: &mut Vec<u16>) -> bool {
         let mut at = 0usize;
         loop {
             let test = &code.tests[at];
-            let Atom::Fact(slot) = test.atom else {
+            let Atom::Known(index) = test.atom else {
                 panic!("only facts here")
+            };
+            let FactTest::Truth(slot) = table[usize::from(index)] else {
+                panic!("only yes/no facts here")
             };
             asked.push(slot);
             let next = if truth[usize::from(slot)] {
@@ -303,6 +387,16 @@ mod tests {
         }
     }
 
+    /// A condition's tests are read one after another; they stay small.
+    #[test]
+    fn tests_stay_small() {
+        assert!(
+            std::mem::size_of::<Test>() <= 40,
+            "{}",
+            std::mem::size_of::<Test>()
+        );
+    }
+
     /// Every assignment of four facts: the same answer, the same facts asked, in the same order.
     #[test]
     fn branch_code_decides_and_asks_as_the_tree() {
@@ -338,12 +432,13 @@ mod tests {
             ),
         ];
         for condition in &conditions {
-            let code = lower(condition, &[]);
+            let mut table = Vec::new();
+            let code = lower(condition, &[], &mut table);
             for bits in 0..16u8 {
                 let truth: Vec<bool> = (0..4).map(|i| bits & (1 << i) != 0).collect();
                 let (mut by_code, mut by_tree) = (Vec::new(), Vec::new());
                 assert_eq!(
-                    run(&code, &truth, &mut by_code),
+                    run(&code, &table, &truth, &mut by_code),
                     tree(condition, &truth, &mut by_tree),
                     "{condition:?} on {truth:?}"
                 );

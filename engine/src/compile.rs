@@ -10,7 +10,7 @@ use jiff::civil::Date;
 
 use cordon_lang::hir::{self, BinaryOp, Builtin, Confidence, FieldMode, Literal, Type};
 
-use crate::branch::{self, Code};
+use crate::branch::{self, Code, FactTest};
 use crate::value::{CountrySet, Value, country_index};
 
 /// A compiled expression.
@@ -301,6 +301,8 @@ pub struct Program {
     pub aliases: Vec<(u16, u16, Option<Date>, Option<Date>)>,
     pub rules: Vec<CompiledRule>,
     pub rule_index: BTreeMap<String, u16>,
+    /// The questions about one fact that conditions ask, answered once per transaction.
+    pub fact_tests: Vec<FactTest>,
 }
 
 impl Program {
@@ -380,6 +382,7 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
             aliases: Vec::new(),
             rules: Vec::new(),
             rule_index: BTreeMap::new(),
+            fact_tests: Vec::new(),
         },
         slot_by_path: BTreeMap::new(),
         define_index: BTreeMap::new(),
@@ -430,9 +433,11 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
     // Lowered once all definitions are compiled: a definition may be written into another.
     for index in 0..compiler.program.defines.len() {
         if compiler.program.defines[index].test.is_some() {
+            let program = &mut compiler.program;
             let test = branch::lower(
-                &compiler.program.defines[index].value,
-                &compiler.program.defines,
+                &program.defines[index].value,
+                &program.defines,
+                &mut program.fact_tests,
             );
             compiler.program.defines[index].test = Some(test);
         }
@@ -907,7 +912,15 @@ impl Compiler<'_> {
                 .map(|index| index16(*index, "rules"))
                 .collect::<Result<_, _>>()?;
             let when = match &rule.when {
-                Some(when) => Some(branch::lower(&self.expr(when)?, &self.program.defines)),
+                Some(when) => {
+                    let when = self.expr(when)?;
+                    let program = &mut self.program;
+                    Some(branch::lower(
+                        &when,
+                        &program.defines,
+                        &mut program.fact_tests,
+                    ))
+                }
                 None => None,
             };
             let mut then = Vec::new();

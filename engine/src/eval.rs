@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use cordon_lang::hir::BinaryOp;
 
-use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
+use crate::branch::{ACCEPT, Atom, Code, FactTest, Operand, REJECT};
 use crate::compile::{Ir, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
 use crate::value::{Value, eccn_within};
@@ -33,6 +33,8 @@ pub struct Scratch<'a> {
     resolved: Vec<Option<Value<'a>>>,
     variables: Vec<Value<'a>>,
     defines: Vec<Option<Value<'a>>>,
+    /// The answers to the program's questions about one fact, for this transaction.
+    answers: Vec<u8>,
     segment: usize,
     date: Option<Date>,
 }
@@ -304,10 +306,11 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         let mut at = 0;
         while let Some(test) = code.tests.get(at) {
             let holds = match &test.atom {
-                Atom::Fact(slot) => {
-                    let value = self.fact(*slot)?;
-                    self.truth(value)?
-                }
+                Atom::Known(index) => match self.scratch.answers.get(usize::from(*index)) {
+                    Some(&YES) => true,
+                    Some(&NO) => false,
+                    _ => self.ask(*index)?,
+                },
                 Atom::FactCompare(op, slot, literal) => compare(*op, self.fact(*slot)?, *literal),
                 Atom::Define(index) => match self.scratch.defines.get(usize::from(*index)) {
                     Some(Some(Value::Bool(holds))) => *holds,
@@ -326,13 +329,6 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     let right = self.read(right)?;
                     compare(*op, left, right)
                 }
-                Atom::FactInGroup(slot, group) => match self.fact(*slot)? {
-                    Value::Country(code) => self.program.groups[usize::from(*group)]
-                        .1
-                        .get(self.scratch.segment)
-                        .is_some_and(|set| set.contains(code)),
-                    _ => false,
-                },
                 Atom::OutcomeHas(field, member) => {
                     *member < 64
                         && self
@@ -351,6 +347,18 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
         // Only an empty condition runs off the end: it has nothing that could fail.
         Ok(true)
+    }
+
+    /// A question of the table the up-front pass left unanswered, asked where a condition
+    /// reaches it: the fact is missing (an error naming it) or is not a yes/no value.
+    #[cold]
+    fn ask(&mut self, index: u16) -> Result<bool, Box<FactError>> {
+        let test = self.program.fact_tests[usize::from(index)];
+        let value = self.fact(test.slot())?;
+        match answer(self.program, self.scratch.segment, test, value) {
+            Some(holds) => Ok(holds),
+            None => self.truth(value),
+        }
     }
 
     #[inline(always)]
@@ -497,6 +505,12 @@ pub fn resolve<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option
 
 /// The remaining candidates with values different from the chosen one: a conflict.
 pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option<(u16, u16)> {
+    // Rules that agree cannot conflict (the common case: several rules require a license).
+    if let Some((_, first)) = candidates.first()
+        && candidates.iter().all(|(_, value)| value.equals(*first))
+    {
+        return None;
+    }
     let (chosen_rule, chosen) = resolve(program, candidates)?;
     candidates
         .iter()
@@ -532,6 +546,44 @@ pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
             .compare(right)
             .is_some_and(|ordering| ordering_holds(op, ordering)),
     }
+}
+
+/// Answers in [`Scratch::answers`].
+const NO: u8 = 0;
+const YES: u8 = 1;
+const UNANSWERED: u8 = 2;
+
+/// The answer to a question about one fact given the fact's value, as a condition reading it
+/// would decide; `None` when the value cannot answer it (a yes/no question about a value that is
+/// neither, which is an error where a condition asks it).
+#[inline]
+fn answer(program: &Program, segment: usize, test: FactTest, value: Value<'_>) -> Option<bool> {
+    Some(match test {
+        FactTest::Truth(_) => match value {
+            Value::Bool(value) => value,
+            Value::Null => false,
+            _ => return None,
+        },
+        FactTest::Number(op, _, number) => match value {
+            Value::Number(value) => ordering_holds(op, value.cmp(&number)),
+            other => compare(op, other, Value::Number(number)),
+        },
+        FactTest::Enum(_, enumeration, variant, equal) => match value {
+            Value::Enum(e, v) => (e == enumeration && v == variant) == equal,
+            other => other.equals(Value::Enum(enumeration, variant)) == equal,
+        },
+        FactTest::Country(_, code, equal) => match value {
+            Value::Country(value) => (value == code) == equal,
+            other => other.equals(Value::Country(code)) == equal,
+        },
+        FactTest::InGroup(_, group) => match value {
+            Value::Country(code) => program.groups[usize::from(group)]
+                .1
+                .get(segment)
+                .is_some_and(|set| set.contains(code)),
+            _ => false,
+        },
+    })
 }
 
 /// Whether two values in this order satisfy a comparison.
@@ -575,6 +627,19 @@ pub fn run<'p: 'a, 'a>(
     scratch.segment = program
         .segment_starts
         .partition_point(|start| *start <= date);
+    scratch.answers.clear();
+    scratch
+        .answers
+        .extend(program.fact_tests.iter().map(
+            |test| match facts.slots.get(usize::from(test.slot())) {
+                Some(Slot::Present(value)) => match answer(program, scratch.segment, *test, *value)
+                {
+                    Some(holds) => u8::from(holds),
+                    None => UNANSWERED,
+                },
+                _ => UNANSWERED,
+            },
+        ));
     let mut context = Context {
         program,
         facts,
