@@ -131,6 +131,36 @@ pub fn lower(ir: &Ir, defines: &[CompiledDefine], table: &mut Vec<FactTest>) -> 
     Code { tests }
 }
 
+/// Orders the table by kind of question, then by fact, so that the up-front pass answers alike
+/// questions one after another (its branches then go the same way from one transaction to the
+/// next), and renumbers the tests of `codes` that look answers up.
+pub fn group_by_kind<'c>(table: &mut Vec<FactTest>, codes: impl Iterator<Item = &'c mut Code>) {
+    let mut order: Vec<usize> = (0..table.len()).collect();
+    order.sort_by_key(|&index| {
+        let test = table[index];
+        let kind = match test {
+            FactTest::Truth(_) => 0,
+            FactTest::Enum(..) => 1,
+            FactTest::Country(..) => 2,
+            FactTest::InGroup(..) => 3,
+            FactTest::Number(..) => 4,
+        };
+        (kind, test.slot())
+    });
+    let mut renumbered = vec![0u16; table.len()];
+    for (new, old) in order.iter().enumerate() {
+        renumbered[*old] = new as u16;
+    }
+    *table = order.iter().map(|index| table[*index]).collect();
+    for code in codes {
+        for test in &mut code.tests {
+            if let Atom::Known(index) = &mut test.atom {
+                *index = renumbered[usize::from(*index)];
+            }
+        }
+    }
+}
+
 /// Emits `ir` so that it continues at `yes` when it holds and at `no` when it does not; returns
 /// the index of its first test. The parts that run later are emitted first, so every jump goes
 /// to a test already emitted.

@@ -454,6 +454,20 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
         });
     }
     compiler.rules()?;
+    let program = &mut compiler.program;
+    branch::group_by_kind(
+        &mut program.fact_tests,
+        program
+            .rules
+            .iter_mut()
+            .filter_map(|rule| rule.when.as_mut())
+            .chain(
+                program
+                    .defines
+                    .iter_mut()
+                    .filter_map(|define| define.test.as_mut()),
+            ),
+    );
     Ok(compiler.program)
 }
 

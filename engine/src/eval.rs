@@ -17,7 +17,7 @@ use cordon_lang::hir::BinaryOp;
 use crate::branch::{ACCEPT, Atom, Code, FactTest, Operand, REJECT};
 use crate::compile::{Ir, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
-use crate::value::{Value, eccn_within};
+use crate::value::{Value, eccn_within, number_order};
 
 /// The state of one evaluation: which rules applied and what they concluded. A caller deciding
 /// many transactions with one program may reuse it ([`run`] resets it).
@@ -305,39 +305,11 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     pub fn test(&mut self, code: &'p Code) -> Result<bool, Box<FactError>> {
         let mut at = 0;
         while let Some(test) = code.tests.get(at) {
-            let holds = match &test.atom {
-                Atom::Known(index) => match self.scratch.answers.get(usize::from(*index)) {
-                    Some(&YES) => true,
-                    Some(&NO) => false,
-                    _ => self.ask(*index)?,
-                },
-                Atom::FactCompare(op, slot, literal) => compare(*op, self.fact(*slot)?, *literal),
-                Atom::Define(index) => match self.scratch.defines.get(usize::from(*index)) {
-                    Some(Some(Value::Bool(holds))) => *holds,
-                    _ => {
-                        let value = self.define(*index)?;
-                        self.truth(value)?
-                    }
-                },
-                Atom::Outcome(field) => {
-                    let value = self.outcome(*field);
-                    self.truth(value)?
-                }
-                Atom::Compare(comparison) => {
-                    let (op, left, right) = comparison.as_ref();
-                    let left = self.read(left)?;
-                    let right = self.read(right)?;
-                    compare(*op, left, right)
-                }
-                Atom::OutcomeHas(field, member) => {
-                    *member < 64
-                        && self
-                            .scratch
-                            .sets
-                            .get(usize::from(*field))
-                            .is_some_and(|mask| mask & (1 << member) != 0)
-                }
-                Atom::Tree(ir) => self.condition(ir)?,
+            // Most tests look an answer up: that case first, apart from the dispatch below.
+            let holds = if let Atom::Known(index) = test.atom {
+                self.known(index)?
+            } else {
+                self.atom(&test.atom)?
             };
             match if holds { test.on_true } else { test.on_false } {
                 ACCEPT => return Ok(true),
@@ -347,6 +319,51 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
         // Only an empty condition runs off the end: it has nothing that could fail.
         Ok(true)
+    }
+
+    /// Answers a test that is not looked up.
+    #[inline(always)]
+    fn atom(&mut self, atom: &'p Atom) -> Result<bool, Box<FactError>> {
+        Ok(match atom {
+            Atom::Known(index) => self.known(*index)?,
+            Atom::FactCompare(op, slot, literal) => compare(*op, self.fact(*slot)?, *literal),
+            Atom::Define(index) => match self.scratch.defines.get(usize::from(*index)) {
+                Some(Some(Value::Bool(holds))) => *holds,
+                _ => {
+                    let value = self.define(*index)?;
+                    self.truth(value)?
+                }
+            },
+            Atom::Outcome(field) => {
+                let value = self.outcome(*field);
+                self.truth(value)?
+            }
+            Atom::Compare(comparison) => {
+                let (op, left, right) = comparison.as_ref();
+                let left = self.read(left)?;
+                let right = self.read(right)?;
+                compare(*op, left, right)
+            }
+            Atom::OutcomeHas(field, member) => {
+                *member < 64
+                    && self
+                        .scratch
+                        .sets
+                        .get(usize::from(*field))
+                        .is_some_and(|mask| mask & (1 << member) != 0)
+            }
+            Atom::Tree(ir) => self.condition(ir)?,
+        })
+    }
+
+    /// The answer to a question of the table.
+    #[inline(always)]
+    fn known(&mut self, index: u16) -> Result<bool, Box<FactError>> {
+        match self.scratch.answers.get(usize::from(index)) {
+            Some(&YES) => Ok(true),
+            Some(&NO) => Ok(false),
+            _ => self.ask(index),
+        }
     }
 
     /// A question of the table the up-front pass left unanswered, asked where a condition
@@ -533,7 +550,7 @@ pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Optio
 pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
     // The two comparisons most conditions make, without the general matches below.
     match (left, right) {
-        (Value::Number(a), Value::Number(b)) => return ordering_holds(op, a.cmp(&b)),
+        (Value::Number(a), Value::Number(b)) => return ordering_holds(op, number_order(a, b)),
         (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) if enum_a == enum_b => {
             return ordering_holds(op, a.cmp(&b));
         }
@@ -565,7 +582,7 @@ fn answer(program: &Program, segment: usize, test: FactTest, value: Value<'_>) -
             _ => return None,
         },
         FactTest::Number(op, _, number) => match value {
-            Value::Number(value) => ordering_holds(op, value.cmp(&number)),
+            Value::Number(value) => ordering_holds(op, number_order(value, number)),
             other => compare(op, other, Value::Number(number)),
         },
         FactTest::Enum(_, enumeration, variant, equal) => match value {
