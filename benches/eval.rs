@@ -9,7 +9,7 @@ use std::path::Path;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
 
-use cordon_engine::{Policy, Workspace, decide_text_in, decide_with, eval, facts};
+use cordon_engine::{Detail, Policy, Workspace, decide_text_in, decide_with, eval, facts};
 
 fn policy() -> Policy {
     Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/ear"))
@@ -81,7 +81,10 @@ fn single_decision(c: &mut Criterion) {
         b.iter(|| black_box(decide_with(version, black_box(&json), false)))
     });
     c.bench_function("decide from JSON value (trace on)", |b| {
-        b.iter(|| black_box(decide_with(version, black_box(&json), true)))
+        b.iter(|| black_box(decide_with(version, black_box(&json), Detail::Trace)))
+    });
+    c.bench_function("decide from JSON value (trace and why-not)", |b| {
+        b.iter(|| black_box(decide_with(version, black_box(&json), Detail::Explain)))
     });
     let text = example();
     let mut workspace = Workspace::default();
@@ -106,7 +109,7 @@ fn batch_throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("jsonl batch, end to end");
     group.throughput(Throughput::Elements(20_000));
     group.sample_size(10);
-    for (name, explain) in [("trace off", false), ("trace on", true)] {
+    for (name, detail) in [("trace off", Detail::Outcome), ("trace on", Detail::Trace)] {
         group.bench_function(name, |b| {
             b.iter(|| {
                 let lines: Vec<&str> = text.lines().collect();
@@ -115,7 +118,7 @@ fn batch_throughput(c: &mut Criterion) {
                     .map_init(Workspace::default, |workspace, lines| {
                         let mut out = Vec::new();
                         for line in lines {
-                            match decide_text_in(&policy, None, line, explain, workspace) {
+                            match decide_text_in(&policy, None, line, detail, workspace) {
                                 Ok(decision) => decision.write_json_line(&mut out),
                                 Err(error) => out.extend_from_slice(
                                     serde_json::json!({ "error": error }).to_string().as_bytes(),

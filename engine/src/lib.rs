@@ -91,13 +91,36 @@ impl std::fmt::Display for DecideError {
 
 impl std::error::Error for DecideError {}
 
+/// How much of the explanation a decision carries. `true` is [`Detail::Explain`] and `false`
+/// [`Detail::Outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// The outcome only.
+    Outcome,
+    /// The outcome and the trace: the rules that decided it, with their citations and the facts
+    /// they read.
+    Trace,
+    /// The trace and, for each outcome that might have happened and did not, why not.
+    Explain,
+}
+
+impl From<bool> for Detail {
+    fn from(explain: bool) -> Detail {
+        if explain {
+            Detail::Explain
+        } else {
+            Detail::Outcome
+        }
+    }
+}
+
 /// Decides one transaction. Without `pin`, the version in force on the transaction's date
 /// decides; with it, that version (`id` or `id@sha256:...`).
 pub fn decide(
     policy: &Policy,
     pin: Option<&str>,
     json: &serde_json::Value,
-    explain: bool,
+    detail: impl Into<Detail>,
 ) -> Result<Decision, DecideError> {
     let version = match pin {
         Some(pin) => policy.pinned(pin).map_err(|error| DecideError::Version {
@@ -126,7 +149,7 @@ pub fn decide(
                 })?
         }
     };
-    decide_with(version, json, explain)
+    decide_with(version, json, detail)
 }
 
 /// Decides one transaction given as JSON text (a line of a `.jsonl` batch).
@@ -134,9 +157,9 @@ pub fn decide_text(
     policy: &Policy,
     pin: Option<&str>,
     text: &str,
-    explain: bool,
+    detail: impl Into<Detail>,
 ) -> Result<Decision, DecideError> {
-    decide_text_in(policy, pin, text, explain, &mut Workspace::default())
+    decide_text_in(policy, pin, text, detail, &mut Workspace::default())
 }
 
 /// The buffers of one decision (the facts' slots and the evaluator's state), kept from one
@@ -156,9 +179,10 @@ pub fn decide_text_in<'a>(
     policy: &'a Policy,
     pin: Option<&str>,
     text: &'a str,
-    explain: bool,
+    detail: impl Into<Detail>,
     workspace: &mut Workspace<'a>,
 ) -> Result<Decision, DecideError> {
+    let detail = detail.into();
     let pinned = pin.map(|pin| policy.pinned(pin));
     // The version whose schema reads the text: the pinned one, else the first (the date, read
     // with it, picks the version).
@@ -166,7 +190,7 @@ pub fn decide_text_in<'a>(
         Some(Ok(version)) => *version,
         _ => match policy.versions.first() {
             Some(first) => first,
-            None => return decide_json_text(policy, pin, text, explain),
+            None => return decide_json_text(policy, pin, text, detail),
         },
     };
     let Workspace {
@@ -177,7 +201,7 @@ pub fn decide_text_in<'a>(
     match read_text(&reader.program, text, facts, errors) {
         Ok(()) => {}
         Err(TextRead::Error(error)) => return Err(error),
-        Err(TextRead::Escaped) => return decide_json_text(policy, pin, text, explain),
+        Err(TextRead::Escaped) => return decide_json_text(policy, pin, text, detail),
     }
     let version = match pinned {
         Some(pinned) => pinned.map_err(|error| DecideError::Version {
@@ -205,7 +229,7 @@ pub fn decide_text_in<'a>(
                 match read_text(&version.program, text, facts, errors) {
                     Ok(()) => {}
                     Err(TextRead::Error(error)) => return Err(error),
-                    Err(TextRead::Escaped) => return decide_json_text(policy, pin, text, explain),
+                    Err(TextRead::Escaped) => return decide_json_text(policy, pin, text, detail),
                 }
             }
             version
@@ -217,7 +241,7 @@ pub fn decide_text_in<'a>(
             errors: std::mem::take(errors),
         });
     }
-    decide_facts(version, facts, scratch, explain)
+    decide_facts(version, facts, scratch, detail)
 }
 
 enum TextRead {
@@ -261,7 +285,7 @@ fn decide_json_text(
     policy: &Policy,
     pin: Option<&str>,
     text: &str,
-    explain: bool,
+    detail: Detail,
 ) -> Result<Decision, DecideError> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|error| DecideError::Facts {
@@ -278,7 +302,7 @@ fn decide_json_text(
             }],
         });
     }
-    decide(policy, pin, &json, explain)
+    decide(policy, pin, &json, detail)
 }
 
 /// The transaction's date, if it is a well-formed `YYYY-MM-DD`.
@@ -294,11 +318,16 @@ fn read_date(json: &serde_json::Value) -> Option<jiff::civil::Date> {
 pub fn decide_with(
     version: &CompiledVersion,
     json: &serde_json::Value,
-    explain: bool,
+    detail: impl Into<Detail>,
 ) -> Result<Decision, DecideError> {
     let facts =
         facts::read(&version.program, json).map_err(|errors| DecideError::Facts { errors })?;
-    decide_facts(version, &facts, &mut eval::Scratch::default(), explain)
+    decide_facts(
+        version,
+        &facts,
+        &mut eval::Scratch::default(),
+        detail.into(),
+    )
 }
 
 /// Evaluates facts already read and completed, and builds the decision.
@@ -306,7 +335,7 @@ fn decide_facts<'a>(
     version: &'a CompiledVersion,
     facts: &facts::Facts<'a>,
     scratch: &mut eval::Scratch<'a>,
-    explain: bool,
+    detail: Detail,
 ) -> Result<Decision, DecideError> {
     let program = &version.program;
     eval::run(program, facts, scratch).map_err(|error| DecideError::Evaluation {
@@ -314,13 +343,13 @@ fn decide_facts<'a>(
         message: error.message,
     })?;
     let outcome = decision::outcome(program, facts, scratch);
-    let (trace, why_not) = if explain {
-        (
-            explain::trace(program, facts, scratch),
-            explain::why_not(program, facts, scratch),
-        )
-    } else {
-        (Vec::new(), Vec::new())
+    let trace = match detail {
+        Detail::Outcome => Vec::new(),
+        Detail::Trace | Detail::Explain => explain::trace(program, facts, scratch),
+    };
+    let why_not = match detail {
+        Detail::Explain => explain::why_not(program, facts, scratch),
+        Detail::Outcome | Detail::Trace => Vec::new(),
     };
     Ok(Decision {
         id: decision::transaction_id(program, facts),

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
-use cordon_engine::{DecideError, Decision, Policy, Workspace, decide_text_in};
+use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace, decide_text_in};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -114,7 +114,7 @@ fn decide_lines(
     policy: &Policy,
     args: &Args,
     format: Format,
-    explain: bool,
+    detail: Detail,
     lines: &[&str],
     first: usize,
 ) -> (Vec<Vec<u8>>, bool) {
@@ -130,7 +130,7 @@ fn decide_lines(
                     continue;
                 }
                 let number = first + piece * PIECE + index;
-                match decide_text_in(policy, args.version.as_deref(), line, explain, workspace) {
+                match decide_text_in(policy, args.version.as_deref(), line, detail, workspace) {
                     Ok(decision) => push_decision(&mut out, decision, format, args.explain),
                     Err(error) => {
                         failed = true;
@@ -167,7 +167,14 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     } else {
         Format::Json
     });
-    let explain = args.explain || !args.no_trace;
+    // The trace is part of the decision unless left out; why-not only when explaining.
+    let detail = if args.explain {
+        Detail::Explain
+    } else if args.no_trace {
+        Detail::Outcome
+    } else {
+        Detail::Trace
+    };
     let input = read_input(&args.facts)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -175,7 +182,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     match input {
         Input::One(text) => {
             let result =
-                cordon_engine::decide_text(&policy, args.version.as_deref(), &text, explain);
+                cordon_engine::decide_text(&policy, args.version.as_deref(), &text, detail);
             match result {
                 Ok(decision) => {
                     write_decision(&mut out, decision, format, args.explain)
@@ -195,7 +202,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             let mut failed = false;
             for (index, group) in lines.chunks(8192).enumerate() {
                 let (outputs, group_failed) =
-                    decide_lines(&policy, args, format, explain, group, index * 8192 + 1);
+                    decide_lines(&policy, args, format, detail, group, index * 8192 + 1);
                 failed |= group_failed;
                 for output in outputs {
                     out.write_all(&output).map_err(write_error)?;
@@ -253,7 +260,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                     let Some(block) = block? else { break };
                     let lines: Vec<&str> = block.lines().collect();
                     let (outputs, block_failed) =
-                        decide_lines(&policy, args, format, explain, &lines, first);
+                        decide_lines(&policy, args, format, detail, &lines, first);
                     failed |= block_failed;
                     first += lines.len();
                     if decided.send(outputs).is_err() {
@@ -309,15 +316,10 @@ fn write_decision(
     out.write_all(&text)
 }
 
-/// A decision as printed: one line of JSON (with `why_not` only when explaining), or text.
-fn push_decision(out: &mut Vec<u8>, mut decision: Decision, format: Format, explain: bool) {
+/// A decision as printed: one line of JSON (with `why_not` when explaining), or text.
+fn push_decision(out: &mut Vec<u8>, decision: Decision, format: Format, explain: bool) {
     match format {
-        Format::Json => {
-            if !explain {
-                decision.why_not.clear();
-            }
-            decision.write_json_line(out);
-        }
+        Format::Json => decision.write_json_line(out),
         Format::Text => {
             out.extend_from_slice(crate::commands::text::decision(&decision, explain).as_bytes())
         }
