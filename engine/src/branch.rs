@@ -103,8 +103,9 @@ pub enum Operand {
 }
 
 /// A definition is written into the code that uses it, instead of being computed once and looked
-/// up, when it is at most this many cheap tests: looking it up costs about as much.
-const INLINE_TESTS: usize = 4;
+/// up, when it is at most this many cheap tests: a lookup (a call, a check of the cache) costs
+/// about as much as a dozen answers looked up in the table (measured on `policies/ear`).
+const INLINE_TESTS: usize = 12;
 
 /// Lowers a condition. The result decides exactly as `condition(ir)` on the tree would, asking
 /// for the same facts in the same order. `defines` are the program's definitions, for writing

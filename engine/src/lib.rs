@@ -2,21 +2,24 @@
 //! it, explain each decision, and compare versions.
 //!
 //! ```
-//! use cordon_engine::{Policy, decide};
+//! use cordon_engine::{Detail, Policy, decide};
 //!
 //! // Load, check and compile every version of the policy once.
 //! let policy = Policy::load(std::path::Path::new("../policies/ear"))?;
 //! // One transaction, as the contract's JSON: 1,000 H100s to India on 2025-06-01.
 //! let facts: serde_json::Value = serde_json::from_str(include_str!("../../examples/h100-to-india.json"))?;
 //!
-//! // The version in force on the transaction's date decides...
-//! let decision = decide(&policy, None, &facts, true)?;
+//! // The version in force on the transaction's date decides (the outcome only)...
+//! let decision = decide(&policy, None, &facts, Detail::Outcome)?;
 //! assert_eq!(decision.policy.version, "2025-05-13");
 //! assert_eq!(decision.outcome("license_required"), Some(&serde_json::json!(false)));
 //!
-//! // ...unless a version is pinned: the AI Diffusion rule as written requires a license.
-//! let pinned = decide(&policy, Some("2025-01-13"), &facts, true)?;
+//! // ...unless a version is pinned: the AI Diffusion rule as written requires a license. The
+//! // trace says which provisions decided it (`Detail::Explain` adds why other outcomes did not
+//! // happen).
+//! let pinned = decide(&policy, Some("2025-01-13"), &facts, Detail::Trace)?;
 //! assert_eq!(pinned.outcome("license_required"), Some(&serde_json::json!(true)));
+//! assert!(decision.trace.is_empty() && !pinned.trace.is_empty() && pinned.why_not.is_empty());
 //! for entry in &pinned.trace {
 //!     println!("{} ({}): {}", entry.rule, entry.cite, entry.concludes.join(", "));
 //! }
@@ -41,7 +44,8 @@
 //! ```
 //!
 //! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
-//! [`compile`] turns it into a flat program; [`facts`] reads a transaction against its schema;
+//! [`compile`] turns it into a flat program, whose conditions [`branch`] lowers to branch code;
+//! [`facts`] reads a transaction against its schema;
 //! [`eval`] runs the rules; [`explain`] and [`decision`] say what was decided and why.
 //! Evaluation never runs salsa; values borrow from the transaction and the program, so a rule's
 //! condition is evaluated without allocating.
