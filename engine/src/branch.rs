@@ -274,7 +274,7 @@ fn fact_test(ir: &Ir) -> Option<FactTest> {
         Ir::Fact(slot) => Some(FactTest::Truth(*slot)),
         Ir::Compare(op, left, right) => match (left.as_ref(), right.as_ref()) {
             (Ir::Fact(slot), Ir::Literal(value)) => literal_test(*op, *slot, *value),
-            (Ir::Literal(value), Ir::Fact(slot)) => literal_test(mirrored(*op)?, *slot, *value),
+            (Ir::Literal(value), Ir::Fact(slot)) => literal_test(op.swapped(), *slot, *value),
             _ => None,
         },
         Ir::InGroup(value, group) => match **value {
@@ -329,18 +329,6 @@ fn atom(ir: &Ir) -> Atom {
         Ir::Outcome(field) => Atom::Outcome(*field),
         other => Atom::Tree(Box::new(other.clone())),
     }
-}
-
-/// The comparison with its sides swapped: `a < b` is `b > a`.
-fn mirrored(op: BinaryOp) -> Option<BinaryOp> {
-    Some(match op {
-        BinaryOp::Equal | BinaryOp::NotEqual => op,
-        BinaryOp::Less => BinaryOp::Greater,
-        BinaryOp::LessOrEqual => BinaryOp::GreaterOrEqual,
-        BinaryOp::Greater => BinaryOp::Less,
-        BinaryOp::GreaterOrEqual => BinaryOp::LessOrEqual,
-        _ => return None,
-    })
 }
 
 fn operand(ir: &Ir) -> Operand {

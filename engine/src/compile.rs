@@ -56,44 +56,13 @@ pub enum Ir {
 }
 
 impl Ir {
-    /// Calls `f` on this expression and every expression inside it.
+    /// Calls `f` on this expression and every expression inside it (through [`Ir::map`], which
+    /// reaches each once; the copy it makes is dropped: this is for compiling, not evaluating).
     pub fn visit(&self, f: &mut impl FnMut(&Ir)) {
-        f(self);
-        match self {
-            Ir::Literal(_)
-            | Ir::StringLiteral(..)
-            | Ir::Fact(_)
-            | Ir::Outcome(_)
-            | Ir::Table(_)
-            | Ir::Define(_)
-            | Ir::Variable(_)
-            | Ir::OutcomeHas(..)
-            | Ir::Present(_) => {}
-            Ir::Not(inner)
-            | Ir::Negate(inner)
-            | Ir::Lowercase(inner)
-            | Ir::InGroup(inner, _)
-            | Ir::InFactList(inner, _)
-            | Ir::InOutcome(inner, _) => inner.visit(f),
-            Ir::And(a, b)
-            | Ir::Or(a, b)
-            | Ir::Compare(_, a, b)
-            | Ir::Arithmetic(_, a, b)
-            | Ir::Max(a, b)
-            | Ir::Min(a, b) => {
-                a.visit(f);
-                b.visit(f);
-            }
-            Ir::InList(value, items) | Ir::WithinList(value, items) => {
-                value.visit(f);
-                items.iter().for_each(|item| item.visit(f));
-            }
-            Ir::AnyOf { over, body, .. } => {
-                over.iter().for_each(|item| item.visit(f));
-                body.visit(f);
-            }
-            Ir::AnyOfFact { body, .. } => body.visit(f),
-        }
+        self.map(&mut |node| {
+            f(node);
+            None
+        });
     }
 
     /// A copy with each expression for which `replace` answers replaced by its answer.

@@ -550,9 +550,9 @@ pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Optio
 pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
     // The two comparisons most conditions make, without the general matches below.
     match (left, right) {
-        (Value::Number(a), Value::Number(b)) => return ordering_holds(op, number_order(a, b)),
+        (Value::Number(a), Value::Number(b)) => return holds(op, number_order(a, b)),
         (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) if enum_a == enum_b => {
-            return ordering_holds(op, a.cmp(&b));
+            return holds(op, a.cmp(&b));
         }
         _ => {}
     }
@@ -561,8 +561,14 @@ pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
         BinaryOp::NotEqual => !left.equals(right),
         _ => left
             .compare(right)
-            .is_some_and(|ordering| ordering_holds(op, ordering)),
+            .is_some_and(|ordering| holds(op, ordering)),
     }
+}
+
+/// Whether two values in this order satisfy a comparison (anything but a comparison does not).
+#[inline]
+fn holds(op: BinaryOp, ordering: Ordering) -> bool {
+    op.holds(ordering).unwrap_or(false)
 }
 
 /// Answers in [`Scratch::answers`].
@@ -582,7 +588,7 @@ fn answer(program: &Program, segment: usize, test: FactTest, value: Value<'_>) -
             _ => return None,
         },
         FactTest::Number(op, _, number) => match value {
-            Value::Number(value) => ordering_holds(op, number_order(value, number)),
+            Value::Number(value) => holds(op, number_order(value, number)),
             other => compare(op, other, Value::Number(number)),
         },
         FactTest::Enum(_, enumeration, variant, equal) => match value {
@@ -601,20 +607,6 @@ fn answer(program: &Program, segment: usize, test: FactTest, value: Value<'_>) -
             _ => false,
         },
     })
-}
-
-/// Whether two values in this order satisfy a comparison.
-#[inline]
-fn ordering_holds(op: BinaryOp, ordering: Ordering) -> bool {
-    match op {
-        BinaryOp::Equal => ordering == Ordering::Equal,
-        BinaryOp::NotEqual => ordering != Ordering::Equal,
-        BinaryOp::Less => ordering == Ordering::Less,
-        BinaryOp::LessOrEqual => ordering != Ordering::Greater,
-        BinaryOp::Greater => ordering == Ordering::Greater,
-        BinaryOp::GreaterOrEqual => ordering != Ordering::Less,
-        _ => false,
-    }
 }
 
 /// Runs every rule of the program on the facts. On success the scratch holds which rules applied

@@ -3146,7 +3146,7 @@ fn collect_atoms<'a>(
                     let op = if matches!(left.as_ref(), hir::Expr::Fact(_)) {
                         op
                     } else {
-                        flip(op)
+                        op.swapped()
                     };
                     if let Some(literal) = literal_of(other) {
                         atoms.push(Atom::Compare(path, op, literal));
@@ -3178,16 +3178,6 @@ fn negate(op: BinaryOp) -> Option<BinaryOp> {
         BinaryOp::NotIn => BinaryOp::In,
         _ => return None,
     })
-}
-
-fn flip(op: BinaryOp) -> BinaryOp {
-    match op {
-        BinaryOp::Less => BinaryOp::Greater,
-        BinaryOp::LessOrEqual => BinaryOp::GreaterOrEqual,
-        BinaryOp::Greater => BinaryOp::Less,
-        BinaryOp::GreaterOrEqual => BinaryOp::LessOrEqual,
-        other => other,
-    }
 }
 
 /// Whether a conjunction of parts can never hold: a fact bounded into an empty range, equal to two
@@ -3298,18 +3288,8 @@ fn parts_clash(a: &Part<'_>, b: &Part<'_>) -> bool {
 
 /// Whether some value satisfies both `v op_a a` and `v op_b b`.
 fn compatible_bounds(op_a: BinaryOp, a: &Literal, op_b: BinaryOp, b: &Literal) -> bool {
-    use std::cmp::Ordering;
     let holds = |op: BinaryOp, value: &Literal, bound: &Literal| -> bool {
-        let ordering = value.cmp(bound);
-        match op {
-            BinaryOp::Equal => ordering == Ordering::Equal,
-            BinaryOp::NotEqual => ordering != Ordering::Equal,
-            BinaryOp::Less => ordering == Ordering::Less,
-            BinaryOp::LessOrEqual => ordering != Ordering::Greater,
-            BinaryOp::Greater => ordering == Ordering::Greater,
-            BinaryOp::GreaterOrEqual => ordering != Ordering::Less,
-            _ => true,
-        }
+        op.holds(value.cmp(bound)).unwrap_or(true)
     };
     if std::mem::discriminant(a) != std::mem::discriminant(b) {
         return true;

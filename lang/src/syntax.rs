@@ -461,6 +461,34 @@ impl BinaryOp {
         }
     }
 
+    /// The comparison with its sides swapped: `a < b` is `b > a`. Other operators are returned as
+    /// they are.
+    pub fn swapped(self) -> BinaryOp {
+        match self {
+            BinaryOp::Less => BinaryOp::Greater,
+            BinaryOp::LessOrEqual => BinaryOp::GreaterOrEqual,
+            BinaryOp::Greater => BinaryOp::Less,
+            BinaryOp::GreaterOrEqual => BinaryOp::LessOrEqual,
+            other => other,
+        }
+    }
+
+    /// Whether two values in this order satisfy this comparison; `None` for an operator that is
+    /// not a comparison.
+    #[inline]
+    pub fn holds(self, ordering: std::cmp::Ordering) -> Option<bool> {
+        use std::cmp::Ordering;
+        Some(match self {
+            BinaryOp::Equal => ordering == Ordering::Equal,
+            BinaryOp::NotEqual => ordering != Ordering::Equal,
+            BinaryOp::Less => ordering == Ordering::Less,
+            BinaryOp::LessOrEqual => ordering != Ordering::Greater,
+            BinaryOp::Greater => ordering == Ordering::Greater,
+            BinaryOp::GreaterOrEqual => ordering != Ordering::Less,
+            _ => return None,
+        })
+    }
+
     /// Binding strength, loosest first; used by the formatter to place parentheses.
     pub fn precedence(self) -> u8 {
         match self {
