@@ -377,18 +377,27 @@ fn describe_failure<'a>(
             arithmetic_with_values(left_text, &conjunct.operands, &operands)
         )
     };
-    let right_shown = if *right_text == right_value {
+    let right_written = *right_text == right_value;
+    let right_shown = if right_written {
         right_value
     } else {
         format!("{right_text} ({right_value})")
     };
+    if *op == BinaryOp::NotEqual {
+        // `destination != US` failed: "destination is US"; between two computed sides, that they
+        // agree.
+        return if right_written && conjunct.operands.is_empty() {
+            format!("{left_text} is {right_shown}")
+        } else {
+            format!("{left_shown}, the same as {right_shown}")
+        };
+    }
     let relation = match op {
         BinaryOp::Less => "is not below",
         BinaryOp::LessOrEqual => "exceeds",
         BinaryOp::Greater => "does not exceed",
         BinaryOp::GreaterOrEqual => "is below",
         BinaryOp::Equal => "is not",
-        BinaryOp::NotEqual => "is",
         _ => "does not satisfy",
     };
     format!("{left_shown} {relation} {right_shown}")
