@@ -190,14 +190,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     OutcomeKind::Single { .. } => Value::Bool(false),
                 }
             }
-            Ir::OutcomeHas(field, member) => Value::Bool(
-                *member < 64
-                    && self
-                        .scratch
-                        .sets
-                        .get(usize::from(*field))
-                        .is_some_and(|mask| mask & (1 << member) != 0),
-            ),
+            Ir::OutcomeHas(field, member) => Value::Bool(self.outcome_has(*field, *member)),
             Ir::WithinList(value, headings) => {
                 let Value::Eccn(eccn) = self.eval(value)? else {
                     return Ok(Value::Bool(false));
@@ -308,6 +301,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             // Most tests look an answer up: that case first, apart from the dispatch below.
             let holds = if let Atom::Known(index) = test.atom {
                 self.known(index)?
+            } else if let Atom::OutcomeHas(field, member) = test.atom {
+                self.outcome_has(field, member)
             } else {
                 self.atom(&test.atom)?
             };
@@ -344,16 +339,20 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 let right = self.read(right)?;
                 compare(*op, left, right)
             }
-            Atom::OutcomeHas(field, member) => {
-                *member < 64
-                    && self
-                        .scratch
-                        .sets
-                        .get(usize::from(*field))
-                        .is_some_and(|mask| mask & (1 << member) != 0)
-            }
+            Atom::OutcomeHas(field, member) => self.outcome_has(*field, *member),
             Atom::Tree(ir) => self.condition(ir)?,
         })
+    }
+
+    /// Whether an outcome set holds a written member (by index).
+    #[inline(always)]
+    fn outcome_has(&self, field: u16, member: u16) -> bool {
+        member < 64
+            && self
+                .scratch
+                .sets
+                .get(usize::from(field))
+                .is_some_and(|mask| mask & (1 << member) != 0)
     }
 
     /// The answer to a question of the table.
@@ -475,14 +474,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                     _ => false,
                 });
             }
-            Ir::OutcomeHas(field, member) => {
-                return Ok(*member < 64
-                    && self
-                        .scratch
-                        .sets
-                        .get(usize::from(*field))
-                        .is_some_and(|mask| mask & (1 << member) != 0));
-            }
+            Ir::OutcomeHas(field, member) => return Ok(self.outcome_has(*field, *member)),
             _ => {}
         }
         let value = self.operand(ir)?;
