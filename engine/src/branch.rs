@@ -4,8 +4,7 @@
 //!
 //! `a and b` becomes "test `a`: if it holds go to `b`, else reject"; `or` and `not` only change
 //! where the tests jump. Evaluation is then one loop over tests (see `eval::Context::test`) instead
-//! of a recursive walk through the connectives, with the common tests (a fact against a literal, a
-//! country in a group, a member of an outcome set) read straight from their slots. Short-circuit
+//! of a recursive walk through the connectives. Short-circuit
 //! order is the tree's: the tests run in the order the tree would have evaluated them, so a fact a
 //! skipped test would have needed is not asked for.
 //!
@@ -109,10 +108,18 @@ const INLINE_TESTS: usize = 12;
 
 /// Lowers a condition. The result decides exactly as `condition(ir)` on the tree would, asking
 /// for the same facts in the same order. `defines` are the program's definitions, for writing
-/// small ones in place; questions about one fact go into `table`, each once.
-pub fn lower(ir: &Ir, defines: &[CompiledDefine], table: &mut Vec<FactTest>) -> Code {
+/// small ones in place; questions about one fact go into `table`, each once. `None` when the
+/// condition or the table outgrows the 16-bit indexes of tests and questions.
+pub fn lower(ir: &Ir, defines: &[CompiledDefine], table: &mut Vec<FactTest>) -> Option<Code> {
     let mut backwards = Vec::new();
-    let entry = Lowering { defines, table }.emit(ir, ACCEPT, REJECT, &mut backwards);
+    let entry = Lowering {
+        defines,
+        table: &mut *table,
+    }
+    .emit(ir, ACCEPT, REJECT, &mut backwards);
+    if backwards.len() >= usize::from(REJECT) || table.len() > usize::from(u16::MAX) {
+        return None;
+    }
     // Tests were pushed last-run-first; turn the list around so it runs forwards.
     let last = backwards.len().saturating_sub(1);
     let flip = |target: Target| match target {
@@ -129,7 +136,7 @@ pub fn lower(ir: &Ir, defines: &[CompiledDefine], table: &mut Vec<FactTest>) -> 
         })
         .collect();
     debug_assert!(tests.is_empty() || flip(entry) == 0);
-    Code { tests }
+    Some(Code { tests })
 }
 
 /// Orders the table by kind of question, then by fact, so that the up-front pass answers alike
@@ -452,7 +459,9 @@ mod tests {
         ];
         for condition in &conditions {
             let mut table = Vec::new();
-            let code = lower(condition, &[], &mut table);
+            let Some(code) = lower(condition, &[], &mut table) else {
+                panic!("{condition:?} fits")
+            };
             for bits in 0..16u8 {
                 let truth: Vec<bool> = (0..4).map(|i| bits & (1 << i) != 0).collect();
                 let (mut by_code, mut by_tree) = (Vec::new(), Vec::new());

@@ -291,6 +291,18 @@ impl Program {
             })
     }
 
+    /// Whether a value is a country in a group (by index) in a stretch of time (a segment).
+    #[inline]
+    pub fn in_group(&self, group: u16, segment: usize, value: Value<'_>) -> bool {
+        match value {
+            Value::Country(code) => self.groups[usize::from(group)]
+                .1
+                .get(segment)
+                .is_some_and(|set| set.contains(code)),
+            _ => false,
+        }
+    }
+
     /// The value of a literal program (a set member, a written value).
     pub fn literal_value(&self, ir: &Ir) -> Value<'_> {
         match ir {
@@ -315,6 +327,13 @@ impl std::fmt::Display for CompileError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+fn too_long(name: &str) -> CompileError {
+    CompileError(format!(
+        "the condition of `{name}` is too long to compile (more than 65,533 tests, or more than \
+         65,535 distinct questions about facts in the version)"
+    ))
 }
 
 fn index16(value: usize, what: &str) -> Result<u16, CompileError> {
@@ -407,7 +426,8 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
                 &program.defines[index].value,
                 &program.defines,
                 &mut program.fact_tests,
-            );
+            )
+            .ok_or_else(|| too_long(&program.defines[index].name))?;
             compiler.program.defines[index].test = Some(test);
         }
     }
@@ -898,11 +918,10 @@ impl Compiler<'_> {
                 Some(when) => {
                     let when = self.expr(when)?;
                     let program = &mut self.program;
-                    Some(branch::lower(
-                        &when,
-                        &program.defines,
-                        &mut program.fact_tests,
-                    ))
+                    Some(
+                        branch::lower(&when, &program.defines, &mut program.fact_tests)
+                            .ok_or_else(|| too_long(&rule.name))?,
+                    )
                 }
                 None => None,
             };

@@ -154,15 +154,10 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 Value::Str(text) => Value::Lowercase(text),
                 other => other,
             },
-            Ir::InGroup(value, group) => match self.eval(value)? {
-                Value::Country(code) => Value::Bool(
-                    self.program.groups[usize::from(*group)]
-                        .1
-                        .get(self.scratch.segment)
-                        .is_some_and(|set| set.contains(code)),
-                ),
-                _ => Value::Bool(false),
-            },
+            Ir::InGroup(value, group) => {
+                let value = self.eval(value)?;
+                Value::Bool(self.program.in_group(*group, self.scratch.segment, value))
+            }
             Ir::InList(value, items) => {
                 let value = self.operand(value)?;
                 for item in items {
@@ -246,17 +241,20 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     fn fact(&self, slot: u16) -> Result<Value<'a>, Box<FactError>> {
         match self.facts.slots.get(usize::from(slot)) {
             Some(Slot::Present(value)) => Ok(*value),
-            _ => {
-                let path = &self.program.slots[usize::from(slot)].path;
-                Err(self.error(
-                    path,
-                    format!(
-                        "missing: rule `{}` needs this fact to decide",
-                        self.rule_name()
-                    ),
-                ))
-            }
+            _ => Err(self.missing(slot)),
         }
+    }
+
+    /// The error for a fact the transaction lacks and the rule being evaluated needs.
+    #[cold]
+    fn missing(&self, slot: u16) -> Box<FactError> {
+        self.error(
+            &self.program.slots[usize::from(slot)].path,
+            format!(
+                "missing: rule `{}` needs this fact to decide",
+                self.rule_name()
+            ),
+        )
     }
 
     /// A single outcome's value as the rules so far conclude it, resolved once until a rule
@@ -322,13 +320,10 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         Ok(match atom {
             Atom::Known(index) => self.known(*index)?,
             Atom::FactCompare(op, slot, literal) => compare(*op, self.fact(*slot)?, *literal),
-            Atom::Define(index) => match self.scratch.defines.get(usize::from(*index)) {
-                Some(Some(Value::Bool(holds))) => *holds,
-                _ => {
-                    let value = self.define(*index)?;
-                    self.truth(value)?
-                }
-            },
+            Atom::Define(index) => {
+                let value = self.define(*index)?;
+                self.truth(value)?
+            }
             Atom::Outcome(field) => {
                 let value = self.outcome(*field);
                 self.truth(value)?
@@ -414,13 +409,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 .lists
                 .get(usize::from(*index))
                 .map_or(&[][..], Vec::as_slice)),
-            _ => Err(self.error(
-                &self.program.slots[usize::from(slot)].path,
-                format!(
-                    "missing: rule `{}` needs this fact to decide",
-                    self.rule_name()
-                ),
-            )),
+            _ => Err(self.missing(slot)),
         }
     }
 
@@ -466,13 +455,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 return Ok(compare(*op, left, right));
             }
             Ir::InGroup(value, group) => {
-                return Ok(match self.operand(value)? {
-                    Value::Country(code) => self.program.groups[usize::from(*group)]
-                        .1
-                        .get(self.scratch.segment)
-                        .is_some_and(|set| set.contains(code)),
-                    _ => false,
-                });
+                let value = self.operand(value)?;
+                return Ok(self.program.in_group(*group, self.scratch.segment, value));
             }
             Ir::OutcomeHas(field, member) => return Ok(self.outcome_has(*field, *member)),
             _ => {}
@@ -591,13 +575,7 @@ fn answer(program: &Program, segment: usize, test: FactTest, value: Value<'_>) -
             Value::Country(value) => (value == code) == equal,
             other => other.equals(Value::Country(code)) == equal,
         },
-        FactTest::InGroup(_, group) => match value {
-            Value::Country(code) => program.groups[usize::from(group)]
-                .1
-                .get(segment)
-                .is_some_and(|set| set.contains(code)),
-            _ => false,
-        },
+        FactTest::InGroup(_, group) => program.in_group(group, segment, value),
     })
 }
 
