@@ -100,6 +100,64 @@ fn a_batch_goes_on_past_bad_lines_and_fails_at_the_end() {
     assert_eq!(lines[3]["outcome"]["license_required"], false);
 }
 
+/// A `.jsonl` file is read a few MiB at a time; a line longer than that is still one line, and
+/// the lines after it keep their numbers.
+#[test]
+fn a_batch_file_line_longer_than_a_block_stays_one_line() {
+    let good = std::fs::read_to_string(format!("{}/{EXAMPLE}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_default()
+        .replace('\n', " ");
+    let long = good.replace("NVIDIA H100 SXM", &"é".repeat(3 << 20));
+    let path = std::env::temp_dir().join(format!("cordon-long-line-{}.jsonl", std::process::id()));
+    let written = std::fs::write(
+        &path,
+        [long.as_str(), "{ not json", good.as_str()].join("\n"),
+    );
+    assert!(written.is_ok(), "{written:?}");
+    let output = cordon(
+        &[
+            "eval",
+            "--policy",
+            "policies/ear",
+            "--facts",
+            &path.to_string_lossy(),
+            "--no-trace",
+        ],
+        None,
+    );
+    let _ = std::fs::remove_file(&path);
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_default())
+        .collect();
+    assert_eq!(lines.len(), 3, "{}", text(&output.stderr));
+    assert_eq!(lines[0]["outcome"]["license_required"], false);
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["outcome"]["license_required"], false);
+}
+
+/// A line with an escaped text is read through a parsed value; a field given twice is still an
+/// error there.
+#[test]
+fn a_field_given_twice_is_an_error_even_beside_an_escaped_text() {
+    let good = std::fs::read_to_string(format!("{}/{EXAMPLE}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_default()
+        .replace('\n', " ");
+    let twice = good
+        .replace(
+            "\"destination\": \"IN\"",
+            "\"destination\": \"XX\", \"destination\": \"IN\"",
+        )
+        .replace("PO-2025-0042", "PO\\u002d2025-0042");
+    let output = cordon(
+        &["eval", "--policy", "policies/ear", "--facts", "-"],
+        Some(&format!("{twice}\n{good}")),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(stdout.contains("more than once"), "{stdout}");
+}
+
 #[test]
 fn a_single_bad_object_exits_non_zero_with_the_error() {
     let output = cordon(

@@ -146,7 +146,9 @@ pub fn read_text<'a>(
     .map_err(TextError::Syntax)?;
     if reader.not_an_object {
         Err(TextError::NotAnObject)
-    } else if reader.escaped {
+    } else if reader.escaped && reader.errors.is_empty() {
+        // With errors already found, they are reported as they are; a parsed value would hide
+        // some (a field given twice keeps its last value there).
         Err(TextError::Escaped)
     } else {
         Ok(())

@@ -82,25 +82,31 @@ fn next_block(
         format!("cannot read facts file `{}`: {error}", path.display())
     };
     let mut block = std::mem::take(carry);
-    let start = block.len();
-    block.resize(start + BLOCK, 0);
-    let mut filled = start;
-    while filled < block.len() {
-        match file.read(&mut block[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(problem) if problem.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(problem) => return Err(error(&problem)),
+    // Read about a block more, and more again while no line has ended in it (a line longer than
+    // a block is read whole).
+    let ended = loop {
+        let start = block.len();
+        block.resize(start + BLOCK, 0);
+        let mut filled = start;
+        while filled < block.len() {
+            match file.read(&mut block[filled..]) {
+                Ok(0) => break,
+                Ok(read) => filled += read,
+                Err(problem) if problem.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(problem) => return Err(error(&problem)),
+            }
         }
-    }
-    block.truncate(filled);
+        block.truncate(filled);
+        let ended = filled < start + BLOCK;
+        if ended || block[start..].contains(&b'\n') {
+            break ended;
+        }
+    };
     if block.is_empty() {
         return Ok(None);
     }
     // Keep a partial last line for the next block (unless the file ended).
-    if filled == start + BLOCK
-        && let Some(end) = block.iter().rposition(|byte| *byte == b'\n')
-    {
+    if !ended && let Some(end) = block.iter().rposition(|byte| *byte == b'\n') {
         *carry = block.split_off(end + 1);
     }
     String::from_utf8(block)
@@ -168,9 +174,10 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         Format::Json
     });
     // The trace is part of the decision unless left out; why-not only when explaining.
+    // Text prints the trace only when explaining.
     let detail = if args.explain {
         Detail::Explain
-    } else if args.no_trace {
+    } else if args.no_trace || format == Format::Text {
         Detail::Outcome
     } else {
         Detail::Trace

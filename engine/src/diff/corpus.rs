@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::decision::TraceEntry;
 use crate::json::outcome_matches;
-use crate::{DecideError, Policy, decide_text};
+use crate::{DecideError, Detail, Policy, decide_text};
 
 /// The outcomes of a corpus compared between two versions.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -187,7 +187,7 @@ fn compare_line(policy: &Policy, from: &str, to: &str, line: usize, text: &str) 
     if text.trim().is_empty() {
         return Compared::Blank;
     }
-    let decide = |pin| decide_text(policy, Some(pin), text, true);
+    let decide = |pin| decide_text(policy, Some(pin), text, Detail::Trace);
     match (decide(from), decide(to)) {
         (Ok(before), Ok(after)) => {
             let changes = outcome_changes(&before.outcome, &after.outcome);

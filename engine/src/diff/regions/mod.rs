@@ -308,13 +308,13 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
     // One outcome field at a time, running only the rules it depends on: a region is where one
     // field changes from one value to another (a transaction whose outcome changes in two fields
     // is in a region of each).
-    let fields: Vec<&str> = to
-        .hir
-        .outcome
-        .fields
-        .iter()
-        .map(|field| field.name.as_str())
-        .collect();
+    // Both versions' fields: one the new version drops changes too (to nothing).
+    let mut fields: Vec<&str> = Vec::new();
+    for field in from.hir.outcome.fields.iter().chain(&to.hir.outcome.fields) {
+        if !fields.contains(&field.name.as_str()) {
+            fields.push(&field.name);
+        }
+    }
     let explored: Vec<(&str, Found)> = fields
         .par_iter()
         .map(|field| {
