@@ -261,19 +261,29 @@ fn read_text<'a>(
     errors: &mut Vec<FactError>,
 ) -> Result<(), TextRead> {
     errors.clear();
-    let whole = |message: String| {
-        TextRead::Error(DecideError::Facts {
-            errors: vec![FactError {
-                path: String::new(),
-                message,
-            }],
-        })
-    };
     facts::read_text(program, text, facts, errors).map_err(|error| match error {
-        facts::TextError::Syntax(error) => whole(format!("not valid JSON: {error}")),
-        facts::TextError::NotAnObject => whole("a transaction must be a JSON object".to_string()),
+        facts::TextError::Syntax(error) => TextRead::Error(not_json(&error)),
+        facts::TextError::NotAnObject => TextRead::Error(not_an_object()),
         facts::TextError::Escaped => TextRead::Escaped,
     })
+}
+
+/// A problem with a transaction as a whole (no fact path).
+fn whole(message: String) -> DecideError {
+    DecideError::Facts {
+        errors: vec![FactError {
+            path: String::new(),
+            message,
+        }],
+    }
+}
+
+fn not_json(error: &serde_json::Error) -> DecideError {
+    whole(format!("not valid JSON: {error}"))
+}
+
+fn not_an_object() -> DecideError {
+    whole("a transaction must be a JSON object".to_string())
 }
 
 fn missing_date() -> FactError {
@@ -291,20 +301,9 @@ fn decide_json_text(
     text: &str,
     detail: Detail,
 ) -> Result<Decision, DecideError> {
-    let json: serde_json::Value =
-        serde_json::from_str(text).map_err(|error| DecideError::Facts {
-            errors: vec![FactError {
-                path: String::new(),
-                message: format!("not valid JSON: {error}"),
-            }],
-        })?;
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|error| not_json(&error))?;
     if !json.is_object() {
-        return Err(DecideError::Facts {
-            errors: vec![FactError {
-                path: String::new(),
-                message: "a transaction must be a JSON object".to_string(),
-            }],
-        });
+        return Err(not_an_object());
     }
     decide(policy, pin, &json, detail)
 }

@@ -352,28 +352,33 @@ impl EntryKind {
     pub(crate) fn of(parsed: &ParsedChunk) -> EntryKind {
         match parsed {
             ParsedChunk::Broken { .. } => EntryKind::Broken,
-            ParsedChunk::Declaration(declaration) => match &declaration.kind {
-                DeclarationKind::Version(_) => EntryKind::Version,
-                DeclarationKind::Import(_) => EntryKind::Import,
-                DeclarationKind::Unit(_) => EntryKind::Unit,
-                DeclarationKind::Record(_) => EntryKind::Record,
-                DeclarationKind::Enum(_) => EntryKind::Enum,
-                DeclarationKind::Facts(_) => EntryKind::Facts,
-                DeclarationKind::Outcome(_) => EntryKind::Outcome,
-                DeclarationKind::Remove(_) => EntryKind::Remove,
-                DeclarationKind::Example(_) => EntryKind::Example,
-                DeclarationKind::Test(_) => EntryKind::Test,
-                DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision) => {
-                    match provision.kind {
-                        crate::syntax::ProvisionKind::Const { .. } => EntryKind::Const,
-                        crate::syntax::ProvisionKind::Group { .. } => EntryKind::Group,
-                        crate::syntax::ProvisionKind::Alias { .. } => EntryKind::Alias,
-                        crate::syntax::ProvisionKind::Table { .. } => EntryKind::Table,
-                        crate::syntax::ProvisionKind::Define { .. } => EntryKind::Define,
-                        crate::syntax::ProvisionKind::Rule(_) => EntryKind::Rule,
-                    }
+            ParsedChunk::Declaration(declaration) => EntryKind::of_declaration(declaration),
+        }
+    }
+
+    /// What kind of declaration a tree is.
+    pub fn of_declaration(declaration: &crate::syntax::Declaration) -> EntryKind {
+        match &declaration.kind {
+            DeclarationKind::Version(_) => EntryKind::Version,
+            DeclarationKind::Import(_) => EntryKind::Import,
+            DeclarationKind::Unit(_) => EntryKind::Unit,
+            DeclarationKind::Record(_) => EntryKind::Record,
+            DeclarationKind::Enum(_) => EntryKind::Enum,
+            DeclarationKind::Facts(_) => EntryKind::Facts,
+            DeclarationKind::Outcome(_) => EntryKind::Outcome,
+            DeclarationKind::Remove(_) => EntryKind::Remove,
+            DeclarationKind::Example(_) => EntryKind::Example,
+            DeclarationKind::Test(_) => EntryKind::Test,
+            DeclarationKind::Provision(provision) | DeclarationKind::Replace(provision) => {
+                match provision.kind {
+                    crate::syntax::ProvisionKind::Const { .. } => EntryKind::Const,
+                    crate::syntax::ProvisionKind::Group { .. } => EntryKind::Group,
+                    crate::syntax::ProvisionKind::Alias { .. } => EntryKind::Alias,
+                    crate::syntax::ProvisionKind::Table { .. } => EntryKind::Table,
+                    crate::syntax::ProvisionKind::Define { .. } => EntryKind::Define,
+                    crate::syntax::ProvisionKind::Rule(_) => EntryKind::Rule,
                 }
-            },
+            }
         }
     }
 }

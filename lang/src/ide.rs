@@ -94,7 +94,7 @@ impl Collector {
     }
 
     fn declaration(&mut self, declaration: &Declaration) {
-        let kind = entry_kind(declaration);
+        let kind = EntryKind::of_declaration(declaration);
         match &declaration.kind {
             DeclarationKind::Version(_) | DeclarationKind::Import(_) => {}
             DeclarationKind::Unit(unit) => {
@@ -316,11 +316,6 @@ impl Collector {
             self.push(name, kind);
         }
     }
-}
-
-/// What kind of declaration a tree is.
-pub fn entry_kind(declaration: &Declaration) -> EntryKind {
-    EntryKind::of(&ParsedChunk::Declaration(declaration.clone()))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 //! 26,900,000 LPP limit, the 790,000,000 allocation, 2027-12-31/2028-01-01, 2024-12-01/02,
 //! Cambodia on 2025-11-06/07) and countries from every country group.
 //!
-//! Every value is one each peer represents exactly (see [`crate::represent`]): TPP and counters
+//! Every value is one each peer represents exactly (the report's representation section says why):
+//! TPP and counters
 //! are integers, densities have two decimal places, and training operations are whole multiples
 //! of 10^21. Cordon and the hand-written baseline would take any decimal; the peers would not.
 

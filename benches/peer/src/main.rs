@@ -29,7 +29,7 @@ struct Args {
     #[arg(long, default_value_t = 20250113)]
     seed: u64,
     /// Timed passes over all transactions per engine (the best counts), after one warm-up pass.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     passes: usize,
     /// Internal: measure one engine in this process and print its measurement line.
     #[arg(long, hide = true)]

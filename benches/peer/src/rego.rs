@@ -2,7 +2,8 @@
 //! interpreter (`Engine::eval_rule`) or compiled once to an RVM program run by one reused
 //! `RegoVM` (the fastest mode regorus offers; no instruction or time limits, as in regorus's own
 //! "hot" benchmark). Each transaction's input is parsed into a `regorus::Value` up front from the
-//! contract JSON text; regorus reads numbers its own way (10^26 becomes a float).
+//! contract JSON text; regorus keeps integers exact (10^26 is a big integer) but multiplies
+//! fractions in f64, which the policy avoids.
 
 use std::sync::Arc;
 

@@ -88,7 +88,7 @@ fn file_symbols(snapshot: &Snapshot, file: SourceFile) -> Vec<DocumentSymbol> {
         let range = Span::new(offset as usize, end);
         let (name, kind, selection, children) = match &declaration.parsed {
             ParsedChunk::Declaration(tree) => {
-                let kind = ide::entry_kind(tree);
+                let kind = EntryKind::of_declaration(tree);
                 let selection = tree
                     .name()
                     .map_or(Span::new(offset as usize, offset as usize), |name| {

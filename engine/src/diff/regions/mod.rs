@@ -473,6 +473,19 @@ fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
                     .map(|half| explore(space, scope, half))
                     .unwrap_or_default()
             };
+            let empty = |truth| space.assume(&region, &atom, truth).is_none();
+            if empty(true) && empty(false) {
+                // A region with a transaction in it cannot split into two empty halves: the
+                // witness search behind `assume` gave up, so this part is not analysed.
+                return Found {
+                    leaves: Vec::new(),
+                    explored: 1,
+                    failures: BTreeSet::from([format!(
+                        "`{}`: no transaction found on either side of {atom:?}",
+                        scope.field
+                    )]),
+                };
+            }
             let (yes, no) = rayon::join(|| half(true), || half(false));
             yes.join(no)
         }
