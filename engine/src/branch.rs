@@ -139,31 +139,14 @@ pub fn lower(ir: &Ir, defines: &[CompiledDefine], table: &mut Vec<FactTest>) -> 
     Some(Code { tests })
 }
 
-/// Orders the table by kind of question, then by fact, so that the up-front pass answers alike
-/// questions one after another (its branches then go the same way from one transaction to the
-/// next), and renumbers the tests of `codes` that look answers up.
-pub fn group_by_kind<'c>(table: &mut Vec<FactTest>, codes: impl Iterator<Item = &'c mut Code>) {
-    let mut order: Vec<usize> = (0..table.len()).collect();
-    order.sort_by_key(|&index| {
-        let test = table[index];
-        let kind = match test {
-            FactTest::Truth(_) => 0,
-            FactTest::Enum(..) => 1,
-            FactTest::Country(..) => 2,
-            FactTest::InGroup(..) => 3,
-            FactTest::Number(..) => 4,
-        };
-        (kind, test.slot())
-    });
-    let mut renumbered = vec![0u16; table.len()];
-    for (new, old) in order.iter().enumerate() {
-        renumbered[*old] = new as u16;
-    }
-    *table = order.iter().map(|index| table[*index]).collect();
-    for code in codes {
-        for test in &mut code.tests {
-            if let Atom::Known(index) = &mut test.atom {
-                *index = renumbered[usize::from(*index)];
+impl Code {
+    /// Points the tests that read answers at the questions' new places (`renumbered[old]`).
+    pub fn renumber_questions(&mut self, renumbered: &[u16]) {
+        for test in &mut self.tests {
+            if let Atom::Known(index) = &mut test.atom
+                && let Some(new) = renumbered.get(usize::from(*index))
+            {
+                *index = *new;
             }
         }
     }

@@ -10,7 +10,8 @@ use jiff::civil::Date;
 
 use cordon_lang::hir::{self, BinaryOp, Builtin, Confidence, FieldMode, Literal, Type};
 
-use crate::branch::{self, Code, FactTest};
+use crate::branch::{self, Code};
+use crate::questions::Questions;
 use crate::value::{CountrySet, Value, country_index};
 
 /// A compiled expression.
@@ -271,7 +272,7 @@ pub struct Program {
     pub rules: Vec<CompiledRule>,
     pub rule_index: BTreeMap<String, u16>,
     /// The questions about one fact that conditions ask, answered once per transaction.
-    pub fact_tests: Vec<FactTest>,
+    pub questions: Questions,
 }
 
 impl Program {
@@ -370,7 +371,7 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
             aliases: Vec::new(),
             rules: Vec::new(),
             rule_index: BTreeMap::new(),
-            fact_tests: Vec::new(),
+            questions: Questions::default(),
         },
         slot_by_path: BTreeMap::new(),
         define_index: BTreeMap::new(),
@@ -425,7 +426,7 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
             let test = branch::lower(
                 &program.defines[index].value,
                 &program.defines,
-                &mut program.fact_tests,
+                &mut program.questions.table,
             )
             .ok_or_else(|| too_long(&program.defines[index].name))?;
             compiler.program.defines[index].test = Some(test);
@@ -443,20 +444,7 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
         });
     }
     compiler.rules()?;
-    let program = &mut compiler.program;
-    branch::group_by_kind(
-        &mut program.fact_tests,
-        program
-            .rules
-            .iter_mut()
-            .filter_map(|rule| rule.when.as_mut())
-            .chain(
-                program
-                    .defines
-                    .iter_mut()
-                    .filter_map(|define| define.test.as_mut()),
-            ),
-    );
+    Questions::lay_out(&mut compiler.program);
     Ok(compiler.program)
 }
 
@@ -919,7 +907,7 @@ impl Compiler<'_> {
                     let when = self.expr(when)?;
                     let program = &mut self.program;
                     Some(
-                        branch::lower(&when, &program.defines, &mut program.fact_tests)
+                        branch::lower(&when, &program.defines, &mut program.questions.table)
                             .ok_or_else(|| too_long(&rule.name))?,
                     )
                 }

@@ -14,9 +14,10 @@ use rust_decimal::Decimal;
 
 use cordon_lang::hir::BinaryOp;
 
-use crate::branch::{ACCEPT, Atom, Code, FactTest, Operand, REJECT};
+use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
 use crate::compile::{Ir, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
+use crate::questions::{Answers, answer};
 use crate::value::{Value, eccn_within, number_order};
 
 /// The state of one evaluation: which rules applied and what they concluded. A caller deciding
@@ -34,7 +35,7 @@ pub struct Scratch<'a> {
     variables: Vec<Value<'a>>,
     defines: Vec<Option<Value<'a>>>,
     /// The answers to the program's questions about one fact, for this transaction.
-    answers: Vec<u8>,
+    answers: Answers,
     segment: usize,
     date: Option<Date>,
 }
@@ -353,10 +354,9 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// The answer to a question of the table.
     #[inline(always)]
     fn known(&mut self, index: u16) -> Result<bool, Box<FactError>> {
-        match self.scratch.answers.get(usize::from(index)) {
-            Some(&YES) => Ok(true),
-            Some(&NO) => Ok(false),
-            _ => self.ask(index),
+        match self.scratch.answers.get(index) {
+            Some(holds) => Ok(holds),
+            None => self.ask(index),
         }
     }
 
@@ -364,7 +364,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// reaches it: the fact is missing (an error naming it) or is not a yes/no value.
     #[cold]
     fn ask(&mut self, index: u16) -> Result<bool, Box<FactError>> {
-        let test = self.program.fact_tests[usize::from(index)];
+        let test = self.program.questions.table[usize::from(index)];
         let value = self.fact(test.slot())?;
         match answer(self.program, self.scratch.segment, test, value) {
             Some(holds) => Ok(holds),
@@ -543,40 +543,8 @@ pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
 
 /// Whether two values in this order satisfy a comparison (anything but a comparison does not).
 #[inline]
-fn holds(op: BinaryOp, ordering: Ordering) -> bool {
+pub fn holds(op: BinaryOp, ordering: Ordering) -> bool {
     op.holds(ordering).unwrap_or(false)
-}
-
-/// Answers in [`Scratch::answers`].
-const NO: u8 = 0;
-const YES: u8 = 1;
-const UNANSWERED: u8 = 2;
-
-/// The answer to a question about one fact given the fact's value, as a condition reading it
-/// would decide; `None` when the value cannot answer it (a yes/no question about a value that is
-/// neither, which is an error where a condition asks it).
-#[inline]
-fn answer(program: &Program, segment: usize, test: FactTest, value: Value<'_>) -> Option<bool> {
-    Some(match test {
-        FactTest::Truth(_) => match value {
-            Value::Bool(value) => value,
-            Value::Null => false,
-            _ => return None,
-        },
-        FactTest::Number(op, _, number) => match value {
-            Value::Number(value) => holds(op, number_order(value, number)),
-            other => compare(op, other, Value::Number(number)),
-        },
-        FactTest::Enum(_, enumeration, variant, equal) => match value {
-            Value::Enum(e, v) => (e == enumeration && v == variant) == equal,
-            other => other.equals(Value::Enum(enumeration, variant)) == equal,
-        },
-        FactTest::Country(_, code, equal) => match value {
-            Value::Country(value) => (value == code) == equal,
-            other => other.equals(Value::Country(code)) == equal,
-        },
-        FactTest::InGroup(_, group) => program.in_group(group, segment, value),
-    })
 }
 
 /// Runs every rule of the program on the facts. On success the scratch holds which rules applied
@@ -606,19 +574,9 @@ pub fn run<'p: 'a, 'a>(
     scratch.segment = program
         .segment_starts
         .partition_point(|start| *start <= date);
-    scratch.answers.clear();
-    scratch
-        .answers
-        .extend(program.fact_tests.iter().map(
-            |test| match facts.slots.get(usize::from(test.slot())) {
-                Some(Slot::Present(value)) => match answer(program, scratch.segment, *test, *value)
-                {
-                    Some(holds) => u8::from(holds),
-                    None => UNANSWERED,
-                },
-                _ => UNANSWERED,
-            },
-        ));
+    program
+        .questions
+        .answer(program, scratch.segment, facts, &mut scratch.answers);
     let mut context = Context {
         program,
         facts,

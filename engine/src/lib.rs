@@ -59,6 +59,7 @@ pub mod explain;
 pub mod facts;
 pub mod json;
 pub mod policy;
+pub mod questions;
 pub mod testing;
 pub mod value;
 

@@ -1,0 +1,391 @@
+//! The questions about one fact and written values (`item.kind == ic`, `item.tpp >= 4800`,
+//! `destination in D5`), answered for a whole transaction at once.
+//!
+//! Conditions ask the same questions in many places (see [`crate::branch`]), so the program keeps
+//! one table of them, and evaluation answers the whole table once per transaction, before the
+//! rules run; a test then reads one byte. The table is laid out by fact: the questions about one
+//! fact come one after another, and the fact is read once for all of them.
+//!
+//! A yes/no, enum or country fact takes few values, so the answers to all its questions are worked
+//! out when the program is compiled, for each value it can take (and, for questions about groups,
+//! each stretch of time between membership changes): answering them is one lookup. Numbers are
+//! compared question by question.
+//!
+//! A question whose fact the transaction lacks, or whose value cannot answer it, is left
+//! unanswered; a condition that reaches it asks it there, with the error that names the fact.
+
+use std::cmp::Ordering;
+
+use rust_decimal::Decimal;
+
+use crate::branch::FactTest;
+use crate::compile::{Program, SlotType};
+use crate::eval::{compare, holds};
+use crate::facts::{Facts, Slot};
+use crate::value::{Value, number_order};
+
+/// The program's table of questions about one fact.
+#[derive(Clone, Debug, Default)]
+pub struct Questions {
+    /// The questions; a question's index is its byte in the [`Answers`].
+    pub table: Vec<FactTest>,
+    /// The questions about each fact, in table order, at most [`GROUP`] together.
+    facts: Vec<FactQuestions>,
+}
+
+/// How many questions about one fact are answered together: a word of answer bytes.
+const GROUP: usize = 8;
+
+/// Answers in [`Answers`].
+const NO: u8 = 0;
+const YES: u8 = 1;
+const UNANSWERED: u8 = 2;
+
+/// The answers to up to [`GROUP`] questions, a byte each, the first in the lowest byte.
+type Packed = u64;
+
+/// Every question of a group left unanswered.
+const ALL_UNANSWERED: Packed = Packed::from_le_bytes([UNANSWERED; GROUP]);
+
+#[derive(Clone, Debug)]
+struct FactQuestions {
+    slot: u16,
+    /// The index of its first question; its questions are the next `count`.
+    first: usize,
+    count: usize,
+    /// How its questions are answered without asking each through [`answer`].
+    fast: Option<Fast>,
+}
+
+#[derive(Clone, Debug)]
+enum Fast {
+    /// The answers for every value of a fact that takes few values.
+    ByValue(ByValue),
+    /// Comparisons of a number with thresholds, as integers at one scale.
+    Numbers(Thresholds),
+}
+
+/// A number fact's thresholds brought to one scale (the most decimal places among them), so that a
+/// value at most as precise compares with each as one integer with another.
+#[derive(Clone, Debug)]
+struct Thresholds {
+    scale: u32,
+    /// For each question: its threshold's mantissa at `scale`, and which orderings of the value
+    /// against it answer yes (bit `ordering + 1`).
+    each: Vec<(i128, u8)>,
+}
+
+impl Thresholds {
+    fn new(questions: &[FactTest]) -> Option<Thresholds> {
+        let mut numbers = Vec::new();
+        for question in questions {
+            let FactTest::Number(op, _, number) = question else {
+                return None;
+            };
+            numbers.push((*op, *number));
+        }
+        let scale = numbers.iter().map(|(_, number)| number.scale()).max()?;
+        let each = numbers
+            .iter()
+            .map(|(op, number)| {
+                let accepts = [Ordering::Less, Ordering::Equal, Ordering::Greater]
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, ordering)| holds(*op, **ordering))
+                    .fold(0, |bits, (bit, _)| bits | 1 << bit);
+                Some((at_scale(*number, scale)?, accepts))
+            })
+            .collect::<Option<_>>()?;
+        Some(Thresholds { scale, each })
+    }
+
+    /// The answers for a value, if it is at most as precise as the thresholds.
+    #[inline]
+    fn answer(&self, value: Decimal) -> Option<Packed> {
+        let value = at_scale(value, self.scale)?;
+        let mut packed = 0;
+        for (byte, (threshold, accepts)) in self.each.iter().enumerate() {
+            let ordering = value.cmp(threshold) as i8 + 1;
+            packed |= Packed::from(accepts >> ordering & 1) << (8 * byte);
+        }
+        Some(packed)
+    }
+}
+
+/// A number's mantissa at a scale at least its own, if it fits.
+#[inline]
+fn at_scale(number: Decimal, scale: u32) -> Option<i128> {
+    match scale.checked_sub(number.scale())? {
+        0 => Some(number.mantissa()),
+        // A mantissa is below 2^96: times 10^9 (below 2^30) it fits without a check.
+        more @ 1..=9 => Some(number.mantissa() * 10i128.pow(more)),
+        more => number.mantissa().checked_mul(10i128.checked_pow(more)?),
+    }
+}
+
+#[derive(Clone, Debug)]
+struct ByValue {
+    kind: Kind,
+    /// Entries per stretch of time: 0 when no question depends on the date.
+    stride: usize,
+    /// For each stretch of time and each value (by [`Kind::index`]): the answers.
+    answers: Vec<Packed>,
+}
+
+/// The kinds of facts whose answers are worked out for each value.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Bool,
+    Enum(u16),
+    Country,
+}
+
+/// How many countries there are: codes of two capital letters.
+const COUNTRIES: usize = 26 * 26;
+
+impl Kind {
+    /// The kind of a fact's type, with how many values it takes.
+    fn of(ty: &SlotType, program: &Program) -> Option<(Kind, usize)> {
+        match ty {
+            SlotType::Bool => Some((Kind::Bool, 2)),
+            SlotType::Enum(enumeration) => program
+                .enums
+                .get(usize::from(*enumeration))
+                .map(|e| (Kind::Enum(*enumeration), e.variants.len())),
+            SlotType::Country => Some((Kind::Country, COUNTRIES)),
+            _ => None,
+        }
+    }
+
+    /// A value's index among the values of this kind.
+    #[inline]
+    fn index(self, value: Value<'_>) -> Option<usize> {
+        match (self, value) {
+            (Kind::Bool, Value::Bool(value)) => Some(usize::from(value)),
+            (Kind::Enum(expected), Value::Enum(enumeration, variant))
+                if expected == enumeration =>
+            {
+                Some(usize::from(variant))
+            }
+            (Kind::Country, Value::Country(code)) => Some(usize::from(code)),
+            _ => None,
+        }
+    }
+
+    /// The value at an index.
+    fn value(self, index: usize) -> Value<'static> {
+        let index16 = u16::try_from(index).unwrap_or(u16::MAX);
+        match self {
+            Kind::Bool => Value::Bool(index == 1),
+            Kind::Enum(enumeration) => Value::Enum(enumeration, index16),
+            Kind::Country => Value::Country(index16),
+        }
+    }
+}
+
+/// One transaction's answers: a byte per question of the table, and room to write a whole group
+/// at the last question.
+#[derive(Debug, Default)]
+pub struct Answers(Vec<u8>);
+
+impl Answers {
+    /// A question's answer; `None` when it was left unanswered.
+    #[inline(always)]
+    pub fn get(&self, index: u16) -> Option<bool> {
+        match self.0.get(usize::from(index)) {
+            Some(&YES) => Some(true),
+            Some(&NO) => Some(false),
+            _ => None,
+        }
+    }
+
+    /// Writes the answers of a group from question `first` on. Groups are written in order, so
+    /// the bytes beyond a group are written again by the groups that follow.
+    #[inline(always)]
+    fn write(&mut self, first: usize, packed: Packed) {
+        if let Some(bytes) = self.0.get_mut(first..first + GROUP) {
+            bytes.copy_from_slice(&packed.to_le_bytes());
+        }
+    }
+}
+
+impl Questions {
+    /// Lays out the questions lowering collected in `program.questions.table` by fact, renumbers
+    /// the tests that read their answers, and works out the answers of facts that take few
+    /// values.
+    pub fn lay_out(program: &mut Program) {
+        let table = std::mem::take(&mut program.questions.table);
+        let mut order: Vec<usize> = (0..table.len()).collect();
+        order.sort_by_key(|&index| table[index].slot());
+        let mut renumbered = vec![0u16; table.len()];
+        for (new, old) in order.iter().enumerate() {
+            renumbered[*old] = new as u16;
+        }
+        let codes = program
+            .rules
+            .iter_mut()
+            .filter_map(|rule| rule.when.as_mut());
+        let definitions = program
+            .defines
+            .iter_mut()
+            .filter_map(|define| define.test.as_mut());
+        for code in codes.chain(definitions) {
+            code.renumber_questions(&renumbered);
+        }
+        let table: Vec<FactTest> = order.iter().map(|index| table[*index]).collect();
+        let mut facts: Vec<FactQuestions> = Vec::new();
+        for (index, question) in table.iter().enumerate() {
+            match facts.last_mut() {
+                Some(last) if last.slot == question.slot() && last.count < GROUP => last.count += 1,
+                _ => facts.push(FactQuestions {
+                    slot: question.slot(),
+                    first: index,
+                    count: 1,
+                    fast: None,
+                }),
+            }
+        }
+        let segments = program.segment_starts.len() + 1;
+        for fact in &mut facts {
+            let questions = &table[fact.first..fact.first + fact.count];
+            if let Some(thresholds) = Thresholds::new(questions) {
+                fact.fast = Some(Fast::Numbers(thresholds));
+                continue;
+            }
+            let Some((kind, values)) = program
+                .slots
+                .get(usize::from(fact.slot))
+                .and_then(|slot| Kind::of(&slot.ty, program))
+            else {
+                continue;
+            };
+            let dated = questions
+                .iter()
+                .any(|question| matches!(question, FactTest::InGroup(..)));
+            let stride = if dated { values } else { 0 };
+            let mut answers = Vec::new();
+            for segment in 0..(if dated { segments } else { 1 }) {
+                for index in 0..values {
+                    answers.push(answer_each(program, segment, questions, kind.value(index)));
+                }
+            }
+            fact.fast = Some(Fast::ByValue(ByValue {
+                kind,
+                stride,
+                answers,
+            }));
+        }
+        program.questions = Questions { table, facts };
+    }
+
+    /// Answers every question for one transaction, on the stretch of time `segment`.
+    pub fn answer(
+        &self,
+        program: &Program,
+        segment: usize,
+        facts: &Facts<'_>,
+        answers: &mut Answers,
+    ) {
+        answers.0.clear();
+        answers.0.resize(self.table.len() + GROUP, UNANSWERED);
+        for fact in &self.facts {
+            let packed = match facts.slots.get(usize::from(fact.slot)) {
+                Some(Slot::Present(value)) => {
+                    let fast = match (&fact.fast, value) {
+                        (Some(Fast::ByValue(by_value)), _) => by_value
+                            .kind
+                            .index(*value)
+                            .and_then(|index| {
+                                by_value.answers.get(segment * by_value.stride + index)
+                            })
+                            .copied(),
+                        (Some(Fast::Numbers(thresholds)), Value::Number(number)) => {
+                            thresholds.answer(*number)
+                        }
+                        _ => None,
+                    };
+                    match fast {
+                        Some(packed) => packed,
+                        None => answer_each(
+                            program,
+                            segment,
+                            &self.table[fact.first..fact.first + fact.count],
+                            *value,
+                        ),
+                    }
+                }
+                _ => ALL_UNANSWERED,
+            };
+            answers.write(fact.first, packed);
+        }
+    }
+}
+
+/// The answers to consecutive questions (at most [`GROUP`]) about one fact given its value.
+#[inline]
+fn answer_each(
+    program: &Program,
+    segment: usize,
+    questions: &[FactTest],
+    value: Value<'_>,
+) -> Packed {
+    let mut packed = 0;
+    for (byte, question) in questions.iter().enumerate() {
+        let answer = match answer(program, segment, *question, value) {
+            Some(holds) => u8::from(holds),
+            None => UNANSWERED,
+        };
+        packed |= Packed::from(answer) << (8 * byte);
+    }
+    packed
+}
+
+/// The answer to a question about one fact given the fact's value, as a condition reading it
+/// would decide; `None` when the value cannot answer it (a yes/no question about a value that is
+/// neither, which is an error where a condition asks it).
+#[inline]
+pub fn answer(
+    program: &Program,
+    segment: usize,
+    question: FactTest,
+    value: Value<'_>,
+) -> Option<bool> {
+    Some(match question {
+        FactTest::Truth(_) => match value {
+            Value::Bool(value) => value,
+            Value::Null => false,
+            _ => return None,
+        },
+        FactTest::Number(op, _, number) => match value {
+            Value::Number(value) => holds(op, number_order(value, number)),
+            other => compare(op, other, Value::Number(number)),
+        },
+        FactTest::Enum(_, enumeration, variant, equal) => match value {
+            Value::Enum(e, v) => (e == enumeration && v == variant) == equal,
+            other => other.equals(Value::Enum(enumeration, variant)) == equal,
+        },
+        FactTest::Country(_, code, equal) => match value {
+            Value::Country(value) => (value == code) == equal,
+            other => other.equals(Value::Country(code)) == equal,
+        },
+        FactTest::InGroup(_, group) => program.in_group(group, segment, value),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_write_their_bytes_in_order() {
+        let mut answers = Answers(vec![UNANSWERED; 3 + GROUP]);
+        answers.write(0, Packed::from_le_bytes([YES, NO, 7, 7, 7, 7, 7, 7]));
+        answers.write(2, Packed::from_le_bytes([YES, 0, 0, 0, 0, 0, 0, 0]));
+        assert_eq!(answers.get(0), Some(true));
+        assert_eq!(answers.get(1), Some(false));
+        assert_eq!(answers.get(2), Some(true));
+        answers.write(1, ALL_UNANSWERED);
+        assert_eq!(answers.get(1), None);
+        assert_eq!(answers.get(200), None);
+    }
+}
