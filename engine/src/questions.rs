@@ -374,7 +374,10 @@ pub fn answer(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
+    use crate::Policy;
 
     #[test]
     fn groups_write_their_bytes_in_order() {
@@ -387,5 +390,69 @@ mod tests {
         answers.write(1, ALL_UNANSWERED);
         assert_eq!(answers.get(1), None);
         assert_eq!(answers.get(200), None);
+    }
+
+    /// Values of each kind to answer questions about: every value of the few-valued kinds, and
+    /// numbers at, beside and between the thresholds, at other scales, and of other kinds.
+    fn values_for(ty: &SlotType, program: &Program, table: &[FactTest]) -> Vec<Value<'static>> {
+        let mut values = vec![Value::Null, Value::Str("x")];
+        match Kind::of(ty, program) {
+            Some((kind, count)) => values.extend((0..count).map(|index| kind.value(index))),
+            None => {
+                for question in table {
+                    if let FactTest::Number(_, _, threshold) = question {
+                        let step = Decimal::new(1, threshold.scale() + 3);
+                        for number in [threshold - step, *threshold, threshold + step] {
+                            values.push(Value::Number(number));
+                        }
+                        // The same number written with more places, and beyond what rescaling holds.
+                        let mut wider = *threshold;
+                        let _ = wider.set_scale(threshold.scale());
+                        values.push(Value::Number(wider * Decimal::new(1000, 3)));
+                    }
+                }
+                values.extend([Value::Number(Decimal::MAX), Value::Number(Decimal::MIN)]);
+                values.push(Value::Number(Decimal::new(-1, 0)));
+            }
+        }
+        values
+    }
+
+    /// Every shortcut (a lookup worked out at compile time, integers at one scale) answers as
+    /// `answer` does, question by question, on every stretch of time of every EAR version.
+    #[test]
+    fn shortcuts_answer_as_each_question_would() {
+        let policy = Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/ear"))
+            .expect("policies/ear loads");
+        for version in &policy.versions {
+            let program = &version.program;
+            let questions = &program.questions;
+            assert!(!questions.table.is_empty());
+            for segment in 0..=program.segment_starts.len() {
+                for fact in &questions.facts {
+                    let table = &questions.table[fact.first..fact.first + fact.count];
+                    let ty = &program.slots[usize::from(fact.slot)].ty;
+                    for value in values_for(ty, program, table) {
+                        let mut facts = Facts::new(program);
+                        facts.slots[usize::from(fact.slot)] = Slot::Present(value);
+                        let mut answers = Answers::default();
+                        questions.answer(program, segment, &facts, &mut answers);
+                        for (offset, question) in table.iter().enumerate() {
+                            let index = (fact.first + offset) as u16;
+                            assert_eq!(
+                                answers.get(index),
+                                answer(program, segment, *question, value),
+                                "{question:?} on {value:?} in segment {segment}"
+                            );
+                        }
+                    }
+                    let mut answers = Answers::default();
+                    questions.answer(program, segment, &Facts::new(program), &mut answers);
+                    for index in fact.first..fact.first + fact.count {
+                        assert_eq!(answers.get(index as u16), None, "absent fact");
+                    }
+                }
+            }
+        }
     }
 }
