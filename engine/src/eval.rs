@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 
 use cordon_lang::hir::BinaryOp;
 
-use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
-use crate::compile::{Ir, OutcomeKind, Program};
+use crate::branch::{ACCEPT, Atom, Code, FactTest, Operand, REJECT};
+use crate::compile::{CompiledConclusion, Ir, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
 use crate::questions::{Answers, answer};
 use crate::value::{Value, eccn_within, number_order};
@@ -342,7 +342,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     /// Whether an outcome set holds a written member (by index).
     #[inline(always)]
-    fn outcome_has(&self, field: u16, member: u16) -> bool {
+    pub fn outcome_has(&self, field: u16, member: u16) -> bool {
         member < 64
             && self
                 .scratch
@@ -363,7 +363,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// A question of the table the up-front pass left unanswered, asked where a condition
     /// reaches it: the fact is missing (an error naming it) or is not a yes/no value.
     #[cold]
-    fn ask(&mut self, index: u16) -> Result<bool, Box<FactError>> {
+    pub fn ask(&mut self, index: u16) -> Result<bool, Box<FactError>> {
         let test = self.program.questions.table[usize::from(index)];
         let value = self.fact(test.slot())?;
         match answer(self.program, self.scratch.segment, test, value) {
@@ -384,7 +384,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     }
 
     /// A value taken as a condition.
-    fn truth(&self, value: Value<'a>) -> Result<bool, Box<FactError>> {
+    #[inline]
+    pub fn truth(&self, value: Value<'a>) -> Result<bool, Box<FactError>> {
         match value {
             Value::Bool(value) => Ok(value),
             Value::Null => Ok(false),
@@ -554,85 +555,250 @@ pub fn run<'p: 'a, 'a>(
     facts: &Facts<'a>,
     scratch: &mut Scratch<'a>,
 ) -> Result<(), FactError> {
-    let rules = program.rules.len();
-    scratch.applied.clear();
-    scratch.applied.resize(rules, false);
-    scratch
-        .candidates
-        .resize_with(program.outcome.len(), Vec::new);
-    for candidates in &mut scratch.candidates {
-        candidates.clear();
-    }
-    scratch.sets.clear();
-    scratch.sets.resize(program.outcome.len(), 0);
-    scratch.resolved.clear();
-    scratch.resolved.resize(program.outcome.len(), None);
-    scratch.defines.clear();
-    scratch.defines.resize(program.defines.len(), None);
-    let date = facts.date(program).unwrap_or(Date::MIN);
-    scratch.date = Some(date);
-    scratch.segment = program
-        .segment_starts
-        .partition_point(|start| *start <= date);
-    program
-        .questions
-        .answer(program, scratch.segment, facts, &mut scratch.answers);
-    let mut context = Context {
-        program,
-        facts,
-        scratch,
-        rule: 0,
-    };
+    let mut context = Context::begin(program, facts, scratch);
+    context.answer_questions();
     for (index, rule) in program.rules.iter().enumerate() {
-        context.rule = index as u16;
-        let in_window = rule.window.0.is_none_or(|from| date >= from)
-            && rule.window.1.is_none_or(|to| date <= to);
-        if !in_window
-            || rule
-                .unless
-                .iter()
-                .any(|other| context.scratch.applied[usize::from(*other)])
-        {
+        let index = index as u16;
+        if !context.may_apply(index) {
             continue;
         }
         let holds = match &rule.when {
             Some(condition) => context.test(condition).map_err(|error| *error)?,
             None => true,
         };
-        if !holds {
-            continue;
+        if holds {
+            context.apply(index).map_err(|error| *error)?;
         }
-        context.scratch.applied[index] = true;
-        for conclusion in &rule.then {
-            let field = usize::from(conclusion.field);
-            match &program.outcome[field].kind {
-                OutcomeKind::Set { .. } => context.scratch.sets[field] |= 1 << conclusion.member,
-                OutcomeKind::Single { .. } => {
-                    let value = context.eval(&conclusion.value).map_err(|error| *error)?;
-                    context.scratch.candidates[field].push((index as u16, value));
-                    context.scratch.resolved[field] = None;
-                }
+    }
+    context.finish()
+}
+
+/// The steps of [`run`], for code that runs a program's rules its own way (the Rust that
+/// [`crate::native`] writes for a version).
+impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
+    /// Starts an evaluation: clears the scratch and reads the transaction's date.
+    pub fn begin(
+        program: &'p Program,
+        facts: &'f Facts<'a>,
+        scratch: &'s mut Scratch<'a>,
+    ) -> Context<'p, 'f, 's, 'a> {
+        scratch.applied.clear();
+        scratch.applied.resize(program.rules.len(), false);
+        scratch
+            .candidates
+            .resize_with(program.outcome.len(), Vec::new);
+        for candidates in &mut scratch.candidates {
+            candidates.clear();
+        }
+        scratch.sets.clear();
+        scratch.sets.resize(program.outcome.len(), 0);
+        scratch.resolved.clear();
+        scratch.resolved.resize(program.outcome.len(), None);
+        scratch.defines.clear();
+        scratch.defines.resize(program.defines.len(), None);
+        let date = facts.date(program).unwrap_or(Date::MIN);
+        scratch.date = Some(date);
+        scratch.segment = program
+            .segment_starts
+            .partition_point(|start| *start <= date);
+        Context {
+            program,
+            facts,
+            scratch,
+            rule: 0,
+        }
+    }
+
+    /// Answers the program's whole question table, for tests that look answers up.
+    pub fn answer_questions(&mut self) {
+        let scratch = &mut *self.scratch;
+        self.program.questions.answer(
+            self.program,
+            scratch.segment,
+            self.facts,
+            &mut scratch.answers,
+        );
+    }
+
+    /// One question about one fact, answered on its own: `Some` answer, or `None` where the
+    /// table would leave it unanswered ([`Context::ask`] then gives the error).
+    #[inline(always)]
+    pub fn answer(&self, question: FactTest) -> Option<bool> {
+        match self.facts.slots.get(usize::from(question.slot())) {
+            Some(Slot::Present(value)) => {
+                answer(self.program, self.scratch.segment, question, *value)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether a rule (by index) may apply: the date is inside its window and no rule it names
+    /// in `unless` applied. It becomes the rule errors name.
+    #[inline(always)]
+    pub fn may_apply(&mut self, rule: u16) -> bool {
+        self.rule = rule;
+        let Some(rule) = self.program.rules.get(usize::from(rule)) else {
+            return false;
+        };
+        let date = self.scratch.date.unwrap_or(Date::MIN);
+        rule.window.0.is_none_or(|from| date >= from)
+            && rule.window.1.is_none_or(|to| date <= to)
+            && !rule
+                .unless
+                .iter()
+                .any(|other| self.scratch.applied.get(usize::from(*other)) == Some(&true))
+    }
+
+    /// Answers a test of a rule's branch code (by rule and test index) that is not looked up.
+    pub fn rule_atom(&mut self, rule: u16, test: u16) -> Result<bool, Box<FactError>> {
+        let program = self.program;
+        match program
+            .rules
+            .get(usize::from(rule))
+            .and_then(|rule| rule.when.as_ref())
+            .and_then(|code| code.tests.get(usize::from(test)))
+        {
+            Some(test) => self.atom(&test.atom),
+            None => Err(self.error("", format!("rule {rule} has no test {test}"))),
+        }
+    }
+
+    /// Whether a rule's condition (by index) holds, by its branch code; a rule without one holds.
+    pub fn rule_holds(&mut self, rule: u16) -> Result<bool, Box<FactError>> {
+        match self
+            .program
+            .rules
+            .get(usize::from(rule))
+            .and_then(|rule| rule.when.as_ref())
+        {
+            Some(code) => self.test(code),
+            None => Ok(true),
+        }
+    }
+
+    /// Whether a yes/no definition (by index) holds, computed once per transaction.
+    pub fn define_holds(&mut self, index: u16) -> Result<bool, Box<FactError>> {
+        let value = self.define(index)?;
+        self.truth(value)
+    }
+
+    /// Answers a test of a definition's branch code (by definition and test index) that is not
+    /// looked up.
+    pub fn define_atom(&mut self, index: u16, test: u16) -> Result<bool, Box<FactError>> {
+        let program = self.program;
+        match program
+            .defines
+            .get(usize::from(index))
+            .and_then(|define| define.test.as_ref())
+            .and_then(|code| code.tests.get(usize::from(test)))
+        {
+            Some(test) => self.atom(&test.atom),
+            None => Err(self.error("", format!("definition {index} has no test {test}"))),
+        }
+    }
+
+    /// A definition's value, if this transaction computed it already.
+    #[inline(always)]
+    pub fn known_define(&self, index: u16) -> Option<Value<'a>> {
+        self.scratch
+            .defines
+            .get(usize::from(index))
+            .copied()
+            .flatten()
+    }
+
+    /// Keeps a definition's value for the rest of the transaction.
+    #[inline(always)]
+    pub fn keep_define(&mut self, index: u16, value: Value<'a>) {
+        if let Some(slot) = self.scratch.defines.get_mut(usize::from(index)) {
+            *slot = Some(value);
+        }
+    }
+
+    /// A single outcome (by index) taken as a condition.
+    #[inline]
+    pub fn outcome_holds(&mut self, field: u16) -> Result<bool, Box<FactError>> {
+        let value = self.outcome(field);
+        self.truth(value)
+    }
+
+    /// Records that a rule (by index) applies, and what it concludes.
+    #[inline]
+    pub fn apply(&mut self, rule: u16) -> Result<(), Box<FactError>> {
+        let program = self.program;
+        let Some(compiled) = program.rules.get(usize::from(rule)) else {
+            return Ok(());
+        };
+        self.mark_applied(rule);
+        for conclusion in &compiled.then {
+            self.draw(rule, conclusion)?;
+        }
+        Ok(())
+    }
+
+    /// Records that a rule (by index) applies.
+    #[inline(always)]
+    pub fn mark_applied(&mut self, rule: u16) {
+        if let Some(applied) = self.scratch.applied.get_mut(usize::from(rule)) {
+            *applied = true;
+        }
+    }
+
+    /// Draws one conclusion (by index) of a rule that applies.
+    #[inline(always)]
+    pub fn conclude(&mut self, rule: u16, conclusion: u16) -> Result<(), Box<FactError>> {
+        let program = self.program;
+        match program
+            .rules
+            .get(usize::from(rule))
+            .and_then(|rule| rule.then.get(usize::from(conclusion)))
+        {
+            Some(conclusion) => self.draw(rule, conclusion),
+            None => Ok(()),
+        }
+    }
+
+    #[inline(always)]
+    fn draw(
+        &mut self,
+        rule: u16,
+        conclusion: &'p CompiledConclusion,
+    ) -> Result<(), Box<FactError>> {
+        let field = usize::from(conclusion.field);
+        match &self.program.outcome[field].kind {
+            OutcomeKind::Set { .. } => self.scratch.sets[field] |= 1 << conclusion.member,
+            OutcomeKind::Single { .. } => {
+                let value = self.operand(&conclusion.value)?;
+                self.scratch.candidates[field].push((rule, value));
+                self.scratch.resolved[field] = None;
             }
         }
+        Ok(())
     }
-    for (field, candidates) in scratch.candidates.iter().enumerate() {
-        // One candidate cannot conflict with itself.
-        if candidates.len() < 2 {
-            continue;
+
+    /// Ends an evaluation: an error if rules conclude different values for one outcome and
+    /// neither prevails.
+    pub fn finish(self) -> Result<(), FactError> {
+        let program = self.program;
+        for (field, candidates) in self.scratch.candidates.iter().enumerate() {
+            // One candidate cannot conflict with itself.
+            if candidates.len() < 2 {
+                continue;
+            }
+            if let Some((first, second)) = conflict(program, candidates) {
+                return Err(FactError {
+                    path: String::new(),
+                    message: format!(
+                        "rules `{}` and `{}` conclude different values for `{}` and neither prevails",
+                        program.rules[usize::from(first)].name,
+                        program.rules[usize::from(second)].name,
+                        program.outcome[field].name
+                    ),
+                });
+            }
         }
-        if let Some((first, second)) = conflict(program, candidates) {
-            return Err(FactError {
-                path: String::new(),
-                message: format!(
-                    "rules `{}` and `{}` conclude different values for `{}` and neither prevails",
-                    program.rules[usize::from(first)].name,
-                    program.rules[usize::from(second)].name,
-                    program.outcome[field].name
-                ),
-            });
-        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Evaluates one expression outside a rule (for explanations).

@@ -58,6 +58,7 @@ pub mod eval;
 pub mod explain;
 pub mod facts;
 pub mod json;
+pub mod native;
 pub mod policy;
 pub mod questions;
 pub mod testing;

@@ -46,6 +46,11 @@ fn peers(c: &mut Criterion) {
         &mut Cordon::new(&policy).unwrap_or_else(|error| panic!("{error}")),
         &cases,
     );
+    bench(
+        c,
+        &mut Cordon::native(&policy).unwrap_or_else(|error| panic!("{error}")),
+        &cases,
+    );
     bench(c, &mut Baseline, &cases);
     bench(
         c,

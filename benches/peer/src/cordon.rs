@@ -1,7 +1,8 @@
 //! Cordon through `cordon_engine`: the policy loaded and the `2025-01-13` version compiled once;
 //! each transaction's facts read once up front (`facts::read`, not timed); a decision is
-//! `eval::run` with the trace off, reusing one scratch, and the outcome read from the scratch the
-//! way `decision::outcome` reads it, into the common form instead of JSON.
+//! `eval::run` with the trace off (or, compiled to Rust, the version's `Native::run` that
+//! `build.rs` wrote), reusing one scratch, and the outcome read from the scratch the way
+//! `decision::outcome` reads it, into the common form instead of JSON.
 
 use cordon_engine::compile::OutcomeKind;
 use cordon_engine::eval::{self, Scratch};
@@ -9,6 +10,7 @@ use cordon_engine::facts::{self, Facts};
 use cordon_engine::value::Value;
 use cordon_engine::{CompiledVersion, Policy};
 
+use crate::native::v2025_01_13;
 use crate::outcome::{self, Outcome, Review};
 use crate::peer::{Case, Peer};
 
@@ -33,6 +35,8 @@ enum Field {
 
 pub struct Cordon<'a> {
     version: &'a CompiledVersion,
+    /// The version compiled to Rust, when that is what decides.
+    native: Option<v2025_01_13::Native<'a>>,
     scratch: Scratch<'a>,
     /// For each outcome field of the program: what it is and, for sets, the common bit of each
     /// member; for the review policy, the review of each enum variant.
@@ -93,9 +97,17 @@ impl<'a> Cordon<'a> {
         }
         Ok(Cordon {
             version,
+            native: None,
             scratch: Scratch::default(),
             fields,
         })
+    }
+
+    /// Cordon deciding with the version compiled to Rust.
+    pub fn native(policy: &'a Policy) -> Result<Cordon<'a>, String> {
+        let mut cordon = Cordon::new(policy)?;
+        cordon.native = Some(v2025_01_13::Native::new(cordon.version)?);
+        Ok(cordon)
     }
 }
 
@@ -103,7 +115,10 @@ impl<'a> Peer<'a> for Cordon<'a> {
     type Input = Facts<'a>;
 
     fn name(&self) -> &'static str {
-        "Cordon"
+        match self.native {
+            Some(_) => "Cordon compiled to Rust",
+            None => "Cordon",
+        }
     }
 
     fn prepare(&self, case: &'a Case) -> Result<Facts<'a>, String> {
@@ -112,7 +127,11 @@ impl<'a> Peer<'a> for Cordon<'a> {
 
     fn decide(&mut self, input: &Facts<'a>) -> Result<Outcome, String> {
         let program = &self.version.program;
-        eval::run(program, input, &mut self.scratch).map_err(|error| error.to_string())?;
+        match &self.native {
+            Some(native) => native.run(input, &mut self.scratch),
+            None => eval::run(program, input, &mut self.scratch),
+        }
+        .map_err(|error| error.to_string())?;
         let mut result = Outcome::default();
         for (index, (field, bits, reviews)) in self.fields.iter().enumerate() {
             match field {

@@ -127,6 +127,10 @@ pub fn cross_check(policy: &Policy, cases: &[Case]) -> Result<Coverage, String> 
             "Cordon (facts read once, outcome from the scratch)",
             decide_all(&mut Cordon::new(policy)?, cases)?,
         ),
+        (
+            "Cordon compiled to Rust",
+            decide_all(&mut Cordon::native(policy)?, cases)?,
+        ),
         ("hand-written Rust", decide_all(&mut Baseline, cases)?),
         (
             "regorus interpreter",

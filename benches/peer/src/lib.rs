@@ -15,6 +15,10 @@ pub mod crosscheck;
 pub mod generate;
 pub mod measure;
 pub mod outcome;
+/// Every version of `policies/ear` written as Rust by `cordon_engine::native` (see `build.rs`).
+pub mod native {
+    include!(concat!(env!("OUT_DIR"), "/versions.rs"));
+}
 pub mod peer;
 pub mod rego;
 

@@ -14,8 +14,9 @@ use crate::peer::{Case, Peer};
 use crate::rego::{Interpreter, Rvm};
 
 /// The engines, by the names `--child` takes.
-pub const ENGINES: [&str; 5] = [
+pub const ENGINES: [&str; 6] = [
     "cordon",
+    "cordon-native",
     "baseline",
     "regorus-interpreter",
     "regorus-rvm",
@@ -132,6 +133,17 @@ pub fn child(engine: &str, seed: u64, count: usize, passes: usize) -> Result<Mea
             loaded(
                 engine,
                 &mut Cordon::new(&policy)?,
+                start,
+                &cases,
+                passes,
+                rss_before_kib,
+            )
+        }
+        "cordon-native" => {
+            let policy = cordon::load()?;
+            loaded(
+                engine,
+                &mut Cordon::native(&policy)?,
                 start,
                 &cases,
                 passes,

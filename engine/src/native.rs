@@ -1,0 +1,313 @@
+//! Compile to Rust: one version's rules written out as a Rust function, for programs that decide
+//! with a pinned version and want it at the speed of code written by hand.
+//!
+//! The function does what [`crate::eval::run`] does, with the interpreter's loops unrolled: each
+//! rule's window and `unless` check in turn, its branch code as forward jumps out of labeled
+//! blocks, the questions about one fact answered from the facts with their written values inline,
+//! yes/no definitions as functions of their own. What is left (comparisons of computed values,
+//! outcome values, conclusions, the caches) goes through the interpreter's own steps
+//! ([`crate::eval::Context`]), so the two decide alike by construction; the proof is the
+//! cross-check of `benches/peer`, which decides every version both ways.
+//!
+//! The code is bound to the compiled program it was written from: `Native::new` refuses any other
+//! (a fingerprint of the program: the same sources compiled by another release of the engine can
+//! number their questions differently).
+//!
+//! ```text
+//! // build.rs
+//! let policy = cordon_engine::Policy::load(Path::new("policies/ear"))?;
+//! let version = policy.pinned("2025-01-13")?;
+//! std::fs::write(out_dir.join("ear_2025_01_13.rs"), cordon_engine::native::rust_source(version))?;
+//! // src/lib.rs
+//! mod ear_2025_01_13 { include!(concat!(env!("OUT_DIR"), "/ear_2025_01_13.rs")); }
+//! let native = ear_2025_01_13::Native::new(policy.pinned("2025-01-13")?)?;
+//! native.run(&facts, &mut scratch)?; // then read the scratch as after `eval::run`
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt::Write;
+
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use crate::CompiledVersion;
+use crate::branch::{ACCEPT, Atom, Code, FactTest, REJECT, Target};
+use crate::compile::Program;
+
+/// What generated code uses, in one place.
+pub mod runtime {
+    pub use cordon_lang::hir::BinaryOp;
+    pub use rust_decimal::Decimal;
+
+    pub use super::fingerprint;
+    pub use crate::CompiledVersion;
+    pub use crate::branch::FactTest;
+    pub use crate::compile::Program;
+    pub use crate::eval::{Context, Scratch};
+    pub use crate::facts::{FactError, Facts};
+    pub use crate::value::Value;
+}
+
+/// Branch code longer than this is run by the interpreter: its blocks would nest too deep.
+const LONGEST_CODE: usize = 256;
+
+/// `sha256:<hex>` of a compiled program, everything evaluation reads included.
+pub fn fingerprint(program: &Program) -> String {
+    let digest = Sha256::digest(format!("{program:?}").as_bytes());
+    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+/// The Rust source of a module deciding `version`: a `Native` type made from the compiled version
+/// (`Native::new`) whose `run` fills a [`crate::eval::Scratch`] as `eval::run` does.
+pub fn rust_source(version: &CompiledVersion) -> String {
+    let program = &version.program;
+    let questions = program.questions.table.len();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "// Written by cordon-engine from version `{}` of policy `{}` ({}).\n\
+         // Do not edit: write it again with `cordon_engine::native::rust_source`.\n\n\
+         #[allow(unused_imports)]\n\
+         use cordon_engine::native::runtime::*;\n\n\
+         /// The version this code decides.\n\
+         pub const VERSION: &str = {:?};\n\
+         /// The compiled program it was written from.\n\
+         pub const FINGERPRINT: &str = {:?};\n",
+        version.id,
+        version.policy,
+        version.hash,
+        version.id,
+        fingerprint(program),
+    );
+    out.push_str("/// The questions about one fact, as in the program's table.\n");
+    for (index, question) in program.questions.table.iter().enumerate() {
+        let _ = writeln!(out, "const Q{index}: FactTest = {};", fact_test(*question));
+    }
+    out.push_str(
+        "\n/// The version's rules as Rust, bound to the compiled version they were written from.\n\
+         pub struct Native<'p> {\n    program: &'p Program,\n}\n\n\
+         impl<'p> Native<'p> {\n\
+         \x20   /// Refuses a compiled version other than the one this code was written from.\n\
+         \x20   pub fn new(version: &'p CompiledVersion) -> Result<Native<'p>, String> {\n\
+         \x20       if version.id != VERSION || fingerprint(&version.program) != FINGERPRINT {\n\
+         \x20           return Err(format!(\n\
+         \x20               \"this code was written from version `{VERSION}` as compiled then \
+         ({FINGERPRINT}); write it again from version `{}`\",\n\
+         \x20               version.id\n\
+         \x20           ));\n\
+         \x20       }\n\
+         \x20       Ok(Native { program: &version.program })\n\
+         \x20   }\n\n\
+         \x20   /// Decides as `cordon_engine::eval::run` does with the version's program.\n\
+         \x20   #[allow(unused_labels, unused_variables, clippy::all)]\n\
+         \x20   pub fn run<'a>(&self, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Result<(), FactError>\n\
+         \x20   where\n\
+         \x20       'p: 'a,\n\
+         \x20   {\n\
+         \x20       let mut cx = Context::begin(self.program, facts, scratch);\n",
+    );
+    let _ = writeln!(out, "        let q: [Option<bool>; {questions}] = [");
+    for index in 0..questions {
+        let _ = writeln!(out, "            cx.answer(Q{index}),");
+    }
+    out.push_str("        ];\n");
+    for (index, rule) in program.rules.iter().enumerate() {
+        let citations: Vec<String> = rule
+            .citations
+            .iter()
+            .map(|citation| citation.text.clone())
+            .collect();
+        let _ = writeln!(
+            out,
+            "        // {} ({})\n        if cx.may_apply({index}) {{",
+            rule.name,
+            citations.join(", ")
+        );
+        match &rule.when {
+            Some(code) => emit_code(&mut out, program, code, Owner::Rule(index as u16)),
+            None => out.push_str("            let holds = true;\n"),
+        }
+        let _ = writeln!(
+            out,
+            "            if holds {{\n                cx.mark_applied({index});"
+        );
+        for conclusion in 0..rule.then.len() {
+            let _ = writeln!(
+                out,
+                "                cx.conclude({index}, {conclusion}).map_err(|error| *error)?;"
+            );
+        }
+        out.push_str("            }\n        }\n");
+    }
+    out.push_str("        cx.finish()\n    }\n}\n");
+    for index in written_defines(program) {
+        let define = &program.defines[usize::from(index)];
+        let Some(code) = &define.test else { continue };
+        let _ = writeln!(
+            out,
+            "\n/// The yes/no definition `{}`, computed once per transaction.\n\
+             #[allow(unused_labels, unused_variables, clippy::all)]\n\
+             fn define_{index}<'p: 'a, 'a>(\n\
+             \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
+             \x20   q: &[Option<bool>; {questions}],\n\
+             ) -> Result<bool, Box<FactError>> {{\n\
+             \x20   if let Some(value) = cx.known_define({index}) {{\n\
+             \x20       return cx.truth(value);\n\
+             \x20   }}",
+            define.name
+        );
+        emit_code(&mut out, program, code, Owner::Define(index));
+        let _ = writeln!(
+            out,
+            "    cx.keep_define({index}, Value::Bool(holds));\n    Ok(holds)\n}}"
+        );
+    }
+    out
+}
+
+/// The yes/no definitions the written code calls: those rules test, and those they test.
+fn written_defines(program: &Program) -> BTreeSet<u16> {
+    let mut written = BTreeSet::new();
+    let mut codes: Vec<&Code> = program
+        .rules
+        .iter()
+        .filter_map(|rule| rule.when.as_ref())
+        .collect();
+    while let Some(code) = codes.pop() {
+        for test in &code.tests {
+            if let Atom::Define(index) = test.atom
+                && let Some(code) = program
+                    .defines
+                    .get(usize::from(index))
+                    .and_then(|define| define.test.as_ref())
+                && written.insert(index)
+            {
+                codes.push(code);
+            }
+        }
+    }
+    written
+}
+
+/// Whose branch code is being written: a rule's (inside `run`, errors leave with `?` after
+/// unboxing) or a definition's (in its own function, errors leave boxed).
+#[derive(Clone, Copy)]
+enum Owner {
+    Rule(u16),
+    Define(u16),
+}
+
+impl Owner {
+    /// How an expression of type `Result<bool, Box<FactError>>` is unwrapped here.
+    fn unwrap(self, expression: &str) -> String {
+        match self {
+            Owner::Rule(_) => format!("{expression}.map_err(|error| *error)?"),
+            Owner::Define(_) => format!("{expression}?"),
+        }
+    }
+}
+
+/// Writes `let holds = ...;` deciding a branch code: test `i` follows the blocks labeled up to
+/// `'t{i}`, so jumping forward to it is breaking out of that block.
+fn emit_code(out: &mut String, program: &Program, code: &Code, owner: Owner) {
+    let forward = code.tests.iter().enumerate().all(|(index, test)| {
+        [test.on_true, test.on_false]
+            .iter()
+            .all(|target| matches!(*target, ACCEPT | REJECT) || usize::from(*target) > index)
+    });
+    if code.tests.is_empty() || code.tests.len() > LONGEST_CODE || !forward {
+        let interpreted = match owner {
+            Owner::Rule(rule) => owner.unwrap(&format!("cx.rule_holds({rule})")),
+            Owner::Define(index) => owner.unwrap(&format!("cx.define_holds({index})")),
+        };
+        let _ = writeln!(out, "    let holds = {interpreted};");
+        return;
+    }
+    out.push_str("    let holds = 'c: {\n");
+    for index in (1..code.tests.len()).rev() {
+        let _ = writeln!(out, "    't{index}: {{");
+    }
+    for (index, test) in code.tests.iter().enumerate() {
+        if index > 0 {
+            out.push_str("    }\n");
+        }
+        let _ = writeln!(
+            out,
+            "    if {} {{ {} }} else {{ {} }}",
+            atom(program, &test.atom, owner, index as u16),
+            jump(test.on_true),
+            jump(test.on_false)
+        );
+    }
+    out.push_str("    };\n");
+}
+
+fn jump(target: Target) -> String {
+    match target {
+        ACCEPT => "break 'c true".to_string(),
+        REJECT => "break 'c false".to_string(),
+        next => format!("break 't{next}"),
+    }
+}
+
+/// The Rust deciding one test.
+fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
+    match atom {
+        Atom::Known(index) => format!(
+            "match q[{index}] {{ Some(holds) => holds, None => {} }}",
+            owner.unwrap(&format!("cx.ask({index})"))
+        ),
+        Atom::OutcomeHas(field, member) => format!("cx.outcome_has({field}, {member})"),
+        Atom::Outcome(field) => owner.unwrap(&format!("cx.outcome_holds({field})")),
+        Atom::Define(index)
+            if program
+                .defines
+                .get(usize::from(*index))
+                .is_some_and(|define| define.test.is_some()) =>
+        {
+            let arguments = match owner {
+                Owner::Rule(_) => "&mut cx, &q",
+                Owner::Define(_) => "cx, q",
+            };
+            owner.unwrap(&format!("define_{index}({arguments})"))
+        }
+        _ => match owner {
+            Owner::Rule(rule) => owner.unwrap(&format!("cx.rule_atom({rule}, {test})")),
+            Owner::Define(index) => owner.unwrap(&format!("cx.define_atom({index}, {test})")),
+        },
+    }
+}
+
+/// A question as a Rust constant expression.
+fn fact_test(question: FactTest) -> String {
+    match question {
+        FactTest::Truth(slot) => format!("FactTest::Truth({slot})"),
+        FactTest::Number(op, slot, number) => {
+            format!(
+                "FactTest::Number(BinaryOp::{op:?}, {slot}, {})",
+                decimal(number)
+            )
+        }
+        FactTest::Enum(slot, enumeration, variant, equal) => {
+            format!("FactTest::Enum({slot}, {enumeration}, {variant}, {equal})")
+        }
+        FactTest::Country(slot, code, equal) => {
+            format!("FactTest::Country({slot}, {code}, {equal})")
+        }
+        FactTest::InGroup(slot, group) => format!("FactTest::InGroup({slot}, {group})"),
+    }
+}
+
+/// A decimal as a Rust constant expression, exactly.
+fn decimal(number: Decimal) -> String {
+    let mantissa = number.mantissa().unsigned_abs();
+    format!(
+        "Decimal::from_parts({}, {}, {}, {}, {})",
+        mantissa as u32,
+        (mantissa >> 32) as u32,
+        (mantissa >> 64) as u32,
+        number.is_sign_negative(),
+        number.scale()
+    )
+}
