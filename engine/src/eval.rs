@@ -112,44 +112,14 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 Value::Bool(compare(*op, left, right))
             }
             Ir::Arithmetic(op, left, right) => {
-                let (Some(a), Some(b)) =
-                    (self.eval(left)?.as_number(), self.eval(right)?.as_number())
-                else {
-                    return Ok(Value::Null);
-                };
-                let result = match op {
-                    BinaryOp::Add => a.checked_add(b),
-                    BinaryOp::Subtract => a.checked_sub(b),
-                    BinaryOp::Multiply => a.checked_mul(b),
-                    _ => {
-                        if b.is_zero() {
-                            return Err(self.error(
-                                "",
-                                format!("rule `{}` divides by zero", self.rule_name()),
-                            ));
-                        }
-                        a.checked_div(b)
-                    }
-                };
-                Value::Number(result.ok_or_else(|| {
-                    self.error(
-                        "",
-                        format!(
-                            "rule `{}`: {a} {} {b} is beyond what an exact decimal holds",
-                            self.rule_name(),
-                            op.as_str()
-                        ),
-                    )
-                })?)
+                let left = self.eval(left)?;
+                let right = self.eval(right)?;
+                self.arithmetic(*op, left, right)?
             }
             Ir::Max(a, b) | Ir::Min(a, b) => {
                 let a = self.eval(a)?;
                 let b = self.eval(b)?;
-                let a_first = match a.compare(b) {
-                    Some(Ordering::Less) => matches!(ir, Ir::Min(..)),
-                    _ => matches!(ir, Ir::Max(..)),
-                };
-                if a_first { a } else { b }
+                extreme(matches!(ir, Ir::Max(..)), a, b)
             }
             Ir::Lowercase(inner) => match self.eval(inner)? {
                 Value::Str(text) => Value::Lowercase(text),
@@ -237,9 +207,45 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         })
     }
 
+    /// `left op right` of two numbers: `null` unless both are numbers; dividing by zero and
+    /// results beyond an exact decimal are errors naming the rule.
+    pub fn arithmetic(
+        &self,
+        op: BinaryOp,
+        left: Value<'a>,
+        right: Value<'a>,
+    ) -> Result<Value<'a>, Box<FactError>> {
+        let (Some(a), Some(b)) = (left.as_number(), right.as_number()) else {
+            return Ok(Value::Null);
+        };
+        let result = match op {
+            BinaryOp::Add => a.checked_add(b),
+            BinaryOp::Subtract => a.checked_sub(b),
+            BinaryOp::Multiply => a.checked_mul(b),
+            _ => {
+                if b.is_zero() {
+                    return Err(
+                        self.error("", format!("rule `{}` divides by zero", self.rule_name()))
+                    );
+                }
+                a.checked_div(b)
+            }
+        };
+        result.map(Value::Number).ok_or_else(|| {
+            self.error(
+                "",
+                format!(
+                    "rule `{}`: {a} {} {b} is beyond what an exact decimal holds",
+                    self.rule_name(),
+                    op.as_str()
+                ),
+            )
+        })
+    }
+
     /// A fact's value; a fact the transaction lacks is an error naming it and the rule.
     #[inline]
-    fn fact(&self, slot: u16) -> Result<Value<'a>, Box<FactError>> {
+    pub fn fact(&self, slot: u16) -> Result<Value<'a>, Box<FactError>> {
         match self.facts.slots.get(usize::from(slot)) {
             Some(Slot::Present(value)) => Ok(*value),
             _ => Err(self.missing(slot)),
@@ -260,7 +266,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     /// A single outcome's value as the rules so far conclude it, resolved once until a rule
     /// concludes it again.
-    fn outcome(&mut self, field: u16) -> Value<'a> {
+    pub fn outcome(&mut self, field: u16) -> Value<'a> {
         let index = usize::from(field);
         match self.scratch.resolved.get(index) {
             Some(Some(value)) => *value,
@@ -275,7 +281,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     }
 
     /// A definition's value, computed the first time a transaction needs it.
-    fn define(&mut self, index: u16) -> Result<Value<'a>, Box<FactError>> {
+    pub fn define(&mut self, index: u16) -> Result<Value<'a>, Box<FactError>> {
         let index = usize::from(index);
         if let Some(Some(value)) = self.scratch.defines.get(index) {
             return Ok(*value);
@@ -521,6 +527,17 @@ pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Optio
                 })
         })
         .map(|(rule, _)| (chosen_rule, *rule))
+}
+
+/// The greater (`max`) or the lesser of two values; the first when they are equal or unordered
+/// and `max`.
+#[inline]
+pub fn extreme<'a>(max: bool, a: Value<'a>, b: Value<'a>) -> Value<'a> {
+    let a_first = match a.compare(b) {
+        Some(Ordering::Less) => !max,
+        _ => max,
+    };
+    if a_first { a } else { b }
 }
 
 #[inline]

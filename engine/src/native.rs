@@ -31,8 +31,9 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::CompiledVersion;
-use crate::branch::{ACCEPT, Atom, Code, FactTest, REJECT, Target};
-use crate::compile::Program;
+use crate::branch::{ACCEPT, Atom, Code, FactTest, Operand, REJECT, Target};
+use crate::compile::{Ir, Program};
+use crate::value::Value;
 
 /// What generated code uses, in one place.
 pub mod runtime {
@@ -43,7 +44,7 @@ pub mod runtime {
     pub use crate::CompiledVersion;
     pub use crate::branch::FactTest;
     pub use crate::compile::Program;
-    pub use crate::eval::{Context, Scratch};
+    pub use crate::eval::{Context, Scratch, compare, extreme};
     pub use crate::facts::{FactError, Facts};
     pub use crate::value::Value;
 }
@@ -272,11 +273,71 @@ fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
             };
             owner.unwrap(&format!("define_{index}({arguments})"))
         }
+        Atom::FactCompare(op, slot, literal) if let Some(literal) = value(*literal) => {
+            let fact = owner.unwrap(&format!("cx.fact({slot})"));
+            format!("compare(BinaryOp::{op:?}, {fact}, {literal})")
+        }
+        Atom::Compare(comparison)
+            if let (op, left, right) = comparison.as_ref()
+                && let (Some(left), Some(right)) =
+                    (operand(left, owner), operand(right, owner)) =>
+        {
+            format!(
+                "{{ let left = {left}; let right = {right}; compare(BinaryOp::{op:?}, left, right) }}"
+            )
+        }
         _ => match owner {
             Owner::Rule(rule) => owner.unwrap(&format!("cx.rule_atom({rule}, {test})")),
             Owner::Define(index) => owner.unwrap(&format!("cx.define_atom({index}, {test})")),
         },
     }
+}
+
+/// The Rust reading an operand of a comparison, as the interpreter reads it (`Context::read`);
+/// `None` where it is an expression written here only through the interpreter.
+fn operand(operand: &Operand, owner: Owner) -> Option<String> {
+    match operand {
+        Operand::Literal(literal) => value(*literal),
+        Operand::Fact(slot) => Some(owner.unwrap(&format!("cx.fact({slot})"))),
+        Operand::Define(index) => Some(owner.unwrap(&format!("cx.define({index})"))),
+        Operand::Outcome(field) => Some(format!("cx.outcome({field})")),
+        Operand::Tree(ir) => expression(ir, owner),
+    }
+}
+
+/// The Rust of an expression evaluated as `Context::eval` evaluates it, for the few kinds
+/// comparisons of computed values are made of; `None` for the rest.
+fn expression(ir: &Ir, owner: Owner) -> Option<String> {
+    Some(match ir {
+        Ir::Literal(literal) => value(*literal)?,
+        Ir::Fact(slot) => owner.unwrap(&format!("cx.fact({slot})")),
+        Ir::Define(index) => owner.unwrap(&format!("cx.define({index})")),
+        Ir::Outcome(field) => format!("cx.outcome({field})"),
+        Ir::OutcomeHas(field, member) => format!("Value::Bool(cx.outcome_has({field}, {member}))"),
+        Ir::Arithmetic(op, left, right) => {
+            let (left, right) = (expression(left, owner)?, expression(right, owner)?);
+            let result = owner.unwrap(&format!("cx.arithmetic(BinaryOp::{op:?}, left, right)"));
+            format!("{{ let left = {left}; let right = {right}; {result} }}")
+        }
+        Ir::Max(left, right) | Ir::Min(left, right) => {
+            let (left, right) = (expression(left, owner)?, expression(right, owner)?);
+            let max = matches!(ir, Ir::Max(..));
+            format!("{{ let left = {left}; let right = {right}; extreme({max}, left, right) }}")
+        }
+        _ => return None,
+    })
+}
+
+/// A value as a Rust constant expression, for the kinds written in conditions.
+fn value(value: Value<'_>) -> Option<String> {
+    Some(match value {
+        Value::Null => "Value::Null".to_string(),
+        Value::Bool(value) => format!("Value::Bool({value})"),
+        Value::Number(number) => format!("Value::Number({})", decimal(number)),
+        Value::Enum(enumeration, variant) => format!("Value::Enum({enumeration}, {variant})"),
+        Value::Country(code) => format!("Value::Country({code})"),
+        _ => return None,
+    })
 }
 
 /// A question as a Rust constant expression.
