@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 
 use cordon_lang::hir::BinaryOp;
 
-use crate::branch::{ACCEPT, Atom, Code, FactTest, Operand, REJECT};
+use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
 use crate::compile::{CompiledConclusion, Ir, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
 use crate::questions::{Answers, answer};
@@ -359,7 +359,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     /// The answer to a question of the table.
     #[inline(always)]
-    fn known(&mut self, index: u16) -> Result<bool, Box<FactError>> {
+    pub fn known(&mut self, index: u16) -> Result<bool, Box<FactError>> {
         match self.scratch.answers.get(index) {
             Some(holds) => Ok(holds),
             None => self.ask(index),
@@ -635,18 +635,6 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             self.facts,
             &mut scratch.answers,
         );
-    }
-
-    /// One question about one fact, answered on its own: `Some` answer, or `None` where the
-    /// table would leave it unanswered ([`Context::ask`] then gives the error).
-    #[inline(always)]
-    pub fn answer(&self, question: FactTest) -> Option<bool> {
-        match self.facts.slots.get(usize::from(question.slot())) {
-            Some(Slot::Present(value)) => {
-                answer(self.program, self.scratch.segment, question, *value)
-            }
-            _ => None,
-        }
     }
 
     /// Whether a rule (by index) may apply: the date is inside its window and no rule it names

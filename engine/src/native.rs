@@ -3,11 +3,11 @@
 //!
 //! The function does what [`crate::eval::run`] does, with the interpreter's loops unrolled: each
 //! rule's window and `unless` check in turn, its branch code as forward jumps out of labeled
-//! blocks, the questions about one fact answered from the facts with their written values inline,
-//! yes/no definitions as functions of their own. What is left (comparisons of computed values,
-//! outcome values, conclusions, the caches) goes through the interpreter's own steps
-//! ([`crate::eval::Context`]), so the two decide alike by construction; the proof is the
-//! cross-check of `benches/peer`, which decides every version both ways.
+//! blocks, comparisons of computed values (sums, products, max and min of facts, definitions and
+//! outcomes) written out, yes/no definitions as functions of their own. The rest (the question
+//! table, outcome values, conclusions, the caches, other expressions) goes through the
+//! interpreter's own steps ([`crate::eval::Context`]), so the two decide alike by construction;
+//! `benches/peer/tests/native.rs` decides every EAR version both ways to hold them to it.
 //!
 //! The code is bound to the compiled program it was written from: `Native::new` refuses any other
 //! (a fingerprint of the program: the same sources compiled by another release of the engine can
@@ -31,7 +31,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::CompiledVersion;
-use crate::branch::{ACCEPT, Atom, Code, FactTest, Operand, REJECT, Target};
+use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT, Target};
 use crate::compile::{Ir, Program};
 use crate::value::Value;
 
@@ -42,7 +42,6 @@ pub mod runtime {
 
     pub use super::fingerprint;
     pub use crate::CompiledVersion;
-    pub use crate::branch::FactTest;
     pub use crate::compile::Program;
     pub use crate::eval::{Context, Scratch, compare, extreme};
     pub use crate::facts::{FactError, Facts};
@@ -63,7 +62,6 @@ pub fn fingerprint(program: &Program) -> String {
 /// (`Native::new`) whose `run` fills a [`crate::eval::Scratch`] as `eval::run` does.
 pub fn rust_source(version: &CompiledVersion) -> String {
     let program = &version.program;
-    let questions = program.questions.table.len();
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -74,17 +72,13 @@ pub fn rust_source(version: &CompiledVersion) -> String {
          /// The version this code decides.\n\
          pub const VERSION: &str = {:?};\n\
          /// The compiled program it was written from.\n\
-         pub const FINGERPRINT: &str = {:?};\n",
+         pub const FINGERPRINT: &str = {:?};",
         version.id,
         version.policy,
         version.hash,
         version.id,
         fingerprint(program),
     );
-    out.push_str("/// The questions about one fact, as in the program's table.\n");
-    for (index, question) in program.questions.table.iter().enumerate() {
-        let _ = writeln!(out, "const Q{index}: FactTest = {};", fact_test(*question));
-    }
     out.push_str(
         "\n/// The version's rules as Rust, bound to the compiled version they were written from.\n\
          pub struct Native<'p> {\n    program: &'p Program,\n}\n\n\
@@ -108,11 +102,7 @@ pub fn rust_source(version: &CompiledVersion) -> String {
          \x20   {\n\
          \x20       let mut cx = Context::begin(self.program, facts, scratch);\n",
     );
-    let _ = writeln!(out, "        let q: [Option<bool>; {questions}] = [");
-    for index in 0..questions {
-        let _ = writeln!(out, "            cx.answer(Q{index}),");
-    }
-    out.push_str("        ];\n");
+    out.push_str("        cx.answer_questions();\n");
     for (index, rule) in program.rules.iter().enumerate() {
         let citations: Vec<String> = rule
             .citations
@@ -123,7 +113,7 @@ pub fn rust_source(version: &CompiledVersion) -> String {
             out,
             "        // {} ({})\n        if cx.may_apply({index}) {{",
             rule.name,
-            citations.join(", ")
+            citations.join("; ")
         );
         match &rule.when {
             Some(code) => emit_code(&mut out, program, code, Owner::Rule(index as u16)),
@@ -151,7 +141,6 @@ pub fn rust_source(version: &CompiledVersion) -> String {
              #[allow(unused_labels, unused_variables, clippy::all)]\n\
              fn define_{index}<'p: 'a, 'a>(\n\
              \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
-             \x20   q: &[Option<bool>; {questions}],\n\
              ) -> Result<bool, Box<FactError>> {{\n\
              \x20   if let Some(value) = cx.known_define({index}) {{\n\
              \x20       return cx.truth(value);\n\
@@ -212,6 +201,10 @@ impl Owner {
 /// Writes `let holds = ...;` deciding a branch code: test `i` follows the blocks labeled up to
 /// `'t{i}`, so jumping forward to it is breaking out of that block.
 fn emit_code(out: &mut String, program: &Program, code: &Code, owner: Owner) {
+    let indent = match owner {
+        Owner::Rule(_) => "            ",
+        Owner::Define(_) => "    ",
+    };
     let forward = code.tests.iter().enumerate().all(|(index, test)| {
         [test.on_true, test.on_false]
             .iter()
@@ -222,26 +215,26 @@ fn emit_code(out: &mut String, program: &Program, code: &Code, owner: Owner) {
             Owner::Rule(rule) => owner.unwrap(&format!("cx.rule_holds({rule})")),
             Owner::Define(index) => owner.unwrap(&format!("cx.define_holds({index})")),
         };
-        let _ = writeln!(out, "    let holds = {interpreted};");
+        let _ = writeln!(out, "{indent}let holds = {interpreted};");
         return;
     }
-    out.push_str("    let holds = 'c: {\n");
+    let _ = writeln!(out, "{indent}let holds = 'c: {{");
     for index in (1..code.tests.len()).rev() {
-        let _ = writeln!(out, "    't{index}: {{");
+        let _ = writeln!(out, "{indent}    't{index}: {{");
     }
     for (index, test) in code.tests.iter().enumerate() {
         if index > 0 {
-            out.push_str("    }\n");
+            let _ = writeln!(out, "{indent}    }}");
         }
         let _ = writeln!(
             out,
-            "    if {} {{ {} }} else {{ {} }}",
+            "{indent}    if {} {{ {} }} else {{ {} }}",
             atom(program, &test.atom, owner, index as u16),
             jump(test.on_true),
             jump(test.on_false)
         );
     }
-    out.push_str("    };\n");
+    let _ = writeln!(out, "{indent}}};");
 }
 
 fn jump(target: Target) -> String {
@@ -255,10 +248,7 @@ fn jump(target: Target) -> String {
 /// The Rust deciding one test.
 fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
     match atom {
-        Atom::Known(index) => format!(
-            "match q[{index}] {{ Some(holds) => holds, None => {} }}",
-            owner.unwrap(&format!("cx.ask({index})"))
-        ),
+        Atom::Known(index) => owner.unwrap(&format!("cx.known({index})")),
         Atom::OutcomeHas(field, member) => format!("cx.outcome_has({field}, {member})"),
         Atom::Outcome(field) => owner.unwrap(&format!("cx.outcome_holds({field})")),
         Atom::Define(index)
@@ -268,8 +258,8 @@ fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
                 .is_some_and(|define| define.test.is_some()) =>
         {
             let arguments = match owner {
-                Owner::Rule(_) => "&mut cx, &q",
-                Owner::Define(_) => "cx, q",
+                Owner::Rule(_) => "&mut cx",
+                Owner::Define(_) => "cx",
             };
             owner.unwrap(&format!("define_{index}({arguments})"))
         }
@@ -338,26 +328,6 @@ fn value(value: Value<'_>) -> Option<String> {
         Value::Country(code) => format!("Value::Country({code})"),
         _ => return None,
     })
-}
-
-/// A question as a Rust constant expression.
-fn fact_test(question: FactTest) -> String {
-    match question {
-        FactTest::Truth(slot) => format!("FactTest::Truth({slot})"),
-        FactTest::Number(op, slot, number) => {
-            format!(
-                "FactTest::Number(BinaryOp::{op:?}, {slot}, {})",
-                decimal(number)
-            )
-        }
-        FactTest::Enum(slot, enumeration, variant, equal) => {
-            format!("FactTest::Enum({slot}, {enumeration}, {variant}, {equal})")
-        }
-        FactTest::Country(slot, code, equal) => {
-            format!("FactTest::Country({slot}, {code}, {equal})")
-        }
-        FactTest::InGroup(slot, group) => format!("FactTest::InGroup({slot}, {group})"),
-    }
 }
 
 /// A decimal as a Rust constant expression, exactly.

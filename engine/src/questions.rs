@@ -343,7 +343,7 @@ fn answer_each(
 /// The answer to a question about one fact given the fact's value, as a condition reading it
 /// would decide; `None` when the value cannot answer it (a yes/no question about a value that is
 /// neither, which is an error where a condition asks it).
-#[inline(always)]
+#[inline]
 pub fn answer(
     program: &Program,
     segment: usize,
