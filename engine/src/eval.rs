@@ -657,14 +657,33 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// Answers a test of a rule's branch code (by rule and test index) that is not looked up.
     pub fn rule_atom(&mut self, rule: u16, test: u16) -> Result<bool, Box<FactError>> {
         let program = self.program;
-        match program
+        let code = program
             .rules
             .get(usize::from(rule))
-            .and_then(|rule| rule.when.as_ref())
-            .and_then(|code| code.tests.get(usize::from(test)))
-        {
+            .and_then(|rule| rule.when.as_ref());
+        self.code_atom(code, test, || format!("rule {rule}"))
+    }
+
+    /// Answers a test of a definition's branch code (by definition and test index) that is not
+    /// looked up.
+    pub fn define_atom(&mut self, index: u16, test: u16) -> Result<bool, Box<FactError>> {
+        let program = self.program;
+        let code = program
+            .defines
+            .get(usize::from(index))
+            .and_then(|define| define.test.as_ref());
+        self.code_atom(code, test, || format!("definition {index}"))
+    }
+
+    fn code_atom(
+        &mut self,
+        code: Option<&'p Code>,
+        test: u16,
+        owner: impl Fn() -> String,
+    ) -> Result<bool, Box<FactError>> {
+        match code.and_then(|code| code.tests.get(usize::from(test))) {
             Some(test) => self.atom(&test.atom),
-            None => Err(self.error("", format!("rule {rule} has no test {test}"))),
+            None => Err(self.error("", format!("{} has no test {test}", owner()))),
         }
     }
 
@@ -685,21 +704,6 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     pub fn define_holds(&mut self, index: u16) -> Result<bool, Box<FactError>> {
         let value = self.define(index)?;
         self.truth(value)
-    }
-
-    /// Answers a test of a definition's branch code (by definition and test index) that is not
-    /// looked up.
-    pub fn define_atom(&mut self, index: u16, test: u16) -> Result<bool, Box<FactError>> {
-        let program = self.program;
-        match program
-            .defines
-            .get(usize::from(index))
-            .and_then(|define| define.test.as_ref())
-            .and_then(|code| code.tests.get(usize::from(test)))
-        {
-            Some(test) => self.atom(&test.atom),
-            None => Err(self.error("", format!("definition {index} has no test {test}"))),
-        }
     }
 
     /// A definition's value, if this transaction computed it already.

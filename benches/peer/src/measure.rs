@@ -128,27 +128,13 @@ pub fn child(engine: &str, seed: u64, count: usize, passes: usize) -> Result<Mea
     let rss_before_kib = status_kib("VmRSS")?;
     let start = Instant::now();
     match engine {
-        "cordon" => {
+        "cordon" | "cordon-native" => {
             let policy = cordon::load()?;
-            loaded(
-                engine,
-                &mut Cordon::new(&policy)?,
-                start,
-                &cases,
-                passes,
-                rss_before_kib,
-            )
-        }
-        "cordon-native" => {
-            let policy = cordon::load()?;
-            loaded(
-                engine,
-                &mut Cordon::native(&policy)?,
-                start,
-                &cases,
-                passes,
-                rss_before_kib,
-            )
+            let mut peer = match engine {
+                "cordon" => Cordon::new(&policy)?,
+                _ => Cordon::native(&policy)?,
+            };
+            loaded(engine, &mut peer, start, &cases, passes, rss_before_kib)
         }
         "baseline" => {
             let best_pass = time(&mut Baseline, &cases, passes)?;
