@@ -33,6 +33,7 @@ use sha2::{Digest, Sha256};
 use crate::CompiledVersion;
 use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT, Target};
 use crate::compile::{Ir, Program};
+use crate::policy::digest_name;
 use crate::value::Value;
 
 /// What generated code uses, in one place.
@@ -53,9 +54,7 @@ const LONGEST_CODE: usize = 256;
 
 /// `sha256:<hex>` of a compiled program, everything evaluation reads included.
 pub fn fingerprint(program: &Program) -> String {
-    let digest = Sha256::digest(format!("{program:?}").as_bytes());
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("sha256:{hex}")
+    digest_name(&Sha256::digest(format!("{program:?}").as_bytes()))
 }
 
 /// The Rust source of a module deciding `version`: a `Native` type made from the compiled version

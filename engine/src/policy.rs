@@ -98,7 +98,11 @@ pub fn content_hash(sources: &[(String, String)]) -> String {
         hasher.update(text.as_bytes());
         hasher.update([0]);
     }
-    let digest = hasher.finalize();
+    digest_name(&hasher.finalize())
+}
+
+/// A SHA-256 digest as it is written in pins and fingerprints: `sha256:<hex>`.
+pub(crate) fn digest_name(digest: &[u8]) -> String {
     let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("sha256:{hex}")
 }
