@@ -392,3 +392,32 @@ fn a_field_given_twice_is_an_error() {
         "destination: unknown country code \"XX\"; destination: given more than once"
     );
 }
+
+/// The Rust written from a version names it and the fingerprint of its compiled program, which is
+/// the same for the same program and differs between versions; every rule has its block.
+#[test]
+fn rust_written_from_a_version_is_bound_to_its_program() {
+    use cordon_engine::native::{fingerprint, rust_source};
+    let policy = ear();
+    let version = policy
+        .pinned("2025-01-13")
+        .unwrap_or_else(|error| panic!("{error}"));
+    let other = policy
+        .pinned("2025-05-13")
+        .unwrap_or_else(|error| panic!("{error}"));
+    let mark = fingerprint(&version.program);
+    assert!(mark.starts_with("sha256:"), "{mark}");
+    assert_eq!(mark, fingerprint(&version.program.clone()));
+    assert_ne!(mark, fingerprint(&other.program));
+    let source = rust_source(version);
+    assert!(source.contains(&format!("pub const FINGERPRINT: &str = \"{mark}\";")));
+    assert!(source.contains("pub const VERSION: &str = \"2025-01-13\";"));
+    for (index, rule) in version.program.rules.iter().enumerate() {
+        assert!(
+            source.contains(&format!("// {} (", rule.name))
+                && source.contains(&format!("if cx.may_apply({index}) {{")),
+            "no block for rule `{}`",
+            rule.name
+        );
+    }
+}
