@@ -29,6 +29,8 @@ enum Command {
     /// Compare two versions: the provisions that changed, and the outcomes that change over a corpus
     /// (`--facts`) or over every transaction (`--exhaustive`).
     Diff(commands::diff::Args),
+    /// Write a version as Rust, for a program that decides with it to compile it in.
+    Rust(commands::rust::Args),
     /// Serve the language server protocol over stdin and stdout, for editors.
     Lsp(commands::lsp::Args),
 }
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(&args),
         Command::Test(args) => commands::test::run(&args),
         Command::Diff(args) => commands::diff::run(&args),
+        Command::Rust(args) => commands::rust::run(&args),
         Command::Lsp(args) => commands::lsp::run(&args),
     };
     match result {

@@ -422,3 +422,48 @@ fn emitted_witnesses_are_passing_tests_of_the_newer_version() {
     assert!(report.contains(&last), "{report}");
     let _ = std::fs::remove_dir_all(&copy);
 }
+
+#[test]
+fn rust_writes_a_pinned_version_as_rust() {
+    let output = cordon(
+        &[
+            "rust",
+            "--policy",
+            "policies/ear",
+            "--version",
+            "2025-01-13",
+        ],
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let source = text(&output.stdout);
+    assert!(
+        source.contains("pub const VERSION: &str = \"2025-01-13\";"),
+        "{source}"
+    );
+    assert!(
+        source.contains("pub fn run<'a>(&self, facts: &Facts<'a>"),
+        "{source}"
+    );
+    assert!(
+        source.contains("// classify_3a090a (15 CFR 774"),
+        "{source}"
+    );
+
+    let output = cordon(
+        &[
+            "rust",
+            "--policy",
+            "policies/ear",
+            "--version",
+            "2099-01-01",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output.stderr).contains("no version `2099-01-01`"),
+        "{}",
+        text(&output.stderr)
+    );
+}

@@ -6,5 +6,6 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod lsp;
+pub mod rust;
 pub mod test;
 pub mod text;
