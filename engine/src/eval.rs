@@ -32,6 +32,9 @@ pub struct Scratch<'a> {
     pub sets: Vec<u64>,
     /// For single outcomes read by later rules: the resolved value, once all its rules have run.
     resolved: Vec<Option<Value<'a>>>,
+    /// For single outcomes taken as conditions: the resolved value's truth (`NO`, `YES`), or
+    /// `UNKNOWN` until it is resolved again.
+    truths: Vec<u8>,
     variables: Vec<Value<'a>>,
     defines: Vec<Option<Value<'a>>>,
     /// The answers to the program's questions about one fact, for this transaction.
@@ -331,10 +334,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 let value = self.define(*index)?;
                 self.truth(value)?
             }
-            Atom::Outcome(field) => {
-                let value = self.outcome(*field);
-                self.truth(value)?
-            }
+            Atom::Outcome(field) => self.outcome_holds(*field)?,
             Atom::Compare(comparison) => {
                 let (op, left, right) = comparison.as_ref();
                 let left = self.read(left)?;
@@ -559,6 +559,11 @@ pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
     }
 }
 
+/// The truth of a single outcome in [`Scratch`]: not known until it is resolved.
+const NO: u8 = 0;
+const YES: u8 = 1;
+const UNKNOWN: u8 = 2;
+
 /// Whether two values in this order satisfy a comparison (anything but a comparison does not).
 #[inline]
 pub fn holds(op: BinaryOp, ordering: Ordering) -> bool {
@@ -609,6 +614,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
         scratch.sets.clear();
         scratch.sets.resize(program.outcome.len(), 0);
+        scratch.truths.clear();
+        scratch.truths.resize(program.outcome.len(), UNKNOWN);
         scratch.resolved.clear();
         scratch.resolved.resize(program.outcome.len(), None);
         scratch.defines.clear();
@@ -727,8 +734,18 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// A single outcome (by index) taken as a condition.
     #[inline]
     pub fn outcome_holds(&mut self, field: u16) -> Result<bool, Box<FactError>> {
-        let value = self.outcome(field);
-        self.truth(value)
+        match self.scratch.truths.get(usize::from(field)) {
+            Some(&YES) => Ok(true),
+            Some(&NO) => Ok(false),
+            _ => {
+                let value = self.outcome(field);
+                let holds = self.truth(value)?;
+                if let Some(truth) = self.scratch.truths.get_mut(usize::from(field)) {
+                    *truth = u8::from(holds);
+                }
+                Ok(holds)
+            }
+        }
     }
 
     /// Records that a rule (by index) applies, and what it concludes.
@@ -780,6 +797,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 let value = self.operand(&conclusion.value)?;
                 self.scratch.candidates[field].push((rule, value));
                 self.scratch.resolved[field] = None;
+                self.scratch.truths[field] = UNKNOWN;
             }
         }
         Ok(())
