@@ -4,8 +4,13 @@
 //! when the transaction's date is inside its window, no rule it names in `unless` applies, and its
 //! condition holds. Single-valued outcomes take the value of the applying rule that no other
 //! applying rule prevails over; sets collect what applying rules add. Conditions are evaluated
-//! without allocating, and nothing here panics: a fact the decision needs and the transaction lacks is an error that
-//! names the fact and the rule.
+//! without allocating, and nothing here panics: a fact the decision needs and the transaction lacks
+//! is an error that names the fact and the rule.
+//!
+//! [`run`] is made of the public steps of [`Context`] (`begin`, `answer_questions`, `may_apply`,
+//! `test`, `apply`, `finish`, and the answers, outcomes and definitions tests read). They are also
+//! the runtime of the Rust that [`crate::native`] writes for a version, which is why they are public:
+//! the written code takes the same steps in the same order, with the loops unrolled.
 
 use std::cmp::Ordering;
 
