@@ -294,7 +294,10 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         if let Some(Some(value)) = self.scratch.defines.get(index) {
             return Ok(*value);
         }
-        let define = &self.program.defines[index];
+        let program = self.program;
+        let Some(define) = program.defines.get(index) else {
+            return Err(self.error("", format!("the program has no definition {index}")));
+        };
         let value = match &define.test {
             Some(code) => Value::Bool(self.test(code)?),
             None => self.eval(&define.value)?,
@@ -375,7 +378,15 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// reaches it: the fact is missing (an error naming it) or is not a yes/no value.
     #[cold]
     pub fn ask(&mut self, index: u16) -> Result<bool, Box<FactError>> {
-        let test = self.program.questions.table[usize::from(index)];
+        let Some(test) = self
+            .program
+            .questions
+            .table
+            .get(usize::from(index))
+            .copied()
+        else {
+            return Err(self.error("", format!("the program has no question {index}")));
+        };
         let value = self.fact(test.slot())?;
         match answer(self.program, self.scratch.segment, test, value) {
             Some(holds) => Ok(holds),
@@ -480,14 +491,17 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// The value of a single outcome now: the candidate that no other candidate prevails over.
     pub fn outcome_value(&self, field: u16) -> Value<'a> {
         let field = usize::from(field);
-        match &self.program.outcome[field].kind {
-            OutcomeKind::Single { default, .. } => {
-                resolve(self.program, &self.scratch.candidates[field])
-                    .map_or(*default, |(_, value)| value)
-            }
-            OutcomeKind::Set { .. } => {
+        match self.program.outcome.get(field).map(|outcome| &outcome.kind) {
+            Some(OutcomeKind::Single { default, .. }) => self
+                .scratch
+                .candidates
+                .get(field)
+                .and_then(|candidates| resolve(self.program, candidates))
+                .map_or(*default, |(_, value)| value),
+            Some(OutcomeKind::Set { .. }) => {
                 Value::Bool(self.scratch.sets.get(field).copied().unwrap_or(0) != 0)
             }
+            None => Value::Null,
         }
     }
 }

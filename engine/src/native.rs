@@ -137,7 +137,7 @@ pub fn rust_source(version: &CompiledVersion) -> String {
         let _ = writeln!(
             out,
             "\n/// The yes/no definition `{}`, computed once per transaction.\n\
-             #[allow(unused_labels, unused_variables, clippy::all)]\n\
+             #[allow(dead_code, unused_labels, unused_variables, clippy::all)]\n\
              fn define_{index}<'p: 'a, 'a>(\n\
              \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
              ) -> Result<bool, Box<FactError>> {{\n\
