@@ -9,11 +9,9 @@
 //! skipped test would have needed is not asked for.
 //!
 //! The questions about one fact and written values only (`item.kind == ic`, `item.tpp >= 4800`,
-//! `destination in D5`) are the same wherever a condition asks them, so the program keeps one
-//! table of them ([`FactTest`]) and evaluation answers the whole table once per transaction, up
-//! front, in one predictable loop; a test then only looks its answer up. A question whose fact
-//! the transaction lacks is left unanswered there and asked where a condition reaches it, with
-//! the error that names the fact.
+//! `destination in D5`) are the same wherever a condition asks them, so lowering collects them
+//! into one table ([`FactTest`]), and a test only looks its answer up. `crate::questions` lays the
+//! table out by fact and answers it once per transaction, up front.
 
 use cordon_lang::hir::BinaryOp;
 use rust_decimal::Decimal;

@@ -204,10 +204,12 @@ fn emit_code(out: &mut String, program: &Program, code: &Code, owner: Owner) {
         Owner::Rule(_) => "            ",
         Owner::Define(_) => "    ",
     };
+    // Every jump goes to a later test of this code (or ends it).
     let forward = code.tests.iter().enumerate().all(|(index, test)| {
-        [test.on_true, test.on_false]
-            .iter()
-            .all(|target| matches!(*target, ACCEPT | REJECT) || usize::from(*target) > index)
+        [test.on_true, test.on_false].iter().all(|target| {
+            matches!(*target, ACCEPT | REJECT)
+                || (index + 1..code.tests.len()).contains(&usize::from(*target))
+        })
     });
     if code.tests.is_empty() || code.tests.len() > LONGEST_CODE || !forward {
         let interpreted = match owner {
