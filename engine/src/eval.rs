@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use cordon_lang::hir::BinaryOp;
 
 use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
-use crate::compile::{CompiledConclusion, Ir, OutcomeKind, Program};
+use crate::compile::{CompiledConclusion, Ir, OutcomeField, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
 use crate::questions::{Answers, answer};
 use crate::value::{Value, eccn_within, number_order};
@@ -509,6 +509,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 /// Among the values rules concluded for one outcome, the one that prevails: a candidate is
 /// dropped when another candidate with a different value comes from a rule that prevails over it.
 pub fn resolve<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option<(u16, Value<'a>)> {
+    // Rules that agree leave nothing to prevail over (the common case: several rules require a
+    // license).
+    let first = *candidates.first()?;
+    if candidates.iter().all(|(_, value)| value.equals(first.1)) {
+        return Some(first);
+    }
     candidates
         .iter()
         .find(|(rule, value)| {
@@ -667,17 +673,32 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// in `unless` applied. It becomes the rule errors name.
     #[inline(always)]
     pub fn may_apply(&mut self, rule: u16) -> bool {
-        self.rule = rule;
+        self.enter(rule);
         let Some(rule) = self.program.rules.get(usize::from(rule)) else {
             return false;
         };
-        let date = self.scratch.date.unwrap_or(Date::MIN);
+        let date = self.date();
         rule.window.0.is_none_or(|from| date >= from)
             && rule.window.1.is_none_or(|to| date <= to)
-            && !rule
-                .unless
-                .iter()
-                .any(|other| self.scratch.applied.get(usize::from(*other)) == Some(&true))
+            && !rule.unless.iter().any(|other| self.applied(*other))
+    }
+
+    /// Makes a rule (by index) the one errors name.
+    #[inline(always)]
+    pub fn enter(&mut self, rule: u16) {
+        self.rule = rule;
+    }
+
+    /// The transaction's date (the earliest date when it has none).
+    #[inline(always)]
+    pub fn date(&self) -> Date {
+        self.scratch.date.unwrap_or(Date::MIN)
+    }
+
+    /// Whether a rule (by index) applied.
+    #[inline(always)]
+    pub fn applied(&self, rule: u16) -> bool {
+        self.scratch.applied.get(usize::from(rule)) == Some(&true)
     }
 
     /// Answers a test of a rule's branch code (by rule and test index) that is not looked up.
@@ -809,17 +830,41 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         rule: u16,
         conclusion: &'p CompiledConclusion,
     ) -> Result<(), Box<FactError>> {
-        let field = usize::from(conclusion.field);
-        match &self.program.outcome[field].kind {
-            OutcomeKind::Set { .. } => self.scratch.sets[field] |= 1 << conclusion.member,
-            OutcomeKind::Single { .. } => {
+        match self.program.outcome.get(usize::from(conclusion.field)) {
+            Some(OutcomeField {
+                kind: OutcomeKind::Set { .. },
+                ..
+            }) => self.add_member(conclusion.field, conclusion.member),
+            Some(_) => {
                 let value = self.operand(&conclusion.value)?;
-                self.scratch.candidates[field].push((rule, value));
-                self.scratch.resolved[field] = None;
-                self.scratch.truths[field] = UNKNOWN;
+                self.conclude_value(rule, conclusion.field, value);
             }
+            None => {}
         }
         Ok(())
+    }
+
+    /// Adds a member (by index) to an outcome set.
+    #[inline(always)]
+    pub fn add_member(&mut self, field: u16, member: u16) {
+        if let Some(mask) = self.scratch.sets.get_mut(usize::from(field)) {
+            *mask |= 1u64.checked_shl(u32::from(member)).unwrap_or(0);
+        }
+    }
+
+    /// Records a rule's (by index) value for a single outcome.
+    #[inline(always)]
+    pub fn conclude_value(&mut self, rule: u16, field: u16, value: Value<'a>) {
+        let field = usize::from(field);
+        if let Some(candidates) = self.scratch.candidates.get_mut(field) {
+            candidates.push((rule, value));
+        }
+        if let Some(resolved) = self.scratch.resolved.get_mut(field) {
+            *resolved = None;
+        }
+        if let Some(truth) = self.scratch.truths.get_mut(field) {
+            *truth = UNKNOWN;
+        }
     }
 
     /// Ends an evaluation: an error if rules conclude different values for one outcome and

@@ -27,18 +27,20 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
+use jiff::civil::Date;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::CompiledVersion;
 use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT, Target};
-use crate::compile::{Ir, Program};
+use crate::compile::{CompiledConclusion, Ir, OutcomeKind, Program};
 use crate::policy::digest_name;
 use crate::value::Value;
 
 /// What generated code uses, in one place.
 pub mod runtime {
     pub use cordon_lang::hir::BinaryOp;
+    pub use jiff::civil::Date;
     pub use rust_decimal::Decimal;
 
     pub use super::fingerprint;
@@ -94,14 +96,22 @@ pub fn rust_source(version: &CompiledVersion) -> String {
          \x20       Ok(Native { program: &version.program })\n\
          \x20   }\n\n\
          \x20   /// Decides as `cordon_engine::eval::run` does with the version's program.\n\
-         \x20   #[allow(unused_labels, unused_variables, clippy::all)]\n\
          \x20   pub fn run<'a>(&self, facts: &Facts<'a>, scratch: &mut Scratch<'a>) -> Result<(), FactError>\n\
          \x20   where\n\
          \x20       'p: 'a,\n\
          \x20   {\n\
-         \x20       let mut cx = Context::begin(self.program, facts, scratch);\n",
+         \x20       let mut cx = Context::begin(self.program, facts, scratch);\n\
+         \x20       match rules(&mut cx) {\n\
+         \x20           Ok(()) => cx.finish(),\n\
+         \x20           Err(error) => Err(*error),\n\
+         \x20       }\n\
+         \x20   }\n\
+         }\n\n\
+         /// The rules in the program's order, each after the rules whose outcomes it reads.\n\
+         #[allow(unused_labels, unused_variables, clippy::all)]\n\
+         fn rules<'p: 'a, 'a>(cx: &mut Context<'p, '_, '_, 'a>) -> Result<(), Box<FactError>> {\n\
+         \x20   cx.answer_questions();\n",
     );
-    out.push_str("        cx.answer_questions();\n");
     for (index, rule) in program.rules.iter().enumerate() {
         let citations: Vec<String> = rule
             .citations
@@ -110,27 +120,36 @@ pub fn rust_source(version: &CompiledVersion) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "        // {} ({})\n        if cx.may_apply({index}) {{",
+            "    // {} ({})\n    cx.enter({index});",
             rule.name,
             citations.join("; ")
         );
+        // `Context::may_apply` with the rule's own dates and rules.
+        let mut may_apply = Vec::new();
+        if let Some(from) = rule.window.0 {
+            may_apply.push(format!("cx.date() >= {}", date(from)));
+        }
+        if let Some(to) = rule.window.1 {
+            may_apply.push(format!("cx.date() <= {}", date(to)));
+        }
+        may_apply.extend(rule.unless.iter().map(|other| format!("!cx.applied({other})")));
+        match may_apply.is_empty() {
+            true => out.push_str("    {\n"),
+            false => {
+                let _ = writeln!(out, "    if {} {{", may_apply.join(" && "));
+            }
+        }
         match &rule.when {
             Some(code) => emit_code(&mut out, program, code, Owner::Rule(index as u16)),
-            None => out.push_str("            let holds = true;\n"),
+            None => out.push_str("        let holds = true;\n"),
         }
-        let _ = writeln!(
-            out,
-            "            if holds {{\n                cx.mark_applied({index});"
-        );
-        for conclusion in 0..rule.then.len() {
-            let _ = writeln!(
-                out,
-                "                cx.conclude({index}, {conclusion}).map_err(|error| *error)?;"
-            );
+        let _ = writeln!(out, "        if holds {{\n            cx.mark_applied({index});");
+        for (number, conclusion) in rule.then.iter().enumerate() {
+            let _ = writeln!(out, "            {};", conclude(program, index, number, conclusion));
         }
-        out.push_str("            }\n        }\n");
+        out.push_str("        }\n    }\n");
     }
-    out.push_str("        cx.finish()\n    }\n}\n");
+    out.push_str("    Ok(())\n}\n");
     for index in written_defines(program) {
         let define = &program.defines[usize::from(index)];
         let Some(code) = &define.test else { continue };
@@ -179,29 +198,19 @@ fn written_defines(program: &Program) -> BTreeSet<u16> {
     written
 }
 
-/// Whose branch code is being written: a rule's (inside `run`, errors leave with `?` after
-/// unboxing) or a definition's (in its own function, errors leave boxed).
+/// Whose branch code is being written: a rule's (in `rules`) or a definition's (in its own
+/// function).
 #[derive(Clone, Copy)]
 enum Owner {
     Rule(u16),
     Define(u16),
 }
 
-impl Owner {
-    /// How an expression of type `Result<bool, Box<FactError>>` is unwrapped here.
-    fn unwrap(self, expression: &str) -> String {
-        match self {
-            Owner::Rule(_) => format!("{expression}.map_err(|error| *error)?"),
-            Owner::Define(_) => format!("{expression}?"),
-        }
-    }
-}
-
 /// Writes `let holds = ...;` deciding a branch code: test `i` follows the blocks labeled up to
 /// `'t{i}`, so jumping forward to it is breaking out of that block.
 fn emit_code(out: &mut String, program: &Program, code: &Code, owner: Owner) {
     let indent = match owner {
-        Owner::Rule(_) => "            ",
+        Owner::Rule(_) => "        ",
         Owner::Define(_) => "    ",
     };
     // Every jump goes to a later test of this code (or ends it).
@@ -213,8 +222,8 @@ fn emit_code(out: &mut String, program: &Program, code: &Code, owner: Owner) {
     });
     if code.tests.is_empty() || code.tests.len() > LONGEST_CODE || !forward {
         let interpreted = match owner {
-            Owner::Rule(rule) => owner.unwrap(&format!("cx.rule_holds({rule})")),
-            Owner::Define(index) => owner.unwrap(&format!("cx.define_holds({index})")),
+            Owner::Rule(rule) => format!("cx.rule_holds({rule})?"),
+            Owner::Define(index) => format!("cx.define_holds({index})?"),
         };
         let _ = writeln!(out, "{indent}let holds = {interpreted};");
         return;
@@ -249,74 +258,88 @@ fn jump(target: Target) -> String {
 /// The Rust deciding one test.
 fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
     match atom {
-        Atom::Known(index) => owner.unwrap(&format!("cx.known({index})")),
+        Atom::Known(index) => format!("cx.known({index})?"),
         Atom::OutcomeHas(field, member) => format!("cx.outcome_has({field}, {member})"),
-        Atom::Outcome(field) => owner.unwrap(&format!("cx.outcome_holds({field})")),
+        Atom::Outcome(field) => format!("cx.outcome_holds({field})?"),
         Atom::Define(index)
             if program
                 .defines
                 .get(usize::from(*index))
                 .is_some_and(|define| define.test.is_some()) =>
         {
-            let arguments = match owner {
-                Owner::Rule(_) => "&mut cx",
-                Owner::Define(_) => "cx",
-            };
-            owner.unwrap(&format!("define_{index}({arguments})"))
+            format!("define_{index}(cx)?")
         }
         Atom::FactCompare(op, slot, literal) if let Some(literal) = value(*literal) => {
-            let fact = owner.unwrap(&format!("cx.fact({slot})"));
+            let fact = format!("cx.fact({slot})?");
             format!("compare(BinaryOp::{op:?}, {fact}, {literal})")
         }
         Atom::Compare(comparison)
             if let (op, left, right) = comparison.as_ref()
                 && let (Some(left), Some(right)) =
-                    (operand(left, owner), operand(right, owner)) =>
+                    (operand(left), operand(right)) =>
         {
             format!(
                 "{{ let left = {left}; let right = {right}; compare(BinaryOp::{op:?}, left, right) }}"
             )
         }
         _ => match owner {
-            Owner::Rule(rule) => owner.unwrap(&format!("cx.rule_atom({rule}, {test})")),
-            Owner::Define(index) => owner.unwrap(&format!("cx.define_atom({index}, {test})")),
+            Owner::Rule(rule) => format!("cx.rule_atom({rule}, {test})?"),
+            Owner::Define(index) => format!("cx.define_atom({index}, {test})?"),
         },
     }
 }
 
 /// The Rust reading an operand of a comparison, as the interpreter reads it (`Context::read`);
 /// `None` where it is an expression written here only through the interpreter.
-fn operand(operand: &Operand, owner: Owner) -> Option<String> {
+fn operand(operand: &Operand) -> Option<String> {
     match operand {
         Operand::Literal(literal) => value(*literal),
-        Operand::Fact(slot) => Some(owner.unwrap(&format!("cx.fact({slot})"))),
-        Operand::Define(index) => Some(owner.unwrap(&format!("cx.define({index})"))),
+        Operand::Fact(slot) => Some(format!("cx.fact({slot})?")),
+        Operand::Define(index) => Some(format!("cx.define({index})?")),
         Operand::Outcome(field) => Some(format!("cx.outcome({field})")),
-        Operand::Tree(ir) => expression(ir, owner),
+        Operand::Tree(ir) => expression(ir),
     }
 }
 
 /// The Rust of an expression evaluated as `Context::eval` evaluates it, for the few kinds
 /// comparisons of computed values are made of; `None` for the rest.
-fn expression(ir: &Ir, owner: Owner) -> Option<String> {
+fn expression(ir: &Ir) -> Option<String> {
     Some(match ir {
         Ir::Literal(literal) => value(*literal)?,
-        Ir::Fact(slot) => owner.unwrap(&format!("cx.fact({slot})")),
-        Ir::Define(index) => owner.unwrap(&format!("cx.define({index})")),
+        Ir::Fact(slot) => format!("cx.fact({slot})?"),
+        Ir::Define(index) => format!("cx.define({index})?"),
         Ir::Outcome(field) => format!("cx.outcome({field})"),
         Ir::OutcomeHas(field, member) => format!("Value::Bool(cx.outcome_has({field}, {member}))"),
         Ir::Arithmetic(op, left, right) => {
-            let (left, right) = (expression(left, owner)?, expression(right, owner)?);
-            let result = owner.unwrap(&format!("cx.arithmetic(BinaryOp::{op:?}, left, right)"));
+            let (left, right) = (expression(left)?, expression(right)?);
+            let result = format!("cx.arithmetic(BinaryOp::{op:?}, left, right)?");
             format!("{{ let left = {left}; let right = {right}; {result} }}")
         }
         Ir::Max(left, right) | Ir::Min(left, right) => {
-            let (left, right) = (expression(left, owner)?, expression(right, owner)?);
+            let (left, right) = (expression(left)?, expression(right)?);
             let max = matches!(ir, Ir::Max(..));
             format!("{{ let left = {left}; let right = {right}; extreme({max}, left, right) }}")
         }
         _ => return None,
     })
+}
+
+/// The Rust drawing a conclusion (by index) of a rule that applies, as `Context::conclude` draws
+/// it.
+fn conclude(program: &Program, rule: usize, number: usize, conclusion: &CompiledConclusion) -> String {
+    let field = conclusion.field;
+    match program.outcome.get(usize::from(field)).map(|outcome| &outcome.kind) {
+        Some(OutcomeKind::Set { .. }) => format!("cx.add_member({field}, {})", conclusion.member),
+        Some(OutcomeKind::Single { .. }) if let Some(value) = expression(&conclusion.value) => {
+            format!("cx.conclude_value({rule}, {field}, {value})")
+        }
+        _ => format!("cx.conclude({rule}, {number})?"),
+    }
+}
+
+/// A date as a Rust constant expression.
+fn date(date: Date) -> String {
+    format!("Date::constant({}, {}, {})", date.year(), date.month(), date.day())
 }
 
 /// A value as a Rust constant expression, for the kinds written in conditions.
