@@ -35,6 +35,9 @@ pub struct Scratch<'a> {
     pub candidates: Vec<Vec<(u16, Value<'a>)>>,
     /// For set outcomes: a bitmask of members, and which rule added each member first.
     pub sets: Vec<u64>,
+    /// For single outcomes: whether every candidate so far concludes the first one's value (then
+    /// that is the outcome's value, with nothing to resolve).
+    agreeing: Vec<bool>,
     /// For single outcomes read by later rules: the resolved value, once all its rules have run.
     resolved: Vec<Option<Value<'a>>>,
     /// For single outcomes taken as conditions: the resolved value's truth (`NO`, `YES`), or
@@ -639,6 +642,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
         scratch.sets.clear();
         scratch.sets.resize(program.outcome.len(), 0);
+        scratch.agreeing.clear();
+        scratch.agreeing.resize(program.outcome.len(), true);
         scratch.truths.clear();
         scratch.truths.resize(program.outcome.len(), UNKNOWN);
         scratch.resolved.clear();
@@ -856,15 +861,33 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     #[inline(always)]
     pub fn conclude_value(&mut self, rule: u16, field: u16, value: Value<'a>) {
         let field = usize::from(field);
-        if let Some(candidates) = self.scratch.candidates.get_mut(field) {
-            candidates.push((rule, value));
+        let scratch = &mut *self.scratch;
+        let (Some(candidates), Some(agreeing), Some(resolved), Some(truth)) = (
+            scratch.candidates.get_mut(field),
+            scratch.agreeing.get_mut(field),
+            scratch.resolved.get_mut(field),
+            scratch.truths.get_mut(field),
+        ) else {
+            return;
+        };
+        match candidates.first() {
+            // The first value is the outcome's until another disagrees.
+            None => {
+                *resolved = Some(value);
+                *truth = match value {
+                    Value::Bool(true) => YES,
+                    Value::Bool(false) | Value::Null => NO,
+                    _ => UNKNOWN,
+                };
+            }
+            Some((_, first)) if *agreeing && first.equals(value) => {}
+            Some(_) => {
+                *agreeing = false;
+                *resolved = None;
+                *truth = UNKNOWN;
+            }
         }
-        if let Some(resolved) = self.scratch.resolved.get_mut(field) {
-            *resolved = None;
-        }
-        if let Some(truth) = self.scratch.truths.get_mut(field) {
-            *truth = UNKNOWN;
-        }
+        candidates.push((rule, value));
     }
 
     /// Ends an evaluation: an error if rules conclude different values for one outcome and

@@ -415,7 +415,7 @@ fn rust_written_from_a_version_is_bound_to_its_program() {
     for (index, rule) in version.program.rules.iter().enumerate() {
         assert!(
             source.contains(&format!("// {} (", rule.name))
-                && source.contains(&format!("if cx.may_apply({index}) {{")),
+                && source.contains(&format!("cx.enter({index});")),
             "no block for rule `{}`",
             rule.name
         );
