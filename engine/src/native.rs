@@ -24,7 +24,6 @@
 //! native.run(&facts, &mut scratch)?; // then read the scratch as after `eval::run`
 //! ```
 
-use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use jiff::civil::Date;
@@ -150,52 +149,58 @@ pub fn rust_source(version: &CompiledVersion) -> String {
         out.push_str("        }\n    }\n");
     }
     out.push_str("    Ok(())\n}\n");
-    for index in written_defines(program) {
-        let define = &program.defines[usize::from(index)];
-        let Some(code) = &define.test else { continue };
-        let _ = writeln!(
-            out,
-            "\n/// The yes/no definition `{}`, computed once per transaction.\n\
-             #[allow(dead_code, unused_labels, unused_variables, clippy::all)]\n\
-             fn define_{index}<'p: 'a, 'a>(\n\
-             \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
-             ) -> Result<bool, Box<FactError>> {{\n\
-             \x20   if let Some(value) = cx.known_define({index}) {{\n\
-             \x20       return cx.truth(value);\n\
-             \x20   }}",
-            define.name
-        );
-        emit_code(&mut out, program, code, Owner::Define(index));
-        let _ = writeln!(
-            out,
-            "    cx.keep_define({index}, Value::Bool(holds));\n    Ok(holds)\n}}"
-        );
+    for (index, define) in program.defines.iter().enumerate() {
+        let index = index as u16;
+        if let Some(code) = &define.test {
+            let _ = writeln!(
+                out,
+                "\n/// The yes/no definition `{}`, computed once per transaction.\n\
+                 #[allow(dead_code, unused_labels, unused_variables, clippy::all)]\n\
+                 fn define_{index}<'p: 'a, 'a>(\n\
+                 \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
+                 ) -> Result<bool, Box<FactError>> {{\n\
+                 \x20   if let Some(value) = cx.known_define({index}) {{\n\
+                 \x20       return cx.truth(value);\n\
+                 \x20   }}",
+                define.name
+            );
+            emit_code(&mut out, program, code, Owner::Define(index));
+            let _ = writeln!(
+                out,
+                "    cx.keep_define({index}, Value::Bool(holds));\n    Ok(holds)\n}}"
+            );
+        } else if let Some(value) = expression(program, &define.value) {
+            let _ = writeln!(
+                out,
+                "\n/// The definition `{}`, computed once per transaction.\n\
+                 #[allow(dead_code, clippy::all)]\n\
+                 fn value_{index}<'p: 'a, 'a>(\n\
+                 \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
+                 ) -> Result<Value<'a>, Box<FactError>> {{\n\
+                 \x20   if let Some(value) = cx.known_define({index}) {{\n\
+                 \x20       return Ok(value);\n\
+                 \x20   }}\n\
+                 \x20   let value = {value};\n\
+                 \x20   cx.keep_define({index}, value);\n\
+                 \x20   Ok(value)\n\
+                 }}",
+                define.name
+            );
+        }
     }
     out
 }
 
-/// The yes/no definitions the written code calls: those rules test, and those they test.
-fn written_defines(program: &Program) -> BTreeSet<u16> {
-    let mut written = BTreeSet::new();
-    let mut codes: Vec<&Code> = program
-        .rules
-        .iter()
-        .filter_map(|rule| rule.when.as_ref())
-        .collect();
-    while let Some(code) = codes.pop() {
-        for test in &code.tests {
-            if let Atom::Define(index) = test.atom
-                && let Some(code) = program
-                    .defines
-                    .get(usize::from(index))
-                    .and_then(|define| define.test.as_ref())
-                && written.insert(index)
-            {
-                codes.push(code);
-            }
+/// The Rust reading a definition's value (by index), as `Context::define` reads it: through the
+/// function written for it, if there is one.
+fn define(program: &Program, index: u16) -> String {
+    match program.defines.get(usize::from(index)) {
+        Some(define) if define.test.is_some() => format!("Value::Bool(define_{index}(cx)?)"),
+        Some(define) if expression(program, &define.value).is_some() => {
+            format!("value_{index}(cx)?")
         }
+        _ => format!("cx.define({index})?"),
     }
-    written
 }
 
 /// Whose branch code is being written: a rule's (in `rules`) or a definition's (in its own
@@ -276,7 +281,7 @@ fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
         Atom::Compare(comparison)
             if let (op, left, right) = comparison.as_ref()
                 && let (Some(left), Some(right)) =
-                    (operand(left), operand(right)) =>
+                    (operand(program, left), operand(program, right)) =>
         {
             format!(
                 "{{ let left = {left}; let right = {right}; compare(BinaryOp::{op:?}, left, right) }}"
@@ -291,32 +296,32 @@ fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
 
 /// The Rust reading an operand of a comparison, as the interpreter reads it (`Context::read`);
 /// `None` where it is an expression written here only through the interpreter.
-fn operand(operand: &Operand) -> Option<String> {
+fn operand(program: &Program, operand: &Operand) -> Option<String> {
     match operand {
         Operand::Literal(literal) => value(*literal),
         Operand::Fact(slot) => Some(format!("cx.fact({slot})?")),
-        Operand::Define(index) => Some(format!("cx.define({index})?")),
+        Operand::Define(index) => Some(define(program, *index)),
         Operand::Outcome(field) => Some(format!("cx.outcome({field})")),
-        Operand::Tree(ir) => expression(ir),
+        Operand::Tree(ir) => expression(program, ir),
     }
 }
 
 /// The Rust of an expression evaluated as `Context::eval` evaluates it, for the few kinds
 /// comparisons of computed values are made of; `None` for the rest.
-fn expression(ir: &Ir) -> Option<String> {
+fn expression(program: &Program, ir: &Ir) -> Option<String> {
     Some(match ir {
         Ir::Literal(literal) => value(*literal)?,
         Ir::Fact(slot) => format!("cx.fact({slot})?"),
-        Ir::Define(index) => format!("cx.define({index})?"),
+        Ir::Define(index) => define(program, *index),
         Ir::Outcome(field) => format!("cx.outcome({field})"),
         Ir::OutcomeHas(field, member) => format!("Value::Bool(cx.outcome_has({field}, {member}))"),
         Ir::Arithmetic(op, left, right) => {
-            let (left, right) = (expression(left)?, expression(right)?);
+            let (left, right) = (expression(program, left)?, expression(program, right)?);
             let result = format!("cx.arithmetic(BinaryOp::{op:?}, left, right)?");
             format!("{{ let left = {left}; let right = {right}; {result} }}")
         }
         Ir::Max(left, right) | Ir::Min(left, right) => {
-            let (left, right) = (expression(left)?, expression(right)?);
+            let (left, right) = (expression(program, left)?, expression(program, right)?);
             let max = matches!(ir, Ir::Max(..));
             format!("{{ let left = {left}; let right = {right}; extreme({max}, left, right) }}")
         }
@@ -330,7 +335,7 @@ fn conclude(program: &Program, rule: usize, number: usize, conclusion: &Compiled
     let field = conclusion.field;
     match program.outcome.get(usize::from(field)).map(|outcome| &outcome.kind) {
         Some(OutcomeKind::Set { .. }) => format!("cx.add_member({field}, {})", conclusion.member),
-        Some(OutcomeKind::Single { .. }) if let Some(value) = expression(&conclusion.value) => {
+        Some(OutcomeKind::Single { .. }) if let Some(value) = expression(program, &conclusion.value) => {
             format!("cx.conclude_value({rule}, {field}, {value})")
         }
         _ => format!("cx.conclude({rule}, {number})?"),
