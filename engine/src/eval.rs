@@ -22,7 +22,7 @@ use cordon_lang::hir::BinaryOp;
 use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
 use crate::compile::{CompiledConclusion, Ir, OutcomeField, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
-use crate::questions::{Answers, answer};
+use crate::questions::{Answers, Packed, answer};
 use crate::value::{Value, eccn_within, number_order};
 
 /// The state of one evaluation: which rules applied and what they concluded. A caller deciding
@@ -660,6 +660,39 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             facts,
             scratch,
             rule: 0,
+        }
+    }
+
+    /// Every question of the table left unanswered, before its groups are answered one by one
+    /// ([`Context::answer_group`], [`Context::write_answers`]).
+    pub fn start_answers(&mut self) {
+        self.scratch.answers.start(&self.program.questions);
+    }
+
+    /// Answers one group (by index) of the table's questions about one fact.
+    pub fn answer_group(&mut self, group: usize) {
+        let scratch = &mut *self.scratch;
+        self.program.questions.answer_group(
+            self.program,
+            scratch.segment,
+            self.facts,
+            &mut scratch.answers,
+            group,
+        );
+    }
+
+    /// Writes the answers to a group of questions, a byte each, from question `first` on.
+    #[inline(always)]
+    pub fn write_answers(&mut self, first: usize, packed: Packed) {
+        self.scratch.answers.write(first, packed);
+    }
+
+    /// A fact's value, if the transaction has it.
+    #[inline(always)]
+    pub fn present(&self, slot: u16) -> Option<Value<'a>> {
+        match self.facts.slots.get(usize::from(slot)) {
+            Some(Slot::Present(value)) => Some(*value),
+            _ => None,
         }
     }
 

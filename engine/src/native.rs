@@ -34,6 +34,7 @@ use crate::CompiledVersion;
 use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT, Target};
 use crate::compile::{CompiledConclusion, Ir, OutcomeKind, Program};
 use crate::policy::digest_name;
+use crate::questions::{How, Packed};
 use crate::value::Value;
 
 /// What generated code uses, in one place.
@@ -47,6 +48,7 @@ pub mod runtime {
     pub use crate::compile::Program;
     pub use crate::eval::{Context, Scratch, compare, extreme};
     pub use crate::facts::{FactError, Facts};
+    pub use crate::questions::at_scale;
     pub use crate::value::Value;
 }
 
@@ -109,7 +111,7 @@ pub fn rust_source(version: &CompiledVersion) -> String {
          /// The rules in the program's order, each after the rules whose outcomes it reads.\n\
          #[allow(unused_labels, unused_variables, clippy::all)]\n\
          fn rules<'p: 'a, 'a>(cx: &mut Context<'p, '_, '_, 'a>) -> Result<(), Box<FactError>> {\n\
-         \x20   cx.answer_questions();\n",
+         \x20   answer_questions(cx);\n",
     );
     for (index, rule) in program.rules.iter().enumerate() {
         let citations: Vec<String> = rule
@@ -149,6 +151,7 @@ pub fn rust_source(version: &CompiledVersion) -> String {
         out.push_str("        }\n    }\n");
     }
     out.push_str("    Ok(())\n}\n");
+    write_questions(&mut out, program);
     for (index, define) in program.defines.iter().enumerate() {
         let index = index as u16;
         if let Some(code) = &define.test {
@@ -189,6 +192,87 @@ pub fn rust_source(version: &CompiledVersion) -> String {
         }
     }
     out
+}
+
+/// Writes `answer_questions`, answering the question table as `Context::answer_questions` does:
+/// the answers for a yes/no or enum value, and comparisons of a number with thresholds, written
+/// out; what else a fact holds (and facts of other kinds) through `Context::answer_group`.
+fn write_questions(out: &mut String, program: &Program) {
+    out.push_str(
+        "\n/// Answers the question table for this transaction.\n\
+         #[allow(clippy::all)]\n\
+         fn answer_questions<'p: 'a, 'a>(cx: &mut Context<'p, '_, '_, 'a>) {\n\
+         \x20   cx.start_answers();\n",
+    );
+    for (index, group) in program.questions.groups().enumerate() {
+        let (slot, first) = (group.slot, group.first);
+        let path = program
+            .slots
+            .get(usize::from(slot))
+            .map_or("", |slot| slot.path.as_str());
+        let _ = match group.count {
+            1 => writeln!(out, "    // {path}: question {first}"),
+            count => writeln!(out, "    // {path}: questions {first} to {}", first + count - 1),
+        };
+        let mut arms = Vec::new();
+        match group.how {
+            // Looked up by value rather than matched: the value is data, and a jump on it would
+            // be mispredicted as often as it changes.
+            How::Bool(answers) => arms.push(format!(
+                "Some(Value::Bool(value)) => cx.write_answers({first}, {}[usize::from(value)]),",
+                packed_list(&answers)
+            )),
+            How::Enum(enumeration, answers) => arms.push(format!(
+                "Some(Value::Enum({enumeration}, variant)) if usize::from(variant) < {} => \
+                 cx.write_answers({first}, {}[usize::from(variant)]),",
+                answers.len(),
+                packed_list(&answers)
+            )),
+            How::Numbers(scale, thresholds) => {
+                let answers: Vec<String> = thresholds
+                    .iter()
+                    .enumerate()
+                    .map(|(byte, (threshold, accepts))| {
+                        let holds = match accepts {
+                            0b001 => format!("number < {threshold}"),
+                            0b011 => format!("number <= {threshold}"),
+                            0b010 => format!("number == {threshold}"),
+                            0b110 => format!("number >= {threshold}"),
+                            0b100 => format!("number > {threshold}"),
+                            0b101 => format!("number != {threshold}"),
+                            0b111 => "true".to_string(),
+                            _ => "false".to_string(),
+                        };
+                        format!("u64::from({holds}) << {}", 8 * byte)
+                    })
+                    .collect();
+                arms.push(format!(
+                    "Some(Value::Number(number)) if let Some(number) = at_scale(number, {scale}) => cx.write_answers({first}, {}),",
+                    answers.join(" | ")
+                ));
+            }
+            How::Interpreted => {}
+        }
+        match arms.is_empty() {
+            true => {
+                let _ = writeln!(out, "    cx.answer_group({index});");
+            }
+            false => {
+                let _ = writeln!(out, "    match cx.present({slot}) {{");
+                for arm in arms {
+                    let _ = writeln!(out, "        {arm}");
+                }
+                let _ = writeln!(out, "        _ => cx.answer_group({index}),\n    }}");
+            }
+        }
+    }
+    out.push_str("}\n");
+}
+
+/// Packed answers as a Rust array expression.
+fn packed_list(answers: &[Packed]) -> String {
+    let answers: Vec<String> = answers.iter().map(|packed| format!("{packed:#x}u64")).collect();
+    format!("[{}]", answers.join(", "))
 }
 
 /// The Rust reading a definition's value (by index), as `Context::define` reads it: through the

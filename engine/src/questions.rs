@@ -16,6 +16,7 @@
 
 use std::cmp::Ordering;
 
+use indexmap::IndexMap;
 use rust_decimal::Decimal;
 
 use crate::branch::FactTest;
@@ -42,7 +43,7 @@ const YES: u8 = 1;
 const UNANSWERED: u8 = 2;
 
 /// The answers to up to [`GROUP`] questions, a byte each, the first in the lowest byte.
-type Packed = u64;
+pub type Packed = u64;
 
 /// Every question of a group left unanswered.
 const ALL_UNANSWERED: Packed = Packed::from_le_bytes([UNANSWERED; GROUP]);
@@ -114,7 +115,7 @@ impl Thresholds {
 
 /// A number's mantissa at a scale at least its own, if it fits.
 #[inline]
-fn at_scale(number: Decimal, scale: u32) -> Option<i128> {
+pub fn at_scale(number: Decimal, scale: u32) -> Option<i128> {
     match scale.checked_sub(number.scale())? {
         0 => Some(number.mantissa()),
         // A mantissa is below 2^96: times 10^9 (below 2^30) it fits without a check.
@@ -126,12 +127,77 @@ fn at_scale(number: Decimal, scale: u32) -> Option<i128> {
 #[derive(Clone, Debug)]
 struct ByValue {
     kind: Kind,
-    /// How many values the fact takes.
-    values: usize,
+    /// For each value (by [`Kind::index`]): its class. Values with the same answers at every
+    /// stretch of time share one, which keeps the answers of a country fact to a few lines of
+    /// cache.
+    classes: Vec<u8>,
     /// Entries per stretch of time: 0 when no question depends on the date.
     stride: usize,
-    /// For each stretch of time and each value (by [`Kind::index`]): the answers.
+    /// For each stretch of time and each class: the answers.
     answers: Vec<Packed>,
+}
+
+impl ByValue {
+    /// The answers for every value of a kind, in classes; `None` past 256 classes.
+    fn new(
+        program: &Program,
+        questions: &[FactTest],
+        kind: Kind,
+        values: usize,
+    ) -> Option<ByValue> {
+        let dated = questions
+            .iter()
+            .any(|question| matches!(question, FactTest::InGroup(..)));
+        let segments = if dated {
+            program.segment_starts.len() + 1
+        } else {
+            1
+        };
+        let mut columns: IndexMap<Vec<Packed>, u8> = IndexMap::new();
+        let mut classes = Vec::with_capacity(values);
+        for index in 0..values {
+            let column: Vec<Packed> = (0..segments)
+                .map(|segment| answer_each(program, segment, questions, kind.value(index)))
+                .collect();
+            let next = u8::try_from(columns.len()).ok();
+            let class = match columns.get(&column) {
+                Some(class) => *class,
+                None => {
+                    let class = next?;
+                    columns.insert(column, class);
+                    class
+                }
+            };
+            classes.push(class);
+        }
+        let stride = if dated { columns.len() } else { 0 };
+        let answers = (0..segments)
+            .flat_map(|segment| columns.keys().map(move |column| column[segment]))
+            .collect();
+        Some(ByValue {
+            kind,
+            classes,
+            stride,
+            answers,
+        })
+    }
+
+    /// The answers for a value on a stretch of time, if it is one of the kind's.
+    #[inline(always)]
+    fn answer(&self, segment: usize, value: Value<'_>) -> Option<Packed> {
+        let class = self.classes.get(self.kind.index(value)?)?;
+        self.answers
+            .get(segment * self.stride + usize::from(*class))
+            .copied()
+    }
+
+    /// The answers for each value, when they do not depend on the date.
+    fn each_value(&self) -> Vec<Packed> {
+        self.classes
+            .iter()
+            .filter_map(|class| self.answers.get(usize::from(*class)).copied())
+            .collect()
+    }
 }
 
 /// The kinds of facts whose answers are worked out for each value.
@@ -201,10 +267,16 @@ impl Answers {
         }
     }
 
+    /// Every question of the table left unanswered, before its groups are answered.
+    pub fn start(&mut self, questions: &Questions) {
+        self.0.clear();
+        self.0.resize(questions.table.len() + GROUP, UNANSWERED);
+    }
+
     /// Writes the answers of a group from question `first` on. Groups are written in order, so
     /// the bytes beyond a group are written again by the groups that follow.
     #[inline(always)]
-    fn write(&mut self, first: usize, packed: Packed) {
+    pub fn write(&mut self, first: usize, packed: Packed) {
         if let Some(bytes) = self.0.get_mut(first..first + GROUP) {
             bytes.copy_from_slice(&packed.to_le_bytes());
         }
@@ -247,36 +319,17 @@ impl Questions {
                 }),
             }
         }
-        let segments = program.segment_starts.len() + 1;
         for fact in &mut facts {
             let questions = &table[fact.first..fact.first + fact.count];
-            if let Some(thresholds) = Thresholds::new(questions) {
-                fact.fast = Some(Fast::Numbers(thresholds));
-                continue;
-            }
-            let Some((kind, values)) = program
-                .slots
-                .get(usize::from(fact.slot))
-                .and_then(|slot| Kind::of(&slot.ty, program))
-            else {
-                continue;
+            fact.fast = match Thresholds::new(questions) {
+                Some(thresholds) => Some(Fast::Numbers(thresholds)),
+                None => program
+                    .slots
+                    .get(usize::from(fact.slot))
+                    .and_then(|slot| Kind::of(&slot.ty, program))
+                    .and_then(|(kind, values)| ByValue::new(program, questions, kind, values))
+                    .map(Fast::ByValue),
             };
-            let dated = questions
-                .iter()
-                .any(|question| matches!(question, FactTest::InGroup(..)));
-            let stride = if dated { values } else { 0 };
-            let mut answers = Vec::new();
-            for segment in 0..(if dated { segments } else { 1 }) {
-                for index in 0..values {
-                    answers.push(answer_each(program, segment, questions, kind.value(index)));
-                }
-            }
-            fact.fast = Some(Fast::ByValue(ByValue {
-                kind,
-                values,
-                stride,
-                answers,
-            }));
         }
         program.questions = Questions { table, facts };
     }
@@ -289,39 +342,95 @@ impl Questions {
         facts: &Facts<'_>,
         answers: &mut Answers,
     ) {
-        answers.0.clear();
-        answers.0.resize(self.table.len() + GROUP, UNANSWERED);
+        answers.start(self);
         for fact in &self.facts {
-            let packed = match facts.slots.get(usize::from(fact.slot)) {
-                Some(Slot::Present(value)) => {
-                    let fast = match (&fact.fast, value) {
-                        (Some(Fast::ByValue(by_value)), _) => by_value
-                            .kind
-                            .index(*value)
-                            .filter(|index| *index < by_value.values)
-                            .and_then(|index| {
-                                by_value.answers.get(segment * by_value.stride + index)
-                            })
-                            .copied(),
-                        (Some(Fast::Numbers(thresholds)), Value::Number(number)) => {
-                            thresholds.answer(*number)
-                        }
-                        _ => None,
-                    };
-                    match fast {
-                        Some(packed) => packed,
-                        None => answer_each(
-                            program,
-                            segment,
-                            &self.table[fact.first..fact.first + fact.count],
-                            *value,
-                        ),
-                    }
-                }
-                _ => ALL_UNANSWERED,
-            };
-            answers.write(fact.first, packed);
+            fact.answer(program, segment, facts, answers);
         }
+    }
+
+    /// Answers one group (by index) of questions about one fact.
+    pub fn answer_group(
+        &self,
+        program: &Program,
+        segment: usize,
+        facts: &Facts<'_>,
+        answers: &mut Answers,
+        group: usize,
+    ) {
+        if let Some(fact) = self.facts.get(group) {
+            fact.answer(program, segment, facts, answers);
+        }
+    }
+
+    /// The groups of questions about one fact, in table order, for the Rust that
+    /// [`crate::native`] writes: how each can be answered without the interpreter.
+    pub fn groups(&self) -> impl Iterator<Item = Group<'_>> {
+        self.facts.iter().map(|fact| Group {
+            slot: fact.slot,
+            first: fact.first,
+            count: fact.count,
+            how: match &fact.fast {
+                Some(Fast::ByValue(by_value)) if by_value.stride == 0 => match by_value.kind {
+                    Kind::Bool => How::Bool(by_value.each_value()),
+                    Kind::Enum(enumeration) => How::Enum(enumeration, by_value.each_value()),
+                    Kind::Country => How::Interpreted,
+                },
+                Some(Fast::Numbers(thresholds)) => How::Numbers(thresholds.scale, &thresholds.each),
+                _ => How::Interpreted,
+            },
+        })
+    }
+}
+
+/// A group of questions about one fact (see [`Questions::groups`]).
+pub struct Group<'q> {
+    pub slot: u16,
+    /// The index of its first question; its questions are the next `count`.
+    pub first: usize,
+    pub count: usize,
+    pub how: How<'q>,
+}
+
+/// How a group's answers are found for a present value of its fact's kind (anything else goes
+/// through [`Questions::answer_group`]).
+pub enum How<'q> {
+    /// A yes/no fact: the answers for `false` and for `true`.
+    Bool(Vec<Packed>),
+    /// A fact of an enum (by index): the answers for each variant.
+    Enum(u16, Vec<Packed>),
+    /// A number at most as precise as `scale` (see [`at_scale`]): for each question, its
+    /// threshold at that scale and which orderings of the number against it answer yes (bit
+    /// `ordering + 1`).
+    Numbers(u32, &'q [(i128, u8)]),
+    Interpreted,
+}
+
+impl FactQuestions {
+    /// Answers the questions about this fact.
+    #[inline(always)]
+    fn answer(&self, program: &Program, segment: usize, facts: &Facts<'_>, answers: &mut Answers) {
+        let packed = match facts.slots.get(usize::from(self.slot)) {
+            Some(Slot::Present(value)) => {
+                let fast = match (&self.fast, value) {
+                    (Some(Fast::ByValue(by_value)), _) => by_value.answer(segment, *value),
+                    (Some(Fast::Numbers(thresholds)), Value::Number(number)) => {
+                        thresholds.answer(*number)
+                    }
+                    _ => None,
+                };
+                match fast {
+                    Some(packed) => packed,
+                    None => answer_each(
+                        program,
+                        segment,
+                        &program.questions.table[self.first..self.first + self.count],
+                        *value,
+                    ),
+                }
+            }
+            _ => ALL_UNANSWERED,
+        };
+        answers.write(self.first, packed);
     }
 }
 
