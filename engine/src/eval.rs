@@ -22,7 +22,7 @@ use cordon_lang::hir::BinaryOp;
 use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
 use crate::compile::{CompiledConclusion, Ir, OutcomeField, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
-use crate::questions::{Answers, Packed, answer};
+use crate::questions::{Answers, answer, read};
 use crate::value::{Value, eccn_within, number_order};
 
 /// The state of one evaluation: which rules applied and what they concluded. A caller deciding
@@ -587,6 +587,18 @@ pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
     }
 }
 
+/// Makes a vector `len` copies of `value`, in place when it has that length already (the common
+/// case: a scratch reused with one program).
+#[inline(always)]
+fn reset<T: Copy>(vec: &mut Vec<T>, len: usize, value: T) {
+    if vec.len() == len {
+        vec.fill(value);
+    } else {
+        vec.clear();
+        vec.resize(len, value);
+    }
+}
+
 /// The truth of a single outcome in [`Scratch`]: not known until it is resolved.
 const NO: u8 = 0;
 const YES: u8 = 1;
@@ -632,24 +644,17 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         facts: &'f Facts<'a>,
         scratch: &'s mut Scratch<'a>,
     ) -> Context<'p, 'f, 's, 'a> {
-        scratch.applied.clear();
-        scratch.applied.resize(program.rules.len(), false);
-        scratch
-            .candidates
-            .resize_with(program.outcome.len(), Vec::new);
+        let fields = program.outcome.len();
+        reset(&mut scratch.applied, program.rules.len(), false);
+        scratch.candidates.resize_with(fields, Vec::new);
         for candidates in &mut scratch.candidates {
             candidates.clear();
         }
-        scratch.sets.clear();
-        scratch.sets.resize(program.outcome.len(), 0);
-        scratch.agreeing.clear();
-        scratch.agreeing.resize(program.outcome.len(), true);
-        scratch.truths.clear();
-        scratch.truths.resize(program.outcome.len(), UNKNOWN);
-        scratch.resolved.clear();
-        scratch.resolved.resize(program.outcome.len(), None);
-        scratch.defines.clear();
-        scratch.defines.resize(program.defines.len(), None);
+        reset(&mut scratch.sets, fields, 0);
+        reset(&mut scratch.agreeing, fields, true);
+        reset(&mut scratch.truths, fields, UNKNOWN);
+        reset(&mut scratch.resolved, fields, None);
+        reset(&mut scratch.defines, program.defines.len(), None);
         let date = facts.date(program).unwrap_or(Date::MIN);
         scratch.date = Some(date);
         scratch.segment = program
@@ -663,28 +668,30 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
     }
 
-    /// Every question of the table left unanswered, before its groups are answered one by one
-    /// ([`Context::answer_group`], [`Context::write_answers`]).
-    pub fn start_answers(&mut self) {
-        self.scratch.answers.start(&self.program.questions);
-    }
-
-    /// Answers one group (by index) of the table's questions about one fact.
-    pub fn answer_group(&mut self, group: usize) {
-        let scratch = &mut *self.scratch;
+    /// Answers one group (by index) of the table's questions about one fact into `answers` (a
+    /// byte per question).
+    pub fn answer_group(&self, group: usize, answers: &mut [u8]) {
         self.program.questions.answer_group(
             self.program,
-            scratch.segment,
+            self.scratch.segment,
             self.facts,
-            &mut scratch.answers,
+            answers,
             group,
         );
     }
 
-    /// Writes the answers to a group of questions, a byte each, from question `first` on.
+    /// Keeps answers found elsewhere (a byte per question) for the tests that look them up.
+    pub fn keep_answers(&mut self, answers: &[u8]) {
+        self.scratch.answers.keep(answers);
+    }
+
+    /// A question's answer from its byte, asked where the byte leaves it unanswered.
     #[inline(always)]
-    pub fn write_answers(&mut self, first: usize, packed: Packed) {
-        self.scratch.answers.write(first, packed);
+    pub fn known_answer(&mut self, answer: u8, index: u16) -> Result<bool, Box<FactError>> {
+        match read(answer) {
+            Some(holds) => Ok(holds),
+            None => self.ask(index),
+        }
     }
 
     /// A fact's value, if the transaction has it.

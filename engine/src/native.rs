@@ -48,7 +48,7 @@ pub mod runtime {
     pub use crate::compile::Program;
     pub use crate::eval::{Context, Scratch, compare, extreme};
     pub use crate::facts::{FactError, Facts};
-    pub use crate::questions::at_scale;
+    pub use crate::questions::{UNANSWERED, at_scale, write_group};
     pub use crate::value::Value;
 }
 
@@ -111,7 +111,7 @@ pub fn rust_source(version: &CompiledVersion) -> String {
          /// The rules in the program's order, each after the rules whose outcomes it reads.\n\
          #[allow(unused_labels, unused_variables, clippy::all)]\n\
          fn rules<'p: 'a, 'a>(cx: &mut Context<'p, '_, '_, 'a>) -> Result<(), Box<FactError>> {\n\
-         \x20   answer_questions(cx);\n",
+         \x20   let answers = &answer_questions(cx);\n",
     );
     for (index, rule) in program.rules.iter().enumerate() {
         let citations: Vec<String> = rule
@@ -161,6 +161,7 @@ pub fn rust_source(version: &CompiledVersion) -> String {
                  #[allow(dead_code, unused_labels, unused_variables, clippy::all)]\n\
                  fn define_{index}<'p: 'a, 'a>(\n\
                  \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
+                 \x20   answers: &[u8; ANSWERS],\n\
                  ) -> Result<bool, Box<FactError>> {{\n\
                  \x20   if let Some(value) = cx.known_define({index}) {{\n\
                  \x20       return cx.truth(value);\n\
@@ -176,9 +177,10 @@ pub fn rust_source(version: &CompiledVersion) -> String {
             let _ = writeln!(
                 out,
                 "\n/// The definition `{}`, computed once per transaction.\n\
-                 #[allow(dead_code, clippy::all)]\n\
+                 #[allow(dead_code, unused_variables, clippy::all)]\n\
                  fn value_{index}<'p: 'a, 'a>(\n\
                  \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
+                 \x20   answers: &[u8; ANSWERS],\n\
                  ) -> Result<Value<'a>, Box<FactError>> {{\n\
                  \x20   if let Some(value) = cx.known_define({index}) {{\n\
                  \x20       return Ok(value);\n\
@@ -198,11 +200,17 @@ pub fn rust_source(version: &CompiledVersion) -> String {
 /// the answers for a yes/no or enum value, and comparisons of a number with thresholds, written
 /// out; what else a fact holds (and facts of other kinds) through `Context::answer_group`.
 fn write_questions(out: &mut String, program: &Program) {
-    out.push_str(
-        "\n/// Answers the question table for this transaction.\n\
+    let _ = writeln!(
+        out,
+        "\n/// A transaction's answers: a byte per question of the table, and room to write a whole\n\
+         /// group at the last.\n\
+         const ANSWERS: usize = {};\n\n\
+         /// Answers the question table for this transaction (and keeps the answers for the tests\n\
+         /// the interpreter runs).\n\
          #[allow(clippy::all)]\n\
-         fn answer_questions<'p: 'a, 'a>(cx: &mut Context<'p, '_, '_, 'a>) {\n\
-         \x20   cx.start_answers();\n",
+         fn answer_questions<'p: 'a, 'a>(cx: &mut Context<'p, '_, '_, 'a>) -> [u8; ANSWERS] {{\n\
+         \x20   let mut answers = [UNANSWERED; ANSWERS];",
+        program.questions.answer_bytes()
     );
     for (index, group) in program.questions.groups().enumerate() {
         let (slot, first) = (group.slot, group.first);
@@ -219,12 +227,12 @@ fn write_questions(out: &mut String, program: &Program) {
             // Looked up by value rather than matched: the value is data, and a jump on it would
             // be mispredicted as often as it changes.
             How::Bool(answers) => arms.push(format!(
-                "Some(Value::Bool(value)) => cx.write_answers({first}, {}[usize::from(value)]),",
+                "Some(Value::Bool(value)) => write_group(&mut answers, {first}, {}[usize::from(value)]),",
                 packed_list(&answers)
             )),
             How::Enum(enumeration, answers) => arms.push(format!(
                 "Some(Value::Enum({enumeration}, variant)) if usize::from(variant) < {} => \
-                 cx.write_answers({first}, {}[usize::from(variant)]),",
+                 write_group(&mut answers, {first}, {}[usize::from(variant)]),",
                 answers.len(),
                 packed_list(&answers)
             )),
@@ -247,7 +255,7 @@ fn write_questions(out: &mut String, program: &Program) {
                     })
                     .collect();
                 arms.push(format!(
-                    "Some(Value::Number(number)) if let Some(number) = at_scale(number, {scale}) => cx.write_answers({first}, {}),",
+                    "Some(Value::Number(number)) if let Some(number) = at_scale(number, {scale}) => write_group(&mut answers, {first}, {}),",
                     answers.join(" | ")
                 ));
             }
@@ -255,18 +263,18 @@ fn write_questions(out: &mut String, program: &Program) {
         }
         match arms.is_empty() {
             true => {
-                let _ = writeln!(out, "    cx.answer_group({index});");
+                let _ = writeln!(out, "    cx.answer_group({index}, &mut answers);");
             }
             false => {
                 let _ = writeln!(out, "    match cx.present({slot}) {{");
                 for arm in arms {
                     let _ = writeln!(out, "        {arm}");
                 }
-                let _ = writeln!(out, "        _ => cx.answer_group({index}),\n    }}");
+                let _ = writeln!(out, "        _ => cx.answer_group({index}, &mut answers),\n    }}");
             }
         }
     }
-    out.push_str("}\n");
+    out.push_str("    cx.keep_answers(&answers);\n    answers\n}\n");
 }
 
 /// Packed answers as a Rust array expression.
@@ -279,9 +287,9 @@ fn packed_list(answers: &[Packed]) -> String {
 /// function written for it, if there is one.
 fn define(program: &Program, index: u16) -> String {
     match program.defines.get(usize::from(index)) {
-        Some(define) if define.test.is_some() => format!("Value::Bool(define_{index}(cx)?)"),
+        Some(define) if define.test.is_some() => format!("Value::Bool(define_{index}(cx, answers)?)"),
         Some(define) if expression(program, &define.value).is_some() => {
-            format!("value_{index}(cx)?")
+            format!("value_{index}(cx, answers)?")
         }
         _ => format!("cx.define({index})?"),
     }
@@ -347,7 +355,7 @@ fn jump(target: Target) -> String {
 /// The Rust deciding one test.
 fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
     match atom {
-        Atom::Known(index) => format!("cx.known({index})?"),
+        Atom::Known(index) => format!("cx.known_answer(answers[{index}], {index})?"),
         Atom::OutcomeHas(field, member) => format!("cx.outcome_has({field}, {member})"),
         Atom::Outcome(field) => format!("cx.outcome_holds({field})?"),
         Atom::Define(index)
@@ -356,7 +364,7 @@ fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
                 .get(usize::from(*index))
                 .is_some_and(|define| define.test.is_some()) =>
         {
-            format!("define_{index}(cx)?")
+            format!("define_{index}(cx, answers)?")
         }
         Atom::FactCompare(op, slot, literal) if let Some(literal) = value(*literal) => {
             let fact = format!("cx.fact({slot})?");

@@ -40,7 +40,7 @@ const GROUP: usize = 8;
 /// Answers in [`Answers`].
 const NO: u8 = 0;
 const YES: u8 = 1;
-const UNANSWERED: u8 = 2;
+pub const UNANSWERED: u8 = 2;
 
 /// The answers to up to [`GROUP`] questions, a byte each, the first in the lowest byte.
 pub type Packed = u64;
@@ -260,26 +260,38 @@ impl Answers {
     /// A question's answer; `None` when it was left unanswered.
     #[inline(always)]
     pub fn get(&self, index: u16) -> Option<bool> {
-        match self.0.get(usize::from(index)) {
-            Some(&YES) => Some(true),
-            Some(&NO) => Some(false),
-            _ => None,
-        }
+        self.0.get(usize::from(index)).copied().and_then(read)
     }
 
     /// Every question of the table left unanswered, before its groups are answered.
     pub fn start(&mut self, questions: &Questions) {
         self.0.clear();
-        self.0.resize(questions.table.len() + GROUP, UNANSWERED);
+        self.0.resize(questions.answer_bytes(), UNANSWERED);
     }
 
-    /// Writes the answers of a group from question `first` on. Groups are written in order, so
-    /// the bytes beyond a group are written again by the groups that follow.
-    #[inline(always)]
-    pub fn write(&mut self, first: usize, packed: Packed) {
-        if let Some(bytes) = self.0.get_mut(first..first + GROUP) {
-            bytes.copy_from_slice(&packed.to_le_bytes());
-        }
+    /// Takes the answers another table of bytes holds.
+    pub fn keep(&mut self, answers: &[u8]) {
+        self.0.clear();
+        self.0.extend_from_slice(answers);
+    }
+}
+
+/// An answer byte's answer; `None` when the question was left unanswered.
+#[inline(always)]
+pub fn read(answer: u8) -> Option<bool> {
+    match answer {
+        YES => Some(true),
+        NO => Some(false),
+        _ => None,
+    }
+}
+
+/// Writes the answers of a group from question `first` on. Groups are written in order, so the
+/// bytes beyond a group are written again by the groups that follow.
+#[inline(always)]
+pub fn write_group(answers: &mut [u8], first: usize, packed: Packed) {
+    if let Some(bytes) = answers.get_mut(first..first + GROUP) {
+        bytes.copy_from_slice(&packed.to_le_bytes());
     }
 }
 
@@ -344,8 +356,14 @@ impl Questions {
     ) {
         answers.start(self);
         for fact in &self.facts {
-            fact.answer(program, segment, facts, answers);
+            fact.answer(program, segment, facts, &mut answers.0);
         }
+    }
+
+    /// How many bytes a transaction's answers take: one per question, and room to write a whole
+    /// group at the last.
+    pub fn answer_bytes(&self) -> usize {
+        self.table.len() + GROUP
     }
 
     /// Answers one group (by index) of questions about one fact.
@@ -354,7 +372,7 @@ impl Questions {
         program: &Program,
         segment: usize,
         facts: &Facts<'_>,
-        answers: &mut Answers,
+        answers: &mut [u8],
         group: usize,
     ) {
         if let Some(fact) = self.facts.get(group) {
@@ -408,7 +426,7 @@ pub enum How<'q> {
 impl FactQuestions {
     /// Answers the questions about this fact.
     #[inline(always)]
-    fn answer(&self, program: &Program, segment: usize, facts: &Facts<'_>, answers: &mut Answers) {
+    fn answer(&self, program: &Program, segment: usize, facts: &Facts<'_>, answers: &mut [u8]) {
         let packed = match facts.slots.get(usize::from(self.slot)) {
             Some(Slot::Present(value)) => {
                 let fast = match (&self.fast, value) {
@@ -430,7 +448,7 @@ impl FactQuestions {
             }
             _ => ALL_UNANSWERED,
         };
-        answers.write(self.first, packed);
+        write_group(answers, self.first, packed);
     }
 }
 
@@ -495,12 +513,12 @@ mod tests {
     #[test]
     fn groups_write_their_bytes_in_order() {
         let mut answers = Answers(vec![UNANSWERED; 3 + GROUP]);
-        answers.write(0, Packed::from_le_bytes([YES, NO, 7, 7, 7, 7, 7, 7]));
-        answers.write(2, Packed::from_le_bytes([YES, 0, 0, 0, 0, 0, 0, 0]));
+        write_group(&mut answers.0, 0, Packed::from_le_bytes([YES, NO, 7, 7, 7, 7, 7, 7]));
+        write_group(&mut answers.0, 2, Packed::from_le_bytes([YES, 0, 0, 0, 0, 0, 0, 0]));
         assert_eq!(answers.get(0), Some(true));
         assert_eq!(answers.get(1), Some(false));
         assert_eq!(answers.get(2), Some(true));
-        answers.write(1, ALL_UNANSWERED);
+        write_group(&mut answers.0, 1, ALL_UNANSWERED);
         assert_eq!(answers.get(1), None);
         assert_eq!(answers.get(200), None);
     }
