@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 use cordon_lang::hir::Confidence;
 
 use crate::compile::{OutcomeKind, Program, SlotType};
-use crate::eval::{self, Scratch};
+use crate::eval::Scratch;
 use crate::facts::{Facts, Slot};
 use crate::value::{Value, country_code};
 
@@ -146,11 +146,7 @@ pub fn outcome(program: &Program, facts: &Facts<'_>, scratch: &Scratch<'_>) -> V
         .enumerate()
         .map(|(field, definition)| {
             let value = match &definition.kind {
-                OutcomeKind::Single { default, .. } => {
-                    let value = eval::resolve(program, &scratch.candidates[field])
-                        .map_or(*default, |(_, value)| value);
-                    json_of(program, facts, value)
-                }
+                OutcomeKind::Single { .. } => json_of(program, facts, scratch.value(field)),
                 OutcomeKind::Set { members, .. } => {
                     let mask = scratch.sets[field];
                     let mut items: Vec<String> = members

@@ -31,17 +31,15 @@ use crate::value::{Value, eccn_within, number_order};
 pub struct Scratch<'a> {
     /// For each rule: whether it applied.
     pub applied: Vec<bool>,
-    /// For single outcomes: the rules that concluded a value, in order.
-    pub candidates: Vec<Vec<(u16, Value<'a>)>>,
+    /// For single outcomes: the values rules concluded, in order.
+    pub candidates: Vec<Vec<Candidate<'a>>>,
     /// For set outcomes: a bitmask of members, and which rule added each member first.
     pub sets: Vec<u64>,
-    /// For single outcomes: whether every candidate so far concludes the first one's value (then
-    /// that is the outcome's value, with nothing to resolve).
-    agreeing: Vec<bool>,
-    /// For single outcomes read by later rules: the resolved value, once all its rules have run.
-    resolved: Vec<Option<Value<'a>>>,
-    /// For single outcomes taken as conditions: the resolved value's truth (`NO`, `YES`), or
-    /// `UNKNOWN` until it is resolved again.
+    /// For each outcome, its value as the rules so far conclude it: for a single outcome the first
+    /// candidate no other overrules (or the default), for a set whether it has a member.
+    values: Vec<Value<'a>>,
+    /// For each outcome, its value's truth as a condition: `NO`, `YES`, or `UNKNOWN` for a value
+    /// that is not a condition.
     truths: Vec<u8>,
     variables: Vec<Value<'a>>,
     defines: Vec<Option<Value<'a>>>,
@@ -49,6 +47,23 @@ pub struct Scratch<'a> {
     answers: Answers,
     segment: usize,
     date: Option<Date>,
+}
+
+impl<'a> Scratch<'a> {
+    /// An outcome's (by index) value after a run: for a single outcome the value that prevails
+    /// (or the default), for a set whether it has a member.
+    pub fn value(&self, field: usize) -> Value<'a> {
+        self.values.get(field).copied().unwrap_or(Value::Null)
+    }
+}
+
+/// A value a rule concluded for a single outcome.
+#[derive(Clone, Copy, Debug)]
+pub struct Candidate<'a> {
+    pub rule: u16,
+    pub value: Value<'a>,
+    /// Whether a rule that concluded a different value prevails over this one.
+    pub overruled: bool,
 }
 
 pub struct Context<'p, 'f, 's, 'a> {
@@ -275,20 +290,14 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         )
     }
 
-    /// A single outcome's value as the rules so far conclude it, resolved once until a rule
-    /// concludes it again.
-    pub fn outcome(&mut self, field: u16) -> Value<'a> {
-        let index = usize::from(field);
-        match self.scratch.resolved.get(index) {
-            Some(Some(value)) => *value,
-            _ => {
-                let value = self.outcome_value(field);
-                if let Some(slot) = self.scratch.resolved.get_mut(index) {
-                    *slot = Some(value);
-                }
-                value
-            }
-        }
+    /// An outcome's value as the rules so far conclude it: for a set, whether it has a member.
+    #[inline(always)]
+    pub fn outcome(&self, field: u16) -> Value<'a> {
+        self.scratch
+            .values
+            .get(usize::from(field))
+            .copied()
+            .unwrap_or(Value::Null)
     }
 
     /// A definition's value, computed the first time a transaction needs it.
@@ -460,10 +469,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
                 .get(usize::from(*depth))
                 .copied()
                 .unwrap_or(Value::Null)),
-            Ir::Outcome(field) => match self.scratch.resolved.get(usize::from(*field)) {
-                Some(Some(value)) => Ok(*value),
-                _ => self.eval(ir),
-            },
+            Ir::Outcome(field) => Ok(self.outcome(*field)),
             _ => self.eval(ir),
         }
     }
@@ -490,71 +496,25 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         let value = self.operand(ir)?;
         self.truth(value)
     }
-
-    /// The value of a single outcome now: the candidate that no other candidate prevails over.
-    pub fn outcome_value(&self, field: u16) -> Value<'a> {
-        let field = usize::from(field);
-        match self.program.outcome.get(field).map(|outcome| &outcome.kind) {
-            Some(OutcomeKind::Single { default, .. }) => self
-                .scratch
-                .candidates
-                .get(field)
-                .and_then(|candidates| resolve(self.program, candidates))
-                .map_or(*default, |(_, value)| value),
-            Some(OutcomeKind::Set { .. }) => {
-                Value::Bool(self.scratch.sets.get(field).copied().unwrap_or(0) != 0)
-            }
-            None => Value::Null,
-        }
-    }
 }
 
-/// Among the values rules concluded for one outcome, the one that prevails: a candidate is
-/// dropped when another candidate with a different value comes from a rule that prevails over it.
-pub fn resolve<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option<(u16, Value<'a>)> {
-    // Rules that agree leave nothing to prevail over (the common case: several rules require a
-    // license).
-    let first = *candidates.first()?;
-    if candidates.iter().all(|(_, value)| value.equals(first.1)) {
-        return Some(first);
-    }
+/// Among the values rules concluded for one outcome, the one that prevails: the first that no
+/// rule concluding a different value prevails over.
+pub fn resolve<'a>(candidates: &[Candidate<'a>]) -> Option<Candidate<'a>> {
     candidates
         .iter()
-        .find(|(rule, value)| {
-            !candidates.iter().any(|(other, other_value)| {
-                !other_value.equals(*value)
-                    && program.rules[usize::from(*other)]
-                        .prevails_over
-                        .contains(rule)
-            })
-        })
+        .find(|candidate| !candidate.overruled)
         .copied()
 }
 
-/// The remaining candidates with values different from the chosen one: a conflict.
-pub fn conflict<'a>(program: &Program, candidates: &[(u16, Value<'a>)]) -> Option<(u16, u16)> {
-    // Rules that agree cannot conflict (the common case: several rules require a license).
-    if let Some((_, first)) = candidates.first()
-        && candidates.iter().all(|(_, value)| value.equals(*first))
-    {
-        return None;
-    }
-    let (chosen_rule, chosen) = resolve(program, candidates)?;
+/// Two rules that conclude different values for one outcome where neither prevails: the chosen
+/// one and the first other.
+pub fn conflict(candidates: &[Candidate<'_>]) -> Option<(u16, u16)> {
+    let chosen = resolve(candidates)?;
     candidates
         .iter()
-        .find(|(rule, value)| {
-            !value.equals(chosen)
-                && !program.rules[usize::from(chosen_rule)]
-                    .prevails_over
-                    .contains(rule)
-                && !candidates.iter().any(|(other, other_value)| {
-                    !other_value.equals(*value)
-                        && program.rules[usize::from(*other)]
-                            .prevails_over
-                            .contains(rule)
-                })
-        })
-        .map(|(rule, _)| (chosen_rule, *rule))
+        .find(|candidate| !candidate.overruled && !candidate.value.equals(chosen.value))
+        .map(|candidate| (chosen.rule, candidate.rule))
 }
 
 /// The greater (`max`) or the lesser of two values; the first when they are equal or unordered
@@ -599,10 +559,20 @@ fn reset<T: Copy>(vec: &mut Vec<T>, len: usize, value: T) {
     }
 }
 
-/// The truth of a single outcome in [`Scratch`]: not known until it is resolved.
+/// The truth of an outcome's value in [`Scratch`]; `UNKNOWN` for a value that is not a condition
+/// (taking it as one is an error).
 const NO: u8 = 0;
 const YES: u8 = 1;
 const UNKNOWN: u8 = 2;
+
+#[inline(always)]
+fn truth_byte(value: Value<'_>) -> u8 {
+    match value {
+        Value::Bool(true) => YES,
+        Value::Bool(false) | Value::Null => NO,
+        _ => UNKNOWN,
+    }
+}
 
 /// Whether two values in this order satisfy a comparison (anything but a comparison does not).
 #[inline]
@@ -651,9 +621,16 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             candidates.clear();
         }
         reset(&mut scratch.sets, fields, 0);
-        reset(&mut scratch.agreeing, fields, true);
-        reset(&mut scratch.truths, fields, UNKNOWN);
-        reset(&mut scratch.resolved, fields, None);
+        scratch.values.clear();
+        scratch.truths.clear();
+        for outcome in &program.outcome {
+            let value = match outcome.kind {
+                OutcomeKind::Single { default, .. } => default,
+                OutcomeKind::Set { .. } => Value::Bool(false),
+            };
+            scratch.values.push(value);
+            scratch.truths.push(truth_byte(value));
+        }
         reset(&mut scratch.defines, program.defines.len(), None);
         let date = facts.date(program).unwrap_or(Date::MIN);
         scratch.date = Some(date);
@@ -816,20 +793,13 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
     }
 
-    /// A single outcome (by index) taken as a condition.
-    #[inline]
-    pub fn outcome_holds(&mut self, field: u16) -> Result<bool, Box<FactError>> {
+    /// An outcome (by index) taken as a condition.
+    #[inline(always)]
+    pub fn outcome_holds(&self, field: u16) -> Result<bool, Box<FactError>> {
         match self.scratch.truths.get(usize::from(field)) {
             Some(&YES) => Ok(true),
             Some(&NO) => Ok(false),
-            _ => {
-                let value = self.outcome(field);
-                let holds = self.truth(value)?;
-                if let Some(truth) = self.scratch.truths.get_mut(usize::from(field)) {
-                    *truth = u8::from(holds);
-                }
-                Ok(holds)
-            }
+            _ => self.truth(self.outcome(field)),
         }
     }
 
@@ -892,42 +862,55 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// Adds a member (by index) to an outcome set.
     #[inline(always)]
     pub fn add_member(&mut self, field: u16, member: u16) {
-        if let Some(mask) = self.scratch.sets.get_mut(usize::from(field)) {
+        let field = usize::from(field);
+        if let Some(mask) = self.scratch.sets.get_mut(field) {
             *mask |= 1u64.checked_shl(u32::from(member)).unwrap_or(0);
+            let has = *mask != 0;
+            self.set_value(field, Value::Bool(has));
         }
     }
 
-    /// Records a rule's (by index) value for a single outcome.
-    #[inline(always)]
+    /// Records a rule's (by index) value for a single outcome: the candidates it prevails over
+    /// with a different value are overruled, and it is if one of them prevails over it.
+    #[inline]
     pub fn conclude_value(&mut self, rule: u16, field: u16, value: Value<'a>) {
+        let program = self.program;
+        let prevails = |winner: u16, loser: u16| {
+            program
+                .rules
+                .get(usize::from(winner))
+                .is_some_and(|winner| winner.prevails_over.contains(&loser))
+        };
         let field = usize::from(field);
-        let scratch = &mut *self.scratch;
-        let (Some(candidates), Some(agreeing), Some(resolved), Some(truth)) = (
-            scratch.candidates.get_mut(field),
-            scratch.agreeing.get_mut(field),
-            scratch.resolved.get_mut(field),
-            scratch.truths.get_mut(field),
-        ) else {
+        let Some(candidates) = self.scratch.candidates.get_mut(field) else {
             return;
         };
-        match candidates.first() {
-            // The first value is the outcome's until another disagrees.
-            None => {
-                *resolved = Some(value);
-                *truth = match value {
-                    Value::Bool(true) => YES,
-                    Value::Bool(false) | Value::Null => NO,
-                    _ => UNKNOWN,
-                };
-            }
-            Some((_, first)) if *agreeing && first.equals(value) => {}
-            Some(_) => {
-                *agreeing = false;
-                *resolved = None;
-                *truth = UNKNOWN;
+        let mut overruled = false;
+        for other in candidates.iter_mut() {
+            if !other.value.equals(value) {
+                other.overruled |= prevails(rule, other.rule);
+                overruled |= prevails(other.rule, rule);
             }
         }
-        candidates.push((rule, value));
+        candidates.push(Candidate {
+            rule,
+            value,
+            overruled,
+        });
+        if let Some(chosen) = resolve(candidates) {
+            self.set_value(field, chosen.value);
+        }
+    }
+
+    #[inline(always)]
+    fn set_value(&mut self, field: usize, value: Value<'a>) {
+        if let (Some(slot), Some(truth)) = (
+            self.scratch.values.get_mut(field),
+            self.scratch.truths.get_mut(field),
+        ) {
+            *slot = value;
+            *truth = truth_byte(value);
+        }
     }
 
     /// Ends an evaluation: an error if rules conclude different values for one outcome and
@@ -939,7 +922,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             if candidates.len() < 2 {
                 continue;
             }
-            if let Some((first, second)) = conflict(program, candidates) {
+            if let Some((first, second)) = conflict(candidates) {
                 return Err(FactError {
                     path: String::new(),
                     message: format!(

@@ -222,10 +222,10 @@ pub fn trace<'a>(
     for (field, definition) in program.outcome.iter().enumerate() {
         match &definition.kind {
             OutcomeKind::Single { .. } => {
-                if let Some((_, chosen)) = eval::resolve(program, &scratch.candidates[field]) {
-                    for (rule, value) in &scratch.candidates[field] {
-                        if value.equals(chosen) {
-                            deciding[usize::from(*rule)] = true;
+                if let Some(chosen) = eval::resolve(&scratch.candidates[field]) {
+                    for candidate in &scratch.candidates[field] {
+                        if candidate.value.equals(chosen.value) {
+                            deciding[usize::from(candidate.rule)] = true;
                         }
                     }
                 }
@@ -283,9 +283,8 @@ pub fn why_not<'a>(
             let field = usize::from(conclusion.field);
             match &program.outcome[field].kind {
                 OutcomeKind::Set { .. } => scratch.sets[field] & (1 << conclusion.member) == 0,
-                OutcomeKind::Single { default, .. } => {
-                    let current = eval::resolve(program, &scratch.candidates[field])
-                        .map_or(*default, |(_, value)| value);
+                OutcomeKind::Single { .. } => {
+                    let current = scratch.value(field);
                     match eval::evaluate_expression(program, facts, scratch, &conclusion.value) {
                         Ok(value) => !value.equals(current),
                         Err(_) => false,

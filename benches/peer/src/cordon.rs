@@ -136,12 +136,7 @@ impl<'a> Peer<'a> for Cordon<'a> {
         for (index, (field, bits, reviews)) in self.fields.iter().enumerate() {
             match field {
                 Field::LicenseRequired | Field::ReviewPolicy => {
-                    let OutcomeKind::Single { default, .. } = program.outcome[index].kind else {
-                        return Err("single outcome expected".to_string());
-                    };
-                    let value = eval::resolve(program, &self.scratch.candidates[index])
-                        .map_or(default, |(_, value)| value);
-                    match (field, value) {
+                    match (field, self.scratch.value(index)) {
                         (Field::LicenseRequired, Value::Bool(required)) => {
                             result.license_required = required
                         }
