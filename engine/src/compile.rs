@@ -260,6 +260,9 @@ pub struct Program {
     pub enums: Vec<hir::Enum>,
     pub strings: Vec<String>,
     pub outcome: Vec<OutcomeField>,
+    /// Each outcome's value before any rule concludes it: a single outcome's default, a set's
+    /// `false` (it has no member).
+    pub initial: Vec<Value<'static>>,
     pub defines: Vec<CompiledDefine>,
     pub tables: Vec<CompiledTable>,
     /// Membership change dates: segment `i` runs from `segment_starts[i-1]` (or the beginning) to
@@ -364,6 +367,7 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
             enums: version.enums.values().cloned().collect(),
             strings: Vec::new(),
             outcome: Vec::new(),
+            initial: Vec::new(),
             defines: Vec::new(),
             tables: Vec::new(),
             segment_starts: version.membership_change_dates().into_iter().collect(),
@@ -395,6 +399,15 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
     compiler.groups();
     compiler.aliases();
     compiler.outcome()?;
+    compiler.program.initial = compiler
+        .program
+        .outcome
+        .iter()
+        .map(|outcome| match outcome.kind {
+            OutcomeKind::Single { default, .. } => default,
+            OutcomeKind::Set { .. } => Value::Bool(false),
+        })
+        .collect();
     for (index, name) in version.defines.keys().enumerate() {
         compiler
             .define_index

@@ -622,15 +622,11 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         }
         reset(&mut scratch.sets, fields, 0);
         scratch.values.clear();
+        scratch.values.extend_from_slice(&program.initial);
         scratch.truths.clear();
-        for outcome in &program.outcome {
-            let value = match outcome.kind {
-                OutcomeKind::Single { default, .. } => default,
-                OutcomeKind::Set { .. } => Value::Bool(false),
-            };
-            scratch.values.push(value);
-            scratch.truths.push(truth_byte(value));
-        }
+        scratch
+            .truths
+            .extend(program.initial.iter().map(|value| truth_byte(*value)));
         reset(&mut scratch.defines, program.defines.len(), None);
         let date = facts.date(program).unwrap_or(Date::MIN);
         scratch.date = Some(date);
@@ -669,6 +665,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             Some(holds) => Ok(holds),
             None => self.ask(index),
         }
+    }
+
+    /// The stretch of time between membership changes the transaction's date falls in.
+    #[inline(always)]
+    pub fn segment(&self) -> usize {
+        self.scratch.segment
     }
 
     /// A fact's value, if the transaction has it.

@@ -212,6 +212,8 @@ fn write_questions(out: &mut String, program: &Program) {
          \x20   let mut answers = [UNANSWERED; ANSWERS];",
         program.questions.answer_bytes()
     );
+    // Tables too long to write into the function.
+    let mut statics = String::new();
     for (index, group) in program.questions.groups().enumerate() {
         let (slot, first) = (group.slot, group.first);
         let path = program
@@ -259,6 +261,25 @@ fn write_questions(out: &mut String, program: &Program) {
                     answers.join(" | ")
                 ));
             }
+            How::Country(classes, stride, answers) => {
+                let list = |items: Vec<String>| items.join(", ");
+                let _ = writeln!(
+                    statics,
+                    "\n/// The class of each country code for questions {first} on.\n\
+                     static CLASSES_{first}: [u8; {}] = [{}];\n\
+                     /// The answers to questions {first} on for each stretch of time and class.\n\
+                     static ANSWERS_{first}: [u64; {}] = [{}];",
+                    classes.len(),
+                    list(classes.iter().map(u8::to_string).collect()),
+                    answers.len(),
+                    list(answers.iter().map(|packed| format!("{packed:#x}")).collect()),
+                );
+                arms.push(format!(
+                    "Some(Value::Country(code)) if let Some(class) = CLASSES_{first}.get(usize::from(code)) \
+                     && let Some(packed) = ANSWERS_{first}.get(cx.segment() * {stride} + usize::from(*class)) => \
+                     write_group(&mut answers, {first}, *packed),"
+                ));
+            }
             How::Interpreted => {}
         }
         match arms.is_empty() {
@@ -275,6 +296,7 @@ fn write_questions(out: &mut String, program: &Program) {
         }
     }
     out.push_str("    cx.keep_answers(&answers);\n    answers\n}\n");
+    out.push_str(&statics);
 }
 
 /// Packed answers as a Rust array expression.

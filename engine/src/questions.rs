@@ -391,8 +391,11 @@ impl Questions {
                 Some(Fast::ByValue(by_value)) if by_value.stride == 0 => match by_value.kind {
                     Kind::Bool => How::Bool(by_value.each_value()),
                     Kind::Enum(enumeration) => How::Enum(enumeration, by_value.each_value()),
-                    Kind::Country => How::Interpreted,
+                    Kind::Country => How::Country(&by_value.classes, 0, &by_value.answers),
                 },
+                Some(Fast::ByValue(by_value)) if matches!(by_value.kind, Kind::Country) => {
+                    How::Country(&by_value.classes, by_value.stride, &by_value.answers)
+                }
                 Some(Fast::Numbers(thresholds)) => How::Numbers(thresholds.scale, &thresholds.each),
                 _ => How::Interpreted,
             },
@@ -420,6 +423,9 @@ pub enum How<'q> {
     /// threshold at that scale and which orderings of the number against it answer yes (bit
     /// `ordering + 1`).
     Numbers(u32, &'q [(i128, u8)]),
+    /// A country fact: the class of each code (`Value::Country`), and the answers for each
+    /// stretch of time and class (`stride` classes a stretch; 0 when the date does not matter).
+    Country(&'q [u8], usize, &'q [Packed]),
     Interpreted,
 }
 
