@@ -1,13 +1,21 @@
 //! Compile to Rust: one version's rules written out as a Rust function, for programs that decide
 //! with a pinned version and want it at the speed of code written by hand.
 //!
-//! The function does what [`crate::eval::run`] does, with the interpreter's loops unrolled: each
-//! rule's window and `unless` check in turn, its branch code as forward jumps out of labeled
-//! blocks, comparisons of computed values (sums, products, max and min of facts, definitions and
-//! outcomes) written out, yes/no definitions as functions of their own. The rest (the question
-//! table, outcome values, conclusions, the caches, other expressions) goes through the
-//! interpreter's own steps ([`crate::eval::Context`]), so the two decide alike by construction;
-//! `benches/peer/tests/native.rs` decides every EAR version both ways to hold them to it.
+//! The function does what [`crate::eval::run`] does, with the interpreter's loops unrolled:
+//! - the question table answered fact by fact (the answers for each yes/no, enum and country value
+//!   and the comparisons of numbers with their thresholds written out) into an array on the
+//!   stack, read with constant indexes;
+//! - each rule's window and `unless` check with its own dates and rules;
+//! - its branch code as forward jumps out of labeled blocks;
+//! - comparisons of computed values (sums, products, max and min of facts, definitions and
+//!   outcomes) written out, and each definition that can be written (yes/no ones, and values such
+//!   as total TPP) as a function of its own;
+//! - set members and single values drawn directly.
+//!
+//! The rest (values a shortcut does not cover, other expressions, conflicts, the caches) goes
+//! through the interpreter's own steps ([`crate::eval::Context`]), so the two decide alike by
+//! construction; `benches/peer/tests/native.rs` decides every EAR version both ways to hold them to
+//! it.
 //!
 //! The code is bound to the compiled program it was written from: `Native::new` refuses any other
 //! (a fingerprint of the program: the same sources compiled by another release of the engine can
@@ -133,7 +141,11 @@ pub fn rust_source(version: &CompiledVersion) -> String {
         if let Some(to) = rule.window.1 {
             may_apply.push(format!("cx.date() <= {}", date(to)));
         }
-        may_apply.extend(rule.unless.iter().map(|other| format!("!cx.applied({other})")));
+        may_apply.extend(
+            rule.unless
+                .iter()
+                .map(|other| format!("!cx.applied({other})")),
+        );
         match may_apply.is_empty() {
             true => out.push_str("    {\n"),
             false => {
@@ -144,9 +156,16 @@ pub fn rust_source(version: &CompiledVersion) -> String {
             Some(code) => emit_code(&mut out, program, code, Owner::Rule(index as u16)),
             None => out.push_str("        let holds = true;\n"),
         }
-        let _ = writeln!(out, "        if holds {{\n            cx.mark_applied({index});");
+        let _ = writeln!(
+            out,
+            "        if holds {{\n            cx.mark_applied({index});"
+        );
         for (number, conclusion) in rule.then.iter().enumerate() {
-            let _ = writeln!(out, "            {};", conclude(program, index, number, conclusion));
+            let _ = writeln!(
+                out,
+                "            {};",
+                conclude(program, index, number, conclusion)
+            );
         }
         out.push_str("        }\n    }\n");
     }
@@ -222,7 +241,11 @@ fn write_questions(out: &mut String, program: &Program) {
             .map_or("", |slot| slot.path.as_str());
         let _ = match group.count {
             1 => writeln!(out, "    // {path}: question {first}"),
-            count => writeln!(out, "    // {path}: questions {first} to {}", first + count - 1),
+            count => writeln!(
+                out,
+                "    // {path}: questions {first} to {}",
+                first + count - 1
+            ),
         };
         let mut arms = Vec::new();
         match group.how {
@@ -291,7 +314,10 @@ fn write_questions(out: &mut String, program: &Program) {
                 for arm in arms {
                     let _ = writeln!(out, "        {arm}");
                 }
-                let _ = writeln!(out, "        _ => cx.answer_group({index}, &mut answers),\n    }}");
+                let _ = writeln!(
+                    out,
+                    "        _ => cx.answer_group({index}, &mut answers),\n    }}"
+                );
             }
         }
     }
@@ -301,7 +327,10 @@ fn write_questions(out: &mut String, program: &Program) {
 
 /// Packed answers as a Rust array expression.
 fn packed_list(answers: &[Packed]) -> String {
-    let answers: Vec<String> = answers.iter().map(|packed| format!("{packed:#x}u64")).collect();
+    let answers: Vec<String> = answers
+        .iter()
+        .map(|packed| format!("{packed:#x}u64"))
+        .collect();
     format!("[{}]", answers.join(", "))
 }
 
@@ -309,7 +338,9 @@ fn packed_list(answers: &[Packed]) -> String {
 /// function written for it, if there is one.
 fn define(program: &Program, index: u16) -> String {
     match program.defines.get(usize::from(index)) {
-        Some(define) if define.test.is_some() => format!("Value::Bool(define_{index}(cx, answers)?)"),
+        Some(define) if define.test.is_some() => {
+            format!("Value::Bool(define_{index}(cx, answers)?)")
+        }
         Some(define) if expression(program, &define.value).is_some() => {
             format!("value_{index}(cx, answers)?")
         }
@@ -445,11 +476,22 @@ fn expression(program: &Program, ir: &Ir) -> Option<String> {
 
 /// The Rust drawing a conclusion (by index) of a rule that applies, as `Context::conclude` draws
 /// it.
-fn conclude(program: &Program, rule: usize, number: usize, conclusion: &CompiledConclusion) -> String {
+fn conclude(
+    program: &Program,
+    rule: usize,
+    number: usize,
+    conclusion: &CompiledConclusion,
+) -> String {
     let field = conclusion.field;
-    match program.outcome.get(usize::from(field)).map(|outcome| &outcome.kind) {
+    match program
+        .outcome
+        .get(usize::from(field))
+        .map(|outcome| &outcome.kind)
+    {
         Some(OutcomeKind::Set { .. }) => format!("cx.add_member({field}, {})", conclusion.member),
-        Some(OutcomeKind::Single { .. }) if let Some(value) = expression(program, &conclusion.value) => {
+        Some(OutcomeKind::Single { .. })
+            if let Some(value) = expression(program, &conclusion.value) =>
+        {
             format!("cx.conclude_value({rule}, {field}, {value})")
         }
         _ => format!("cx.conclude({rule}, {number})?"),
@@ -458,7 +500,12 @@ fn conclude(program: &Program, rule: usize, number: usize, conclusion: &Compiled
 
 /// A date as a Rust constant expression.
 fn date(date: Date) -> String {
-    format!("Date::constant({}, {}, {})", date.year(), date.month(), date.day())
+    format!(
+        "Date::constant({}, {}, {})",
+        date.year(),
+        date.month(),
+        date.day()
+    )
 }
 
 /// A value as a Rust constant expression, for the kinds written in conditions.

@@ -8,8 +8,9 @@
 //!
 //! A yes/no, enum or country fact takes few values, so the answers to all its questions are worked
 //! out when the program is compiled, for each value it can take (and, for questions about groups,
-//! each stretch of time between membership changes): answering them is one lookup. Numbers are
-//! compared question by question.
+//! each stretch of time between membership changes): answering them is one lookup (two for a
+//! country: the values that answer alike share a class, so 676 codes take a few classes' answers).
+//! Numbers are compared with their thresholds as integers at one scale.
 //!
 //! A question whose fact the transaction lacks, or whose value cannot answer it, is left
 //! unanswered; a condition that reaches it asks it there, with the error that names the fact.
@@ -519,8 +520,16 @@ mod tests {
     #[test]
     fn groups_write_their_bytes_in_order() {
         let mut answers = Answers(vec![UNANSWERED; 3 + GROUP]);
-        write_group(&mut answers.0, 0, Packed::from_le_bytes([YES, NO, 7, 7, 7, 7, 7, 7]));
-        write_group(&mut answers.0, 2, Packed::from_le_bytes([YES, 0, 0, 0, 0, 0, 0, 0]));
+        write_group(
+            &mut answers.0,
+            0,
+            Packed::from_le_bytes([YES, NO, 7, 7, 7, 7, 7, 7]),
+        );
+        write_group(
+            &mut answers.0,
+            2,
+            Packed::from_le_bytes([YES, 0, 0, 0, 0, 0, 0, 0]),
+        );
         assert_eq!(answers.get(0), Some(true));
         assert_eq!(answers.get(1), Some(false));
         assert_eq!(answers.get(2), Some(true));
@@ -595,5 +604,48 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The tables the Rust writer takes from [`Questions::groups`] answer every value of their
+    /// kind on every stretch of time as asking each question would.
+    #[test]
+    fn the_tables_handed_to_native_answer_as_each_question_would() {
+        let policy = Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/ear"))
+            .expect("policies/ear loads");
+        let mut countries = 0;
+        for version in &policy.versions {
+            let program = &version.program;
+            for group in program.questions.groups() {
+                let table = &program.questions.table[group.first..group.first + group.count];
+                for segment in 0..=program.segment_starts.len() {
+                    let each = |value| answer_each(program, segment, table, value);
+                    match &group.how {
+                        How::Bool(answers) => {
+                            assert_eq!(
+                                *answers,
+                                [each(Value::Bool(false)), each(Value::Bool(true))]
+                            );
+                        }
+                        How::Enum(enumeration, answers) => {
+                            for (variant, packed) in answers.iter().enumerate() {
+                                let value = Kind::Enum(*enumeration).value(variant);
+                                assert_eq!(*packed, each(value), "{value:?}");
+                            }
+                        }
+                        How::Country(classes, stride, answers) => {
+                            countries += 1;
+                            assert_eq!(classes.len(), COUNTRIES);
+                            for (code, class) in classes.iter().enumerate() {
+                                let value = Kind::Country.value(code);
+                                let at = segment * *stride + usize::from(*class);
+                                assert_eq!(answers.get(at), Some(&each(value)), "{value:?}");
+                            }
+                        }
+                        How::Numbers(..) | How::Interpreted => {}
+                    }
+                }
+            }
+        }
+        assert!(countries > 0, "no country facts");
     }
 }
