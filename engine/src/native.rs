@@ -42,7 +42,7 @@ use crate::CompiledVersion;
 use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT, Target};
 use crate::compile::{CompiledConclusion, Ir, OutcomeKind, Program};
 use crate::policy::digest_name;
-use crate::questions::{How, Packed};
+use crate::questions::{How, Packed, unanswered_above};
 use crate::value::Value;
 
 /// What generated code uses, in one place.
@@ -280,8 +280,9 @@ fn write_questions(out: &mut String, program: &Program) {
                     })
                     .collect();
                 arms.push(format!(
-                    "Some(Value::Number(number)) if let Some(number) = at_scale(number, {scale}) => write_group(&mut answers, {first}, {}),",
-                    answers.join(" | ")
+                    "Some(Value::Number(number)) if let Some(number) = at_scale(number, {scale}) => write_group(&mut answers, {first}, {} | {:#x}),",
+                    answers.join(" | "),
+                    unanswered_above(thresholds.len())
                 ));
             }
             How::Country(classes, stride, answers) => {

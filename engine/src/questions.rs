@@ -105,13 +105,22 @@ impl Thresholds {
     #[inline]
     fn answer(&self, value: Decimal) -> Option<Packed> {
         let value = at_scale(value, self.scale)?;
-        let mut packed = 0;
+        let mut packed = unanswered_above(self.each.len());
         for (byte, (threshold, accepts)) in self.each.iter().enumerate() {
             let ordering = value.cmp(threshold) as i8 + 1;
             packed |= Packed::from(accepts >> ordering & 1) << (8 * byte);
         }
         Some(packed)
     }
+}
+
+/// A group of `count` questions' bytes beyond its own left unanswered, so that no byte past the
+/// table's last question reads as an answer.
+#[inline(always)]
+pub fn unanswered_above(count: usize) -> Packed {
+    ALL_UNANSWERED
+        .checked_shl(8 * u32::try_from(count).unwrap_or(u32::MAX))
+        .unwrap_or(0)
 }
 
 /// A number's mantissa at a scale at least its own, if it fits.
@@ -467,7 +476,7 @@ fn answer_each(
     questions: &[FactTest],
     value: Value<'_>,
 ) -> Packed {
-    let mut packed = 0;
+    let mut packed = unanswered_above(questions.len());
     for (byte, question) in questions.iter().enumerate() {
         let answer = match answer(program, segment, *question, value) {
             Some(holds) => u8::from(holds),
@@ -587,6 +596,9 @@ mod tests {
                         facts.slots[usize::from(fact.slot)] = Slot::Present(value);
                         let mut answers = Answers::default();
                         questions.answer(program, segment, &facts, &mut answers);
+                        for index in questions.table.len()..questions.answer_bytes() {
+                            assert_eq!(answers.get(index as u16), None, "past the table");
+                        }
                         for (offset, question) in table.iter().enumerate() {
                             let index = (fact.first + offset) as u16;
                             assert_eq!(
