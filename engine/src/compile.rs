@@ -174,6 +174,17 @@ pub enum OutcomeKind {
     },
 }
 
+impl OutcomeKind {
+    /// The value before any rule concludes one: a single outcome's default; for a set, whether
+    /// it has a member (`false`).
+    pub fn initial(&self) -> Value<'static> {
+        match self {
+            OutcomeKind::Single { default, .. } => *default,
+            OutcomeKind::Set { .. } => Value::Bool(false),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct CompiledConclusion {
     pub field: u16,
@@ -403,10 +414,7 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
         .program
         .outcome
         .iter()
-        .map(|outcome| match outcome.kind {
-            OutcomeKind::Single { default, .. } => default,
-            OutcomeKind::Set { .. } => Value::Bool(false),
-        })
+        .map(|outcome| outcome.kind.initial())
         .collect();
     for (index, name) in version.defines.keys().enumerate() {
         compiler

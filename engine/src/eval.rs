@@ -10,7 +10,10 @@
 //! [`run`] is made of the public steps of [`Context`] (`begin`, `answer_questions`, `may_apply`,
 //! `test`, `apply`, `finish`, and the answers, outcomes and definitions tests read). They are also
 //! the runtime of the Rust that [`crate::native`] writes for a version, which is why they are public:
-//! the written code takes the same steps in the same order, with the loops unrolled.
+//! the written code takes the same steps in the same order, with the loops unrolled, and some of
+//! them in their parts (`may_apply` as `enter`, `date` and `applied`; `answer_questions` as
+//! `answer_group` and `keep_answers`; `apply` as `mark_applied`, `add_member` and
+//! `conclude_value`).
 
 use std::cmp::Ordering;
 
@@ -31,9 +34,10 @@ use crate::value::{Value, eccn_within, number_order};
 pub struct Scratch<'a> {
     /// For each rule: whether it applied.
     pub applied: Vec<bool>,
-    /// For single outcomes: the values rules concluded, in order.
-    pub candidates: Vec<Vec<Candidate<'a>>>,
-    /// For set outcomes: a bitmask of members, and which rule added each member first.
+    /// For single outcomes: the values rules concluded, in order (read through
+    /// [`Scratch::candidates`]: `values` is kept from them).
+    candidates: Vec<Vec<Candidate<'a>>>,
+    /// For set outcomes: a bitmask of members.
     pub sets: Vec<u64>,
     /// For each outcome, its value as the rules so far conclude it: for a single outcome the first
     /// candidate no other overrules (or the default), for a set whether it has a member.
@@ -52,8 +56,14 @@ pub struct Scratch<'a> {
 impl<'a> Scratch<'a> {
     /// An outcome's (by index) value after a run: for a single outcome the value that prevails
     /// (or the default), for a set whether it has a member.
+    #[inline(always)]
     pub fn value(&self, field: usize) -> Value<'a> {
         self.values.get(field).copied().unwrap_or(Value::Null)
+    }
+
+    /// For each outcome (by index): the values rules concluded for it, in order (none for sets).
+    pub fn candidates(&self) -> &[Vec<Candidate<'a>>] {
+        &self.candidates
     }
 }
 
@@ -293,11 +303,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// An outcome's value as the rules so far conclude it: for a set, whether it has a member.
     #[inline(always)]
     pub fn outcome(&self, field: u16) -> Value<'a> {
-        self.scratch
-            .values
-            .get(usize::from(field))
-            .copied()
-            .unwrap_or(Value::Null)
+        self.scratch.value(usize::from(field))
     }
 
     /// A definition's value, computed the first time a transaction needs it.
@@ -380,10 +386,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// The answer to a question of the table.
     #[inline(always)]
     pub fn known(&mut self, index: u16) -> Result<bool, Box<FactError>> {
-        match self.scratch.answers.get(index) {
-            Some(holds) => Ok(holds),
-            None => self.ask(index),
-        }
+        let answer = self.scratch.answers.byte(index);
+        self.known_answer(answer, index)
     }
 
     /// A question of the table the up-front pass left unanswered, asked where a condition
@@ -496,6 +500,29 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         let value = self.operand(ir)?;
         self.truth(value)
     }
+}
+
+/// Adds a rule's value to an outcome's candidates: the candidates it prevails over with a
+/// different value are overruled, and it is if one of them prevails over it.
+#[inline(always)]
+fn push_candidate<'a>(
+    candidates: &mut Vec<Candidate<'a>>,
+    rule: u16,
+    value: Value<'a>,
+    prevails: impl Fn(u16, u16) -> bool,
+) {
+    let mut overruled = false;
+    for other in candidates.iter_mut() {
+        if !other.value.equals(value) {
+            other.overruled |= prevails(rule, other.rule);
+            overruled |= prevails(other.rule, rule);
+        }
+    }
+    candidates.push(Candidate {
+        rule,
+        value,
+        overruled,
+    });
 }
 
 /// Among the values rules concluded for one outcome, the one that prevails: the first that no
@@ -877,6 +904,13 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     #[inline]
     pub fn conclude_value(&mut self, rule: u16, field: u16, value: Value<'a>) {
         let program = self.program;
+        let Some(OutcomeField {
+            kind: OutcomeKind::Single { default, .. },
+            ..
+        }) = program.outcome.get(usize::from(field))
+        else {
+            return;
+        };
         let prevails = |winner: u16, loser: u16| {
             program
                 .rules
@@ -887,21 +921,9 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         let Some(candidates) = self.scratch.candidates.get_mut(field) else {
             return;
         };
-        let mut overruled = false;
-        for other in candidates.iter_mut() {
-            if !other.value.equals(value) {
-                other.overruled |= prevails(rule, other.rule);
-                overruled |= prevails(other.rule, rule);
-            }
-        }
-        candidates.push(Candidate {
-            rule,
-            value,
-            overruled,
-        });
-        if let Some(chosen) = resolve(candidates) {
-            self.set_value(field, chosen.value);
-        }
+        push_candidate(candidates, rule, value, prevails);
+        let value = resolve(candidates).map_or(*default, |chosen| chosen.value);
+        self.set_value(field, value);
     }
 
     #[inline(always)]
@@ -975,5 +997,63 @@ pub fn grouped(value: Decimal) -> String {
     match fraction {
         Some(fraction) => format!("{sign}{grouped}.{fraction}"),
         None => format!("{sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The rule and value chosen, and the pair of rules in conflict.
+    type Resolution<'a> = (Option<(u16, Value<'a>)>, Option<(u16, u16)>);
+
+    /// The definition of what prevails, asked of every pair at once: a candidate is dropped when a
+    /// rule concluding a different value prevails over it; the first one not dropped is chosen,
+    /// and the first other one not dropped with a different value conflicts with it.
+    fn resolve_at_once<'a>(
+        candidates: &[(u16, Value<'a>)],
+        prevails: &impl Fn(u16, u16) -> bool,
+    ) -> Resolution<'a> {
+        let dropped = |(rule, value): &(u16, Value<'_>)| {
+            candidates
+                .iter()
+                .any(|(other, other_value)| !other_value.equals(*value) && prevails(*other, *rule))
+        };
+        let chosen = candidates.iter().find(|c| !dropped(c)).copied();
+        let conflict = chosen.and_then(|(chosen_rule, chosen_value)| {
+            candidates
+                .iter()
+                .find(|c| !c.1.equals(chosen_value) && !dropped(c))
+                .map(|(rule, _)| (chosen_rule, *rule))
+        });
+        (chosen, conflict)
+    }
+
+    proptest! {
+        /// Overruling candidates as each is concluded chooses, and finds conflicts, as asking every
+        /// pair at the end does, whatever the values (texts that compare without regard to case
+        /// among them) and whatever prevails over what (cycles included).
+        #[test]
+        fn overruling_as_concluded_resolves_as_at_once(
+            concluded in proptest::collection::vec((0u16..6, 0usize..4), 0..8),
+            prevailing in proptest::collection::vec(any::<bool>(), 36),
+        ) {
+            let values = [Value::Bool(true), Value::Bool(false), Value::Str("Approval"), Value::Lowercase("approval")];
+            let prevails = |winner: u16, loser: u16| prevailing[usize::from(winner) * 6 + usize::from(loser)];
+            let concluded: Vec<(u16, Value<'_>)> =
+                concluded.iter().map(|(rule, value)| (*rule, values[*value])).collect();
+            let mut candidates = Vec::new();
+            for (rule, value) in &concluded {
+                push_candidate(&mut candidates, *rule, *value, prevails);
+            }
+            let (chosen, conflicting) = resolve_at_once(&concluded, &prevails);
+            prop_assert_eq!(
+                format!("{:?}", resolve(&candidates).map(|c| (c.rule, c.value))),
+                format!("{chosen:?}")
+            );
+            prop_assert_eq!(conflict(&candidates), conflicting);
+        }
     }
 }

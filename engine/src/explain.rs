@@ -222,8 +222,9 @@ pub fn trace<'a>(
     for (field, definition) in program.outcome.iter().enumerate() {
         match &definition.kind {
             OutcomeKind::Single { .. } => {
-                if let Some(chosen) = eval::resolve(&scratch.candidates[field]) {
-                    for candidate in &scratch.candidates[field] {
+                let candidates = &scratch.candidates()[field];
+                if let Some(chosen) = eval::resolve(candidates) {
+                    for candidate in candidates {
                         if candidate.value.equals(chosen.value) {
                             deciding[usize::from(candidate.rule)] = true;
                         }

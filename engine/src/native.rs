@@ -2,14 +2,14 @@
 //! with a pinned version and want it at the speed of code written by hand.
 //!
 //! The function does what [`crate::eval::run`] does, with the interpreter's loops unrolled:
-//! - the question table answered fact by fact (the answers for each yes/no, enum and country value
-//!   and the comparisons of numbers with their thresholds written out) into an array on the
-//!   stack, read with constant indexes;
+//! - the question table answered fact by fact into an array on the stack, read with constant
+//!   indexes: the answers for each yes/no, enum and country value (for every stretch of time, for
+//!   questions about groups) and the comparisons of numbers with their thresholds written out;
 //! - each rule's window and `unless` check with its own dates and rules;
 //! - its branch code as forward jumps out of labeled blocks;
 //! - comparisons of computed values (sums, products, max and min of facts, definitions and
-//!   outcomes) written out, and each definition that can be written (yes/no ones, and values such
-//!   as total TPP) as a function of its own;
+//!   outcomes) written out, and each definition as a function of its own (yes/no ones as branch
+//!   code, values such as total TPP as expressions);
 //! - set members and single values drawn directly.
 //!
 //! The rest (values a shortcut does not cover, other expressions, conflicts, the caches) goes
@@ -56,7 +56,7 @@ pub mod runtime {
     pub use crate::compile::Program;
     pub use crate::eval::{Context, Scratch, compare, extreme};
     pub use crate::facts::{FactError, Facts};
-    pub use crate::questions::{UNANSWERED, at_scale, write_group};
+    pub use crate::questions::{UNANSWERED, accepts, at_scale, write_group};
     pub use crate::value::Value;
 }
 
@@ -173,51 +173,52 @@ pub fn rust_source(version: &CompiledVersion) -> String {
     write_questions(&mut out, program);
     for (index, define) in program.defines.iter().enumerate() {
         let index = index as u16;
-        if let Some(code) = &define.test {
-            let _ = writeln!(
-                out,
-                "\n/// The yes/no definition `{}`, computed once per transaction.\n\
-                 #[allow(dead_code, unused_labels, unused_variables, clippy::all)]\n\
-                 fn define_{index}<'p: 'a, 'a>(\n\
-                 \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
-                 \x20   answers: &[u8; ANSWERS],\n\
-                 ) -> Result<bool, Box<FactError>> {{\n\
-                 \x20   if let Some(value) = cx.known_define({index}) {{\n\
-                 \x20       return cx.truth(value);\n\
-                 \x20   }}",
-                define.name
-            );
-            emit_code(&mut out, program, code, Owner::Define(index));
-            let _ = writeln!(
-                out,
-                "    cx.keep_define({index}, Value::Bool(holds));\n    Ok(holds)\n}}"
-            );
-        } else if let Some(value) = expression(program, &define.value) {
-            let _ = writeln!(
-                out,
-                "\n/// The definition `{}`, computed once per transaction.\n\
-                 #[allow(dead_code, unused_variables, clippy::all)]\n\
-                 fn value_{index}<'p: 'a, 'a>(\n\
-                 \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
-                 \x20   answers: &[u8; ANSWERS],\n\
-                 ) -> Result<Value<'a>, Box<FactError>> {{\n\
-                 \x20   if let Some(value) = cx.known_define({index}) {{\n\
-                 \x20       return Ok(value);\n\
-                 \x20   }}\n\
-                 \x20   let value = {value};\n\
-                 \x20   cx.keep_define({index}, value);\n\
-                 \x20   Ok(value)\n\
-                 }}",
-                define.name
-            );
+        let (function, returns, known) = match &define.test {
+            Some(_) => (format!("define_{index}"), "bool", "cx.truth(value)"),
+            None => (format!("value_{index}"), "Value<'a>", "Ok(value)"),
+        };
+        let _ = writeln!(
+            out,
+            "\n/// The definition `{}`, computed once per transaction.\n\
+             #[allow(dead_code, unused_labels, unused_variables, clippy::all)]\n\
+             fn {function}<'p: 'a, 'a>(\n\
+             \x20   cx: &mut Context<'p, '_, '_, 'a>,\n\
+             \x20   answers: &[u8; ANSWERS],\n\
+             ) -> Result<{returns}, Box<FactError>> {{\n\
+             \x20   if let Some(value) = cx.known_define({index}) {{\n\
+             \x20       return {known};\n\
+             \x20   }}",
+            define.name
+        );
+        match &define.test {
+            Some(code) => {
+                emit_code(&mut out, program, code, Owner::Define(index));
+                out.push_str("    let value = Value::Bool(holds);\n");
+            }
+            None => {
+                // A value not written here is the interpreter's.
+                let value = expression(program, &define.value)
+                    .unwrap_or_else(|| format!("cx.define({index})?"));
+                let _ = writeln!(out, "    let value = {value};");
+            }
         }
+        let _ = writeln!(
+            out,
+            "    cx.keep_define({index}, value);\n    Ok({})\n}}",
+            if define.test.is_some() {
+                "holds"
+            } else {
+                "value"
+            }
+        );
     }
     out
 }
 
 /// Writes `answer_questions`, answering the question table as `Context::answer_questions` does:
-/// the answers for a yes/no or enum value, and comparisons of a number with thresholds, written
-/// out; what else a fact holds (and facts of other kinds) through `Context::answer_group`.
+/// the answers for each yes/no or enum value and the comparisons of a number with its thresholds
+/// written into the function, a country's through tables of classes and answers written as
+/// statics; what else a fact holds (and facts of other kinds) through `Context::answer_group`.
 fn write_questions(out: &mut String, program: &Program) {
     let _ = writeln!(
         out,
@@ -265,22 +266,13 @@ fn write_questions(out: &mut String, program: &Program) {
                 let answers: Vec<String> = thresholds
                     .iter()
                     .enumerate()
-                    .map(|(byte, (threshold, accepts))| {
-                        let holds = match accepts {
-                            0b001 => format!("number < {threshold}"),
-                            0b011 => format!("number <= {threshold}"),
-                            0b010 => format!("number == {threshold}"),
-                            0b110 => format!("number >= {threshold}"),
-                            0b100 => format!("number > {threshold}"),
-                            0b101 => format!("number != {threshold}"),
-                            0b111 => "true".to_string(),
-                            _ => "false".to_string(),
-                        };
-                        format!("u64::from({holds}) << {}", 8 * byte)
+                    .map(|(byte, (threshold, orderings))| {
+                        format!("accepts({orderings:#05b}, number, {threshold}) << {}", 8 * byte)
                     })
                     .collect();
                 arms.push(format!(
-                    "Some(Value::Number(number)) if let Some(number) = at_scale(number, {scale}) => write_group(&mut answers, {first}, {} | {:#x}),",
+                    "Some(Value::Number(number)) if let Some(number) = at_scale(number, {scale}) => \
+                     write_group(&mut answers, {first}, {} | {:#x}),",
                     answers.join(" | "),
                     unanswered_above(thresholds.len())
                 ));
@@ -336,16 +328,14 @@ fn packed_list(answers: &[Packed]) -> String {
 }
 
 /// The Rust reading a definition's value (by index), as `Context::define` reads it: through the
-/// function written for it, if there is one.
+/// function written for it (every definition has one).
 fn define(program: &Program, index: u16) -> String {
     match program.defines.get(usize::from(index)) {
         Some(define) if define.test.is_some() => {
             format!("Value::Bool(define_{index}(cx, answers)?)")
         }
-        Some(define) if expression(program, &define.value).is_some() => {
-            format!("value_{index}(cx, answers)?")
-        }
-        _ => format!("cx.define({index})?"),
+        Some(_) => format!("value_{index}(cx, answers)?"),
+        None => format!("cx.define({index})?"),
     }
 }
 
@@ -452,8 +442,9 @@ fn operand(program: &Program, operand: &Operand) -> Option<String> {
     }
 }
 
-/// The Rust of an expression evaluated as `Context::eval` evaluates it, for the few kinds
-/// comparisons of computed values are made of; `None` for the rest.
+/// The Rust of an expression evaluated as `Context::eval` evaluates it, for the few kinds that
+/// comparisons, conclusions and definitions of computed values are made of (literals, facts,
+/// definitions, outcomes, arithmetic, max and min); `None` for the rest.
 fn expression(program: &Program, ir: &Ir) -> Option<String> {
     Some(match ir {
         Ir::Literal(literal) => value(*literal)?,

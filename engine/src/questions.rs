@@ -106,12 +106,18 @@ impl Thresholds {
     fn answer(&self, value: Decimal) -> Option<Packed> {
         let value = at_scale(value, self.scale)?;
         let mut packed = unanswered_above(self.each.len());
-        for (byte, (threshold, accepts)) in self.each.iter().enumerate() {
-            let ordering = value.cmp(threshold) as i8 + 1;
-            packed |= Packed::from(accepts >> ordering & 1) << (8 * byte);
+        for (byte, (threshold, orderings)) in self.each.iter().enumerate() {
+            packed |= accepts(*orderings, value, *threshold) << (8 * byte);
         }
         Some(packed)
     }
+}
+
+/// Whether a number compares with a threshold (both integers at one scale) in one of the
+/// orderings that answer yes (bit `ordering + 1` of `orderings`), as an answer byte.
+#[inline(always)]
+pub fn accepts(orderings: u8, number: i128, threshold: i128) -> Packed {
+    Packed::from(orderings >> (number.cmp(&threshold) as i8 + 1) & 1)
 }
 
 /// A group of `count` questions' bytes beyond its own left unanswered, so that no byte past the
@@ -270,7 +276,16 @@ impl Answers {
     /// A question's answer; `None` when it was left unanswered.
     #[inline(always)]
     pub fn get(&self, index: u16) -> Option<bool> {
-        self.0.get(usize::from(index)).copied().and_then(read)
+        read(self.byte(index))
+    }
+
+    /// A question's answer byte ([`read`] reads it); unanswered past the table.
+    #[inline(always)]
+    pub fn byte(&self, index: u16) -> u8 {
+        self.0
+            .get(usize::from(index))
+            .copied()
+            .unwrap_or(UNANSWERED)
     }
 
     /// Every question of the table left unanswered, before its groups are answered.
@@ -366,7 +381,7 @@ impl Questions {
     ) {
         answers.start(self);
         for fact in &self.facts {
-            fact.answer(program, segment, facts, &mut answers.0);
+            fact.answer(program, &self.table, segment, facts, &mut answers.0);
         }
     }
 
@@ -386,7 +401,7 @@ impl Questions {
         group: usize,
     ) {
         if let Some(fact) = self.facts.get(group) {
-            fact.answer(program, segment, facts, answers);
+            fact.answer(program, &self.table, segment, facts, answers);
         }
     }
 
@@ -398,16 +413,19 @@ impl Questions {
             first: fact.first,
             count: fact.count,
             how: match &fact.fast {
-                Some(Fast::ByValue(by_value)) if by_value.stride == 0 => match by_value.kind {
-                    Kind::Bool => How::Bool(by_value.each_value()),
-                    Kind::Enum(enumeration) => How::Enum(enumeration, by_value.each_value()),
-                    Kind::Country => How::Country(&by_value.classes, 0, &by_value.answers),
+                Some(Fast::ByValue(by_value)) => match by_value.kind {
+                    Kind::Country => {
+                        How::Country(&by_value.classes, by_value.stride, &by_value.answers)
+                    }
+                    // Only questions about groups, which are about countries, depend on the date.
+                    Kind::Bool if by_value.stride == 0 => How::Bool(by_value.each_value()),
+                    Kind::Enum(enumeration) if by_value.stride == 0 => {
+                        How::Enum(enumeration, by_value.each_value())
+                    }
+                    _ => How::Interpreted,
                 },
-                Some(Fast::ByValue(by_value)) if matches!(by_value.kind, Kind::Country) => {
-                    How::Country(&by_value.classes, by_value.stride, &by_value.answers)
-                }
                 Some(Fast::Numbers(thresholds)) => How::Numbers(thresholds.scale, &thresholds.each),
-                _ => How::Interpreted,
+                None => How::Interpreted,
             },
         })
     }
@@ -442,7 +460,14 @@ pub enum How<'q> {
 impl FactQuestions {
     /// Answers the questions about this fact.
     #[inline(always)]
-    fn answer(&self, program: &Program, segment: usize, facts: &Facts<'_>, answers: &mut [u8]) {
+    fn answer(
+        &self,
+        program: &Program,
+        table: &[FactTest],
+        segment: usize,
+        facts: &Facts<'_>,
+        answers: &mut [u8],
+    ) {
         let packed = match facts.slots.get(usize::from(self.slot)) {
             Some(Slot::Present(value)) => {
                 let fast = match (&self.fast, value) {
@@ -457,7 +482,9 @@ impl FactQuestions {
                     None => answer_each(
                         program,
                         segment,
-                        &program.questions.table[self.first..self.first + self.count],
+                        table
+                            .get(self.first..self.first + self.count)
+                            .unwrap_or(&[]),
                         *value,
                     ),
                 }

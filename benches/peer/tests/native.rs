@@ -71,7 +71,9 @@ fn result(outcome: Result<(), String>, scratch: &Scratch<'_>) -> String {
     match outcome {
         Ok(()) => format!(
             "applied {:?} sets {:?} candidates {:?}",
-            scratch.applied, scratch.sets, scratch.candidates
+            scratch.applied,
+            scratch.sets,
+            scratch.candidates()
         ),
         Err(error) => format!("error {error}"),
     }
