@@ -306,6 +306,16 @@ impl Program {
             })
     }
 
+    /// A rule's (by index) condition as branch code; `None` for a rule without one.
+    pub fn rule_code(&self, rule: u16) -> Option<&Code> {
+        self.rules.get(usize::from(rule))?.when.as_ref()
+    }
+
+    /// A yes/no definition's (by index) branch code; `None` for other definitions.
+    pub fn define_code(&self, index: u16) -> Option<&Code> {
+        self.defines.get(usize::from(index))?.test.as_ref()
+    }
+
     /// Whether a value is a country in a group (by index) in a stretch of time (a segment).
     #[inline]
     pub fn in_group(&self, group: u16, segment: usize, value: Value<'_>) -> bool {

@@ -754,22 +754,14 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     /// Answers a test of a rule's branch code (by rule and test index) that is not looked up.
     pub fn rule_atom(&mut self, rule: u16, test: u16) -> Result<bool, Box<FactError>> {
-        let program = self.program;
-        let code = program
-            .rules
-            .get(usize::from(rule))
-            .and_then(|rule| rule.when.as_ref());
+        let code = self.program.rule_code(rule);
         self.code_atom(code, test, || format!("rule {rule}"))
     }
 
     /// Answers a test of a definition's branch code (by definition and test index) that is not
     /// looked up.
     pub fn define_atom(&mut self, index: u16, test: u16) -> Result<bool, Box<FactError>> {
-        let program = self.program;
-        let code = program
-            .defines
-            .get(usize::from(index))
-            .and_then(|define| define.test.as_ref());
+        let code = self.program.define_code(index);
         self.code_atom(code, test, || format!("definition {index}"))
     }
 
@@ -787,12 +779,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     /// Whether a rule's condition (by index) holds, by its branch code; a rule without one holds.
     pub fn rule_holds(&mut self, rule: u16) -> Result<bool, Box<FactError>> {
-        match self
-            .program
-            .rules
-            .get(usize::from(rule))
-            .and_then(|rule| rule.when.as_ref())
-        {
+        match self.program.rule_code(rule) {
             Some(code) => self.test(code),
             None => Ok(true),
         }
