@@ -307,6 +307,9 @@ fn write_questions(out: &mut String, program: &Program) {
                 for arm in arms {
                     let _ = writeln!(out, "        {arm}");
                 }
+                // An absent fact leaves its questions unanswered, as they start (every group
+                // writes its bytes past its own questions unanswered).
+                out.push_str("        None => {}\n");
                 let _ = writeln!(
                     out,
                     "        _ => cx.answer_group({index}, &mut answers),\n    }}"
