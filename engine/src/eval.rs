@@ -42,9 +42,6 @@ pub struct Scratch<'a> {
     /// For each outcome, its value as the rules so far conclude it: for a single outcome the first
     /// candidate no other overrules (or the default), for a set whether it has a member.
     values: Vec<Value<'a>>,
-    /// For each outcome, its value's truth as a condition: `NO`, `YES`, or `UNKNOWN` for a value
-    /// that is not a condition.
-    truths: Vec<u8>,
     variables: Vec<Value<'a>>,
     defines: Vec<Option<Value<'a>>>,
     /// The answers to the program's questions about one fact, for this transaction.
@@ -574,31 +571,11 @@ pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
     }
 }
 
-/// Makes a vector `len` copies of `value`, in place when it has that length already (the common
-/// case: a scratch reused with one program).
+/// Makes a vector `len` copies of `value`, keeping its allocation.
 #[inline(always)]
 fn reset<T: Copy>(vec: &mut Vec<T>, len: usize, value: T) {
-    if vec.len() == len {
-        vec.fill(value);
-    } else {
-        vec.clear();
-        vec.resize(len, value);
-    }
-}
-
-/// The truth of an outcome's value in [`Scratch`]; `UNKNOWN` for a value that is not a condition
-/// (taking it as one is an error).
-const NO: u8 = 0;
-const YES: u8 = 1;
-const UNKNOWN: u8 = 2;
-
-#[inline(always)]
-fn truth_byte(value: Value<'_>) -> u8 {
-    match value {
-        Value::Bool(true) => YES,
-        Value::Bool(false) | Value::Null => NO,
-        _ => UNKNOWN,
-    }
+    vec.clear();
+    vec.resize(len, value);
 }
 
 /// Whether two values in this order satisfy a comparison (anything but a comparison does not).
@@ -650,10 +627,6 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
         reset(&mut scratch.sets, fields, 0);
         scratch.values.clear();
         scratch.values.extend_from_slice(&program.initial);
-        scratch.truths.clear();
-        scratch
-            .truths
-            .extend(program.initial.iter().map(|value| truth_byte(*value)));
         reset(&mut scratch.defines, program.defines.len(), None);
         let date = facts.date(program).unwrap_or(Date::MIN);
         scratch.date = Some(date);
@@ -812,11 +785,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     /// An outcome (by index) taken as a condition.
     #[inline(always)]
     pub fn outcome_holds(&self, field: u16) -> Result<bool, Box<FactError>> {
-        match self.scratch.truths.get(usize::from(field)) {
-            Some(&YES) => Ok(true),
-            Some(&NO) => Ok(false),
-            _ => self.truth(self.outcome(field)),
-        }
+        self.truth(self.outcome(field))
     }
 
     /// Records that a rule (by index) applies, and what it concludes.
@@ -915,12 +884,8 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
 
     #[inline(always)]
     fn set_value(&mut self, field: usize, value: Value<'a>) {
-        if let (Some(slot), Some(truth)) = (
-            self.scratch.values.get_mut(field),
-            self.scratch.truths.get_mut(field),
-        ) {
+        if let Some(slot) = self.scratch.values.get_mut(field) {
             *slot = value;
-            *truth = truth_byte(value);
         }
     }
 

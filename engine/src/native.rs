@@ -405,14 +405,11 @@ fn atom(program: &Program, atom: &Atom, owner: Owner, test: u16) -> String {
         Atom::Known(index) => format!("cx.known_answer(answers[{index}], {index})?"),
         Atom::OutcomeHas(field, member) => format!("cx.outcome_has({field}, {member})"),
         Atom::Outcome(field) => format!("cx.outcome_holds({field})?"),
-        Atom::Define(index)
-            if program
-                .defines
-                .get(usize::from(*index))
-                .is_some_and(|define| define.test.is_some()) =>
-        {
-            format!("define_{index}(cx, answers)?")
-        }
+        // As `Context::atom`: the definition's value taken as a condition.
+        Atom::Define(index) => match program.define_code(*index) {
+            Some(_) => format!("define_{index}(cx, answers)?"),
+            None => format!("cx.truth({})?", define(program, *index)),
+        },
         Atom::FactCompare(op, slot, literal) if let Some(literal) = value(*literal) => {
             let fact = format!("cx.fact({slot})?");
             format!("compare(BinaryOp::{op:?}, {fact}, {literal})")
