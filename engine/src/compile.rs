@@ -158,14 +158,19 @@ pub enum SchemaNode {
 pub struct OutcomeField {
     pub name: String,
     pub kind: OutcomeKind,
+    /// For an outcome that takes the most restrictive value: the citations of that reading.
+    pub reading: Vec<hir::Citation>,
 }
 
 #[derive(Clone, Debug)]
 pub enum OutcomeKind {
-    /// A single value with its default (`Null` for optional fields).
+    /// A single value with its default (`Null` for optional fields). `most_restrictive`: the
+    /// value is the most restrictive (the greatest, in its ordered enum) of the values that no
+    /// other applying rule overrules, instead of the one value they must agree on.
     Single {
         default: Value<'static>,
         enum_index: Option<u16>,
+        most_restrictive: bool,
     },
     /// A set whose possible members are listed (at most 64); rules add them by index.
     Set {
@@ -630,11 +635,13 @@ impl Compiler<'_> {
                         _ => Value::Null,
                     },
                     enum_index,
+                    most_restrictive: self.version.restrictiveness(field).is_some(),
                 },
             };
             self.program.outcome.push(OutcomeField {
                 name: field.name.clone(),
                 kind,
+                reading: field.most_restrictive.clone().unwrap_or_default(),
             });
         }
         Ok(())

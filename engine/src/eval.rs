@@ -523,22 +523,44 @@ fn push_candidate<'a>(
 }
 
 /// Among the values rules concluded for one outcome, the one that prevails: the first that no
-/// rule concluding a different value prevails over.
-pub fn resolve<'a>(candidates: &[Candidate<'a>]) -> Option<Candidate<'a>> {
-    candidates
-        .iter()
-        .find(|candidate| !candidate.overruled)
-        .copied()
+/// rule concluding a different value prevails over; for an outcome that takes the most
+/// restrictive value, the first of the greatest of those.
+pub fn resolve<'a>(candidates: &[Candidate<'a>], most_restrictive: bool) -> Option<Candidate<'a>> {
+    let mut standing = candidates.iter().filter(|candidate| !candidate.overruled);
+    let first = standing.next().copied();
+    if !most_restrictive {
+        return first;
+    }
+    standing.fold(first, |chosen, candidate| match chosen {
+        Some(chosen) if candidate.value.compare(chosen.value) == Some(Ordering::Greater) => {
+            Some(*candidate)
+        }
+        chosen => chosen,
+    })
 }
 
 /// Two rules that conclude different values for one outcome where neither prevails: the chosen
-/// one and the first other.
-pub fn conflict(candidates: &[Candidate<'_>]) -> Option<(u16, u16)> {
-    let chosen = resolve(candidates)?;
+/// one and the first other. An outcome that takes the most restrictive value has none.
+pub fn conflict(candidates: &[Candidate<'_>], most_restrictive: bool) -> Option<(u16, u16)> {
+    if most_restrictive {
+        return None;
+    }
+    let chosen = resolve(candidates, false)?;
     candidates
         .iter()
         .find(|candidate| !candidate.overruled && !candidate.value.equals(chosen.value))
         .map(|candidate| (chosen.rule, candidate.rule))
+}
+
+/// Whether an outcome (by index) takes the most restrictive of its values.
+pub fn most_restrictive(program: &Program, field: usize) -> bool {
+    matches!(
+        program.outcome.get(field).map(|field| &field.kind),
+        Some(OutcomeKind::Single {
+            most_restrictive: true,
+            ..
+        })
+    )
 }
 
 /// The greater (`max`) or the lesser of two values; the first when they are equal or unordered
@@ -861,7 +883,12 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     pub fn conclude_value(&mut self, rule: u16, field: u16, value: Value<'a>) {
         let program = self.program;
         let Some(OutcomeField {
-            kind: OutcomeKind::Single { default, .. },
+            kind:
+                OutcomeKind::Single {
+                    default,
+                    most_restrictive,
+                    ..
+                },
             ..
         }) = program.outcome.get(usize::from(field))
         else {
@@ -878,7 +905,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             return;
         };
         push_candidate(candidates, rule, value, prevails);
-        let value = resolve(candidates).map_or(*default, |chosen| chosen.value);
+        let value = resolve(candidates, *most_restrictive).map_or(*default, |chosen| chosen.value);
         self.set_value(field, value);
     }
 
@@ -898,7 +925,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             if candidates.len() < 2 {
                 continue;
             }
-            if let Some((first, second)) = conflict(candidates) {
+            if let Some((first, second)) = conflict(candidates, most_restrictive(program, field)) {
                 return Err(FactError {
                     path: String::new(),
                     message: format!(
@@ -1002,10 +1029,48 @@ mod tests {
             }
             let (chosen, conflicting) = resolve_at_once(&concluded, &prevails);
             prop_assert_eq!(
-                format!("{:?}", resolve(&candidates).map(|c| (c.rule, c.value))),
+                format!("{:?}", resolve(&candidates, false).map(|c| (c.rule, c.value))),
                 format!("{chosen:?}")
             );
-            prop_assert_eq!(conflict(&candidates), conflicting);
+            prop_assert_eq!(conflict(&candidates, false), conflicting);
+        }
+
+        /// An outcome that takes the most restrictive value takes the greatest of the values no
+        /// applying rule overrules (ordered enum values: `approval < case_by_case < denial`), the
+        /// first rule to conclude it when several do, and never conflicts.
+        #[test]
+        fn most_restrictive_takes_the_greatest_standing_value(
+            concluded in proptest::collection::vec((0u16..6, 0u16..3), 0..8),
+            prevailing in proptest::collection::vec(any::<bool>(), 36),
+        ) {
+            let prevails = |winner: u16, loser: u16| prevailing[usize::from(winner) * 6 + usize::from(loser)];
+            let concluded: Vec<(u16, Value<'_>)> =
+                concluded.iter().map(|(rule, tier)| (*rule, Value::Enum(0, *tier))).collect();
+            let mut candidates = Vec::new();
+            for (rule, value) in &concluded {
+                push_candidate(&mut candidates, *rule, *value, prevails);
+            }
+            let standing: Vec<(u16, Value<'_>)> = concluded
+                .iter()
+                .filter(|(rule, value)| {
+                    !concluded.iter().any(|(other, other_value)| {
+                        !other_value.equals(*value) && prevails(*other, *rule)
+                    })
+                })
+                .copied()
+                .collect();
+            let greatest = standing.iter().map(|(_, value)| match value {
+                Value::Enum(_, tier) => *tier,
+                _ => 0,
+            }).max();
+            let expected = greatest.and_then(|greatest| {
+                standing.iter().find(|(_, value)| value.equals(Value::Enum(0, greatest))).copied()
+            });
+            prop_assert_eq!(
+                format!("{:?}", resolve(&candidates, true).map(|c| (c.rule, c.value))),
+                format!("{expected:?}")
+            );
+            prop_assert_eq!(conflict(&candidates, true), None);
         }
     }
 }

@@ -223,7 +223,8 @@ pub fn trace<'a>(
         match &definition.kind {
             OutcomeKind::Single { .. } => {
                 let candidates = &scratch.candidates()[field];
-                if let Some(chosen) = eval::resolve(candidates) {
+                let most_restrictive = eval::most_restrictive(program, field);
+                if let Some(chosen) = eval::resolve(candidates, most_restrictive) {
                     for candidate in candidates {
                         if candidate.value.equals(chosen.value) {
                             deciding[usize::from(candidate.rule)] = true;
@@ -242,7 +243,7 @@ pub fn trace<'a>(
             }
         }
     }
-    (0..program.rules.len())
+    let mut entries: Vec<TraceEntry> = (0..program.rules.len())
         .filter(|index| deciding[*index])
         .map(|index| {
             let rule = &program.rules[index];
@@ -260,7 +261,68 @@ pub fn trace<'a>(
                 facts: facts_read(program, facts, index),
             }
         })
-        .collect()
+        .collect();
+    entries.extend(most_restrictive_readings(program, facts, scratch));
+    entries
+}
+
+/// For each outcome that took the most restrictive of several different values: the reading that
+/// chose it, with its citations, and what it chose among.
+fn most_restrictive_readings(
+    program: &Program,
+    facts: &Facts<'_>,
+    scratch: &Scratch<'_>,
+) -> Vec<TraceEntry> {
+    let mut entries = Vec::new();
+    for (field, definition) in program.outcome.iter().enumerate() {
+        if !eval::most_restrictive(program, field) {
+            continue;
+        }
+        let standing: Vec<&eval::Candidate<'_>> = scratch.candidates()[field]
+            .iter()
+            .filter(|candidate| !candidate.overruled)
+            .collect();
+        let Some(chosen) = eval::resolve(&scratch.candidates()[field], true) else {
+            continue;
+        };
+        if standing
+            .iter()
+            .all(|candidate| candidate.value.equals(chosen.value))
+        {
+            continue;
+        }
+        let among = standing
+            .iter()
+            .map(|candidate| {
+                format!(
+                    "{} (`{}`)",
+                    value_text(program, facts, candidate.value),
+                    program.rules[usize::from(candidate.rule)].name
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let chosen = value_text(program, facts, chosen.value);
+        entries.push(TraceEntry {
+            rule: format!("{} most restrictive", definition.name),
+            cite: definition
+                .reading
+                .iter()
+                .map(|citation| citation.text.clone())
+                .collect::<Vec<_>>()
+                .join("; "),
+            confidence: definition
+                .reading
+                .iter()
+                .map(|citation| citation.confidence)
+                .max()
+                .unwrap_or(cordon_lang::syntax::Confidence::Confirmed),
+            concludes: vec![format!("{} = {chosen}", definition.name)],
+            because: format!("several apply: {among}; the most restrictive, {chosen}, decides"),
+            facts: Vec::new(),
+        });
+    }
+    entries
 }
 
 /// For each rule that did not apply but would have changed the outcome: why not.

@@ -89,6 +89,7 @@ pub fn version_types(db: &dyn Db, version: VersionKey<'_>) -> VersionTypes {
                             .iter()
                             .map(|v| v.name.text.clone())
                             .collect(),
+                        ordered: enumeration.variants.iter().any(|v| v.less_than),
                     },
                 );
             }
@@ -253,6 +254,16 @@ fn collect_names(expr: &syntax::Expr, names: &mut Vec<String>) {
     }
 }
 
+fn lower_citations(citations: &[syntax::Citation]) -> Vec<hir::Citation> {
+    citations
+        .iter()
+        .map(|citation| hir::Citation {
+            text: citation.text.clone(),
+            confidence: citation.confidence,
+        })
+        .collect()
+}
+
 fn lower_record(
     types: &VersionTypes,
     name: &str,
@@ -280,6 +291,10 @@ fn lower_record(
                 },
                 mode,
                 docs: field.docs.clone(),
+                most_restrictive: field
+                    .most_restrictive
+                    .as_ref()
+                    .map(|clause| lower_citations(&clause.citations)),
             }
         })
         .collect();
@@ -1351,14 +1366,7 @@ pub fn check_declaration(
     let written_in = file.version_dir(db).clone();
     let mut checker = Checker::new(types, &module);
     let provenance_of = |provision: &syntax::Provision| hir::Provenance {
-        citations: provision
-            .citations
-            .iter()
-            .map(|citation| hir::Citation {
-                text: citation.text.clone(),
-                confidence: citation.confidence,
-            })
-            .collect(),
+        citations: lower_citations(&provision.citations),
         docs: declaration.docs.clone(),
         effective: provision.effective.map(|dated| dated.date),
         through: provision.through.map(|dated| dated.date),
@@ -1461,14 +1469,7 @@ pub fn check_declaration(
                             country: change.country.text.clone(),
                             joins: change.joins,
                             on: change.on.date,
-                            citations: change
-                                .citations
-                                .iter()
-                                .map(|citation| hir::Citation {
-                                    text: citation.text.clone(),
-                                    confidence: citation.confidence,
-                                })
-                                .collect(),
+                            citations: lower_citations(&change.citations),
                         });
                     }
                     Item::Group(hir::Group {
@@ -1551,9 +1552,15 @@ pub fn check_declaration(
                 &record.fields,
                 &mut checker.diagnostics,
             );
+            check_most_restrictive(&mut checker, &record.fields, false);
         }
         DeclarationKind::Facts(fields) | DeclarationKind::Outcome(fields) => {
             let record = lower_record(types, "facts", fields, &mut checker.diagnostics);
+            check_most_restrictive(
+                &mut checker,
+                fields,
+                matches!(declaration.kind, DeclarationKind::Outcome(_)),
+            );
             if matches!(declaration.kind, DeclarationKind::Facts(_))
                 && record
                     .field("date")
@@ -1599,7 +1606,8 @@ pub fn check_declaration(
                 }
             }
         }
-        DeclarationKind::Enum(_) | DeclarationKind::Import(_) => {}
+        DeclarationKind::Enum(enumeration) => check_enum_order(&mut checker, enumeration),
+        DeclarationKind::Import(_) => {}
         DeclarationKind::Version(manifest) => {
             checked.item = Some(Item::Manifest(check_manifest(&mut checker, manifest)));
         }
@@ -1691,6 +1699,83 @@ pub fn check_declaration(
     checked.reads = std::mem::take(&mut checker.reads);
     checked.diagnostics = checker.diagnostics;
     checked
+}
+
+/// An ordered enum puts `<` between every two of its values, and after none of the last.
+fn check_enum_order(checker: &mut Checker<'_>, enumeration: &syntax::EnumDeclaration) {
+    let Some(last) = enumeration.variants.last() else {
+        return;
+    };
+    if !enumeration.variants.iter().any(|variant| variant.less_than) {
+        return;
+    }
+    let body = &enumeration.variants[..enumeration.variants.len() - 1];
+    let unordered = body.iter().find(|variant| !variant.less_than);
+    if let Some(variant) = unordered.or(last.less_than.then_some(last)) {
+        let message = if variant.less_than {
+            format!(
+                "`<` after `{}`, the last value of `{}`, orders it before nothing",
+                variant.name.text, enumeration.name.text
+            )
+        } else {
+            format!(
+                "`{}` has values ordered by `<` and values separated by `,`: the order of `{}` is not said",
+                enumeration.name.text, variant.name.text
+            )
+        };
+        checker.error(
+            Diagnostic::new(Code::E0305, variant.name.span, message)
+                .with_label("order not said here")
+                .with_help(
+                    "an ordered enum lists every value from the least to the most restrictive, \
+                     with `<` between each two: `{ approval < case_by_case < denial }`",
+                ),
+        );
+    }
+}
+
+/// `most restrictive` belongs to an outcome whose values are an ordered enum.
+fn check_most_restrictive(
+    checker: &mut Checker<'_>,
+    fields: &[syntax::FieldDeclaration],
+    is_outcome: bool,
+) {
+    for field in fields {
+        let Some(clause) = &field.most_restrictive else {
+            continue;
+        };
+        let ty = checker.lower_type(&field.ty);
+        let ordered = match strip_optional(&ty) {
+            Type::Enum(name) => checker
+                .types
+                .enums
+                .get(name)
+                .is_some_and(|enumeration| enumeration.ordered),
+            _ => false,
+        };
+        let message = if !is_outcome {
+            format!(
+                "`{}` is a fact: only an outcome takes the most restrictive of what rules conclude",
+                field.name.text
+            )
+        } else if ordered {
+            continue;
+        } else {
+            format!(
+                "outcome `{}` is not of an ordered enum: what is most restrictive is not said",
+                field.name.text
+            )
+        };
+        checker.error(
+            Diagnostic::new(Code::E0305, clause.span, message)
+                .with_label("most restrictive of what order")
+                .with_help(
+                    "order the enum's values from the least to the most restrictive \
+                     (`enum Review { approval < case_by_case < denial }`) and give the \
+                     outcome that type",
+                ),
+        );
+    }
 }
 
 fn check_declared(
@@ -2977,6 +3062,16 @@ fn analyse_rules(
                 .entry(conclusion.field.as_str())
                 .or_default()
                 .push((index, place, literal_of(&conclusion.value)));
+        }
+    }
+    // An outcome that takes the most restrictive value has no conflicts: its order decides.
+    if let Some((outcome, _)) = &types.outcome {
+        for field in outcome
+            .fields
+            .iter()
+            .filter(|f| f.most_restrictive.is_some())
+        {
+            single_valued.remove(field.name.as_str());
         }
     }
     let mut conflicts: Vec<(usize, usize, usize, usize)> = Vec::new();

@@ -44,6 +44,8 @@ pub enum Code {
     E0302,
     /// Priorities or dependencies that go round in a circle.
     E0303,
+    /// `most restrictive` where no order says what is most restrictive.
+    E0305,
     /// A rule without a conclusion, or a conclusion about something that is not an outcome.
     E0304,
     /// `replace` or `remove` of a provision the amended version does not have.
@@ -61,7 +63,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 22] = [
         Code::E0001,
         Code::E0101,
         Code::E0102,
@@ -77,6 +79,7 @@ impl Code {
         Code::E0302,
         Code::E0303,
         Code::E0304,
+        Code::E0305,
         Code::E0401,
         Code::E0402,
         Code::E0403,
@@ -102,6 +105,7 @@ impl Code {
             Code::E0302 => "E0302",
             Code::E0303 => "E0303",
             Code::E0304 => "E0304",
+            Code::E0305 => "E0305",
             Code::E0401 => "E0401",
             Code::E0402 => "E0402",
             Code::E0403 => "E0403",

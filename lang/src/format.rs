@@ -951,6 +951,18 @@ impl<'s, 'a> Printer<'s, 'a> {
         self.atom(&field.name.text, field.name.span);
         self.text(": ");
         self.type_expression(&field.ty);
+        if let Some(clause) = &field.most_restrictive {
+            let position = self
+                .source
+                .keyword_after(clause.span.start as usize, "most");
+            self.text(" ");
+            self.token("most", position);
+            self.text(" restrictive");
+            for citation in &clause.citations {
+                self.line(indent + INDENT);
+                self.citation(citation);
+            }
+        }
         if let Some(default) = &field.default {
             self.text(" = ");
             self.expression(default, Place::WHOLE, indent + 2 * INDENT);
@@ -1025,6 +1037,9 @@ impl<'s, 'a> Printer<'s, 'a> {
             self.docs(&variant.docs, positions, INDENT);
             self.line(INDENT);
             self.atom(&variant.name.text, variant.name.span);
+            if variant.less_than {
+                self.text(" <");
+            }
         }
         self.closing_line(0);
         self.token("}", closing);
@@ -1035,13 +1050,15 @@ impl<'s, 'a> Printer<'s, 'a> {
             self.text(" {");
         } else {
             self.text(" { ");
+            let mut ordered = false;
             for (index, variant) in variants.iter().enumerate() {
                 if index > 0 {
-                    self.text(", ");
+                    self.text(if ordered { " < " } else { ", " });
                 }
                 self.atom(&variant.name.text, variant.name.span);
+                ordered = variant.less_than;
             }
-            self.text(" ");
+            self.text(if ordered { " < " } else { " " });
         }
         self.token("}", closing);
     }

@@ -287,6 +287,9 @@ pub struct Field {
     pub ty: Type,
     pub mode: FieldMode,
     pub docs: Vec<String>,
+    /// For an outcome of an ordered enum: `Some` (with the citations of the reading) when it takes
+    /// the most restrictive of the values its applying rules conclude.
+    pub most_restrictive: Option<Vec<Citation>>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -304,7 +307,10 @@ impl Record {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Enum {
     pub name: String,
+    /// In the order written; for an ordered enum, from the least to the most restrictive.
     pub variants: Vec<String>,
+    /// Written with `<` between its values.
+    pub ordered: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -452,6 +458,19 @@ pub struct Version {
 }
 
 impl Version {
+    /// For an outcome that takes the most restrictive value: its ordered enum, whose values run
+    /// from the least to the most restrictive.
+    pub fn restrictiveness(&self, field: &Field) -> Option<&Enum> {
+        field.most_restrictive.as_ref()?;
+        match &field.ty {
+            Type::Enum(name) => self
+                .enums
+                .get(name)
+                .filter(|enumeration| enumeration.ordered),
+            _ => None,
+        }
+    }
+
     /// The members of a group on a date, with aliases not applied (`HK` is listed only if written).
     pub fn group_members_on(&self, name: &str, date: Date) -> BTreeSet<String> {
         let Some(group) = self.groups.get(name) else {

@@ -385,7 +385,12 @@ impl Builder {
                         let mut parts = variant.into_inner();
                         let docs = parts.next().map(docs_of).unwrap_or_default();
                         let name = parts.next().map(name_of).unwrap_or_else(empty_name);
-                        Variant { docs, name }
+                        let less_than = parts.next().is_some();
+                        Variant {
+                            docs,
+                            name,
+                            less_than,
+                        }
                     })
                     .collect();
                 DeclarationKind::Enum(EnumDeclaration { name, variants })
@@ -501,11 +506,23 @@ impl Builder {
                 span,
             },
         };
-        let default = inner.next().map(|value| self.expr(value));
+        let mut most_restrictive = None;
+        let mut default = None;
+        for part in inner {
+            if part.as_rule() == Rule::most_restrictive {
+                most_restrictive = Some(MostRestrictive {
+                    span: span_of(&part),
+                    citations: part.into_inner().map(citation).collect(),
+                });
+            } else {
+                default = Some(self.expr(part));
+            }
+        }
         FieldDeclaration {
             docs,
             name,
             ty,
+            most_restrictive,
             default,
             span,
         }

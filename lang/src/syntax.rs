@@ -184,7 +184,17 @@ pub struct FieldDeclaration {
     pub docs: Vec<String>,
     pub name: Name,
     pub ty: TypeExpr,
+    /// `most restrictive`, with its citations: the outcome takes the most restrictive value its
+    /// applying rules conclude.
+    pub most_restrictive: Option<MostRestrictive>,
     pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// `most restrictive cite "..." unconfirmed`
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct MostRestrictive {
+    pub citations: Vec<Citation>,
     pub span: Span,
 }
 
@@ -223,6 +233,8 @@ pub struct EnumDeclaration {
 pub struct Variant {
     pub docs: Vec<String>,
     pub name: Name,
+    /// Followed by `<`: the next value is more restrictive than this one.
+    pub less_than: bool,
 }
 
 /// A named provision of the regulation: it carries citations and may have effective dates.

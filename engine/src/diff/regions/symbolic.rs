@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 
-use cordon_lang::hir::{self, BinaryOp, Builtin, Expr, FieldMode, Literal, Type};
+use cordon_lang::hir::{self, BinaryOp, Builtin, Expr, Field, FieldMode, Literal, Type};
 
 use super::domain::{Atom, Cmp, Num, Region, shift};
 use super::space::{Kind, Space, decided_by_interval, single_fact};
@@ -157,10 +157,10 @@ impl<'s, 'v> Run<'s, 'v> {
                     .into_iter()
                     .map(|(rule, value)| Ok((rule, concrete_json(&value)?)))
                     .collect::<Eval<_>>()?;
-                if let Some(message) = self.conflict(&json, &field.name) {
+                if let Some(message) = self.conflict(&json, field) {
                     return Ok(Err(message));
                 }
-                match self.resolve(&json) {
+                match self.resolve(&json, field) {
                     Some(value) => value,
                     None => match &field.mode {
                         FieldMode::Default(literal) => crate::json::literal_json(literal),
@@ -189,17 +189,40 @@ impl<'s, 'v> Run<'s, 'v> {
             .any(|(other, other_value)| other_value != value && prevails[*other].contains(rule))
     }
 
-    /// The value of the first unbeaten candidate.
-    fn resolve(&self, candidates: &[(usize, Json)]) -> Option<Json> {
-        candidates
+    /// The value of the first unbeaten candidate; for an outcome that takes the most restrictive
+    /// value, the most restrictive unbeaten value (the last in its ordered enum).
+    fn resolve(&self, candidates: &[(usize, Json)], field: &Field) -> Option<Json> {
+        let mut unbeaten = candidates
             .iter()
-            .find(|candidate| self.unbeaten(candidates, candidate))
-            .map(|(_, value)| value.clone())
+            .filter(|candidate| self.unbeaten(candidates, candidate))
+            .map(|(_, value)| value);
+        match self.version.restrictiveness(field) {
+            None => unbeaten.next().cloned(),
+            Some(order) => {
+                let rank = |value: &Json| {
+                    order
+                        .variants
+                        .iter()
+                        .position(|variant| value.as_str() == Some(variant.as_str()))
+                };
+                unbeaten
+                    .fold(None::<&Json>, |chosen, value| match chosen {
+                        Some(chosen) if rank(value) <= rank(chosen) => Some(chosen),
+                        _ => Some(value),
+                    })
+                    .cloned()
+            }
+        }
     }
 
     /// Another unbeaten candidate with a different value, that the chosen one does not prevail
-    /// over: the rules disagree and neither prevails.
-    fn conflict(&self, candidates: &[(usize, Json)], field: &str) -> Option<String> {
+    /// over: the rules disagree and neither prevails. An outcome that takes the most restrictive
+    /// value has no conflicts.
+    fn conflict(&self, candidates: &[(usize, Json)], field: &Field) -> Option<String> {
+        if self.version.restrictiveness(field).is_some() {
+            return None;
+        }
+        let field = &field.name;
         let prevails = &self.space.prevails[self.side];
         let (chosen_rule, chosen) = candidates
             .iter()
@@ -451,7 +474,7 @@ impl<'s, 'v> Run<'s, 'v> {
             .iter()
             .filter_map(|(rule, value)| Some((*rule, concrete_json(value).ok()?)))
             .collect();
-        match self.resolve(&json) {
+        match self.resolve(&json, field) {
             Some(value) => candidates
                 .into_iter()
                 .find(|(_, candidate)| concrete_json(candidate).ok().as_ref() == Some(&value))
