@@ -12,8 +12,11 @@ use serde_json::{Value as Json, json};
 use cordon_engine::diff::regions::{self, Exhaustive, Membership, RegionDiff};
 use cordon_engine::{CompiledVersion, Policy, decide_with};
 
-const EAR_PAIRS: [(&str, &str); 3] = [
-    ("2023-11-17", "2025-01-13"),
+/// Every two consecutive EAR versions.
+const EAR_PAIRS: [(&str, &str); 5] = [
+    ("2023-11-17", "2024-04-04"),
+    ("2024-04-04", "2024-12-02"),
+    ("2024-12-02", "2025-01-13"),
     ("2025-01-13", "2025-05-13"),
     ("2025-05-13", "2026-01-15"),
 ];
@@ -94,6 +97,7 @@ fn purpose_built_witnesses_decide_as_reported() {
         "country-added",
         "new-exception",
         "removed-rule",
+        "most-restrictive",
     ] {
         let policy = Policy::load(&Path::new("../tests/diff").join(case)).expect("case loads");
         let (from, to) = (&policy.versions[0], &policy.versions[1]);
@@ -123,10 +127,10 @@ fn ear_summaries() {
     insta::assert_snapshot!(summary);
 }
 
-/// The first 2023-11-17 -> 2025-01-13 regions in full: what counsel reads.
+/// The first 2024-12-02 -> 2025-01-13 regions (the AI Diffusion rule) in full: what counsel reads.
 #[test]
 fn ear_first_regions() {
-    let (_, _, diff) = &ear_diffs()[0];
+    let (_, _, diff) = &ear_diffs()[2];
     let first: Vec<_> = diff.regions.iter().take(12).collect();
     insta::assert_json_snapshot!(first);
 }
@@ -140,8 +144,12 @@ fn transaction() -> impl Strategy<Value = Json> {
     let density = prop::sample::select(vec!["0.5", "1.6", "3.19", "3.2", "5.91", "5.92", "19.45"]);
     let date = prop::sample::select(vec![
         "2023-11-17",
+        "2024-04-03",
+        "2024-04-04",
         "2024-12-01",
         "2024-12-02",
+        "2025-01-15",
+        "2025-01-16",
         "2025-05-13",
         "2025-11-06",
         "2025-11-07",
@@ -186,18 +194,19 @@ fn transaction() -> impl Strategy<Value = Json> {
     let counter = prop::sample::select(vec![0, 26_000_000, 26_900_000, 789_000_000, 790_000_000]);
     let bools = prop::collection::vec(any::<bool>(), 12);
     let bandwidth = prop::sample::select(vec![None, Some(6499), Some(6500), Some(8000)]);
+    let listed = prop::sample::select(vec![None, Some("denial"), Some("case_by_case"), Some("approval")]);
     (
         (kind, tpp, density, date, activity, end_use),
         (country(), country(), country(), ops.clone(), ops.clone(), ops),
         (model, produced, counter.clone(), counter, bools, bandwidth),
-        prop::sample::select(vec![1, 2, 1000]),
+        (prop::sample::select(vec![1, 2, 1000]), listed),
     )
         .prop_map(
             |(
                 (kind, tpp, density, date, activity, end_use),
                 (destination, hq, parent, training, base, additional),
                 (model, produced, consignee, allocated, b, bandwidth),
-                quantity,
+                (quantity, listed),
             )| {
                 let number = |text: &str| -> Json { serde_json::from_str(text).expect("a number") };
                 let mut item = json!({
@@ -216,7 +225,8 @@ fn transaction() -> impl Strategy<Value = Json> {
                 json!({
                     "date": date, "activity": activity, "item": item, "quantity": quantity,
                     "destination": destination,
-                    "end_user": { "hq": hq, "parent_hq": parent, "private_sector": b[4], "permanent_employee": b[5] },
+                    "end_user": { "hq": hq, "parent_hq": parent, "private_sector": b[4], "permanent_employee": b[5],
+                                  "entity_list": listed },
                     "end_use": end_use,
                     "knowledge": { "training_for_d5_hq": b[6], "military_or_wmd": b[7] },
                     "counters": { "consignee_tpp_this_year": consignee, "country_tpp_allocated": allocated },
