@@ -182,6 +182,15 @@ pub fn describe(snapshot: &Snapshot, resolved: &Resolved<'_>) -> Option<String> 
             let checked = db::check_version(db, *version);
             let declared = checked.version.outcome.field(field)?;
             let mut lines = vec![format!("outcome `{field}`: {}", declared.ty)];
+            if let Some(order) = checked.version.restrictiveness(declared) {
+                lines.push(format!(
+                    "the most restrictive of the values its applying rules conclude decides: {}",
+                    order.variants.join(" < ")
+                ));
+                lines.extend(citation_lines(
+                    declared.most_restrictive.as_deref().unwrap_or_default(),
+                ));
+            }
             if !declared.docs.is_empty() {
                 lines.push(String::new());
                 lines.push(declared.docs.join("\n"));
@@ -242,14 +251,7 @@ fn group_members(hir: &hir::Version, name: &str) -> Vec<String> {
 
 /// Citations, window in force (unless already said) and docs.
 fn provenance_lines(provenance: &Provenance, with_window: bool) -> Vec<String> {
-    let mut lines = Vec::new();
-    for citation in &provenance.citations {
-        let confidence = match citation.confidence {
-            hir::Confidence::Confirmed => String::new(),
-            other => format!(" ({})", other.as_str()),
-        };
-        lines.push(format!("cite \"{}\"{confidence}", citation.text));
-    }
+    let mut lines = citation_lines(&provenance.citations);
     if with_window && let Some(window) = window_text((provenance.effective, provenance.through)) {
         lines.push(format!("in force {window}"));
     }
@@ -258,6 +260,20 @@ fn provenance_lines(provenance: &Provenance, with_window: bool) -> Vec<String> {
         lines.push(provenance.docs.join("\n"));
     }
     lines
+}
+
+/// `cite "..."`, with the confidence when it is not confirmed.
+fn citation_lines(citations: &[hir::Citation]) -> Vec<String> {
+    citations
+        .iter()
+        .map(|citation| {
+            let confidence = match citation.confidence {
+                hir::Confidence::Confirmed => String::new(),
+                other => format!(" ({})", other.as_str()),
+            };
+            format!("cite \"{}\"{confidence}", citation.text)
+        })
+        .collect()
 }
 
 /// `from 2025-01-13 through 2025-05-12`, or `None` for no bounds.
