@@ -1,6 +1,5 @@
-//! `cordon diff --exhaustive` on the EAR versions: the regions where two versions decide
-//! differently, found over every transaction (the target: under 2 seconds for
-//! 2023-11-17 -> 2025-01-13).
+//! `cordon diff --exhaustive` on the EAR versions: the regions where two consecutive versions
+//! decide differently, found over every transaction (the target: under 2 seconds a pair).
 
 use std::path::Path;
 
@@ -15,7 +14,9 @@ fn exhaustive(c: &mut Criterion) {
     let mut group = c.benchmark_group("diff --exhaustive");
     group.sample_size(10);
     for (from, to) in [
-        ("2023-11-17", "2025-01-13"),
+        ("2023-11-17", "2024-04-04"),
+        ("2024-04-04", "2024-12-02"),
+        ("2024-12-02", "2025-01-13"),
         ("2025-01-13", "2025-05-13"),
         ("2025-05-13", "2026-01-15"),
     ] {

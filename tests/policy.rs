@@ -33,7 +33,7 @@ fn ear_checks_without_diagnostics() {
 }
 
 #[test]
-fn ear_has_the_four_contract_versions() {
+fn ear_has_the_six_contract_versions() {
     let ids: Vec<String> = ear()
         .versions
         .iter()
@@ -41,7 +41,14 @@ fn ear_has_the_four_contract_versions() {
         .collect();
     assert_eq!(
         ids,
-        ["2023-11-17", "2025-01-13", "2025-05-13", "2026-01-15"]
+        [
+            "2023-11-17",
+            "2024-04-04",
+            "2024-12-02",
+            "2025-01-13",
+            "2025-05-13",
+            "2026-01-15"
+        ]
     );
 }
 

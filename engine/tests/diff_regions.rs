@@ -194,7 +194,12 @@ fn transaction() -> impl Strategy<Value = Json> {
     let counter = prop::sample::select(vec![0, 26_000_000, 26_900_000, 789_000_000, 790_000_000]);
     let bools = prop::collection::vec(any::<bool>(), 12);
     let bandwidth = prop::sample::select(vec![None, Some(6499), Some(6500), Some(8000)]);
-    let listed = prop::sample::select(vec![None, Some("denial"), Some("case_by_case"), Some("approval")]);
+    let listed = prop::sample::select(vec![
+        None,
+        Some("denial"),
+        Some("case_by_case"),
+        Some("approval"),
+    ]);
     (
         (kind, tpp, density, date, activity, end_use),
         (country(), country(), country(), ops.clone(), ops.clone(), ops),

@@ -43,9 +43,17 @@ fn the_most_restrictive_standing_value_decides() {
         // Approval and denial for China: denial.
         ("2027-01-01", transaction("export", "CN", false), "denial"),
         // Macau: approval and case by case: case by case.
-        ("2027-03-01", transaction("export", "MO", false), "case_by_case"),
+        (
+            "2027-03-01",
+            transaction("export", "MO", false),
+            "case_by_case",
+        ),
         // The carve-out drops the destination's denial: approval and case by case remain.
-        ("2027-03-01", transaction("export", "CN", false), "case_by_case"),
+        (
+            "2027-03-01",
+            transaction("export", "CN", false),
+            "case_by_case",
+        ),
         // Not an export: the carve-out does not apply, the denial stands.
         ("2027-03-01", transaction("reexport", "CN", false), "denial"),
         // Listed: the entry's denial is not dropped by the carve-out.

@@ -230,7 +230,10 @@ impl<'v> Membership<'v> {
                     .present
                     .insert(path.clone(), value.is_some_and(|v| !v.is_null()));
             }
-            let Some(value) = value else { continue };
+            // `null` is an optional fact left out, as the engine reads it.
+            let Some(value) = value.filter(|value| !value.is_null()) else {
+                continue;
+            };
             match &info.kind {
                 Kind::Bool => {
                     region.bools.insert(path.clone(), value.as_bool()?);
