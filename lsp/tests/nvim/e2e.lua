@@ -75,6 +75,13 @@ check('hover', text:find('constant `weights_training_ops`', 1, true)
   and text:find('value: `1e26 op`', 1, true)
   and text:find('ECCN 4E091', 1, true), text)
 
+-- Hover on a reading counsel has not confirmed: the marker shows beside its citation.
+local share = request('textDocument/hover',
+  find('derived_additional_share', 'derived_additional_share * item.base_training_ops'))
+local share_text = share and share.contents and share.contents.value or ''
+check('hover confidence', share_text:find('constant `derived_additional_share`', 1, true)
+  and share_text:find('(unconfirmed)', 1, true), share_text)
+
 -- Go to definition: the `const` line of the same file.
 local definition = request('textDocument/definition', find('weights_training_ops', '>= weights_training_ops'))
 local location = definition[1] or definition
