@@ -2491,6 +2491,11 @@ fn structure_diagnostics(
             match &parsed.kind {
                 DeclarationKind::Version(manifest) => {
                     manifests += 1;
+                    diagnostics.extend(
+                        version_clashes(db, version, manifest)
+                            .into_iter()
+                            .map(|diagnostic| at(diagnostic.span, diagnostic)),
+                    );
                     if let Some(amends) = &manifest.amends
                         && index.base.is_none()
                     {
@@ -2627,6 +2632,117 @@ fn structure_diagnostics(
             ),
         ));
     }
+}
+
+/// A version's manifest as written, with the file it is in and the manifest's offset there.
+fn manifest_of(
+    db: &dyn Db,
+    version: VersionKey<'_>,
+) -> Option<(String, u32, syntax::VersionManifest)> {
+    db::version_files(db, version).into_iter().find_map(|file| {
+        db::parse_file(db, *file)
+            .declarations
+            .iter()
+            .find_map(|declaration| match &declaration.parsed {
+                crate::parse::ParsedChunk::Declaration(syntax::Declaration {
+                    kind: DeclarationKind::Version(manifest),
+                    ..
+                }) => Some((file.path(db).clone(), declaration.offset, manifest.clone())),
+                _ => None,
+            })
+    })
+}
+
+/// Another version of the policy with the same id, or in force on a day this one is: which one
+/// decides a transaction of that day would depend on the order of directory names. Spans are
+/// relative to the manifest.
+fn version_clashes(
+    db: &dyn Db,
+    version: VersionKey<'_>,
+    manifest: &syntax::VersionManifest,
+) -> Vec<Diagnostic> {
+    let mut found = Vec::new();
+    let window = |manifest: &syntax::VersionManifest| match &manifest.in_force {
+        Some(syntax::InForce::Range { from, through }) => {
+            Some((*from, through.map(|dated| dated.date)))
+        }
+        _ => None,
+    };
+    let shown = |(from, through): (syntax::Dated, Option<Date>)| match through {
+        Some(through) => format!("from {} through {through}", from.date),
+        None => format!("from {}", from.date),
+    };
+    for &other in db::workspace_versions(db, version.workspace(db)) {
+        if other == version {
+            continue;
+        }
+        let Some((path, offset, theirs)) = manifest_of(db, other) else {
+            continue;
+        };
+        if theirs.id.text == manifest.id.text {
+            found.push(
+                Diagnostic::new(
+                    Code::E0403,
+                    manifest.id.span,
+                    format!(
+                        "version `{}` is declared twice: directories `{}` and `{}` both declare it",
+                        manifest.id.text,
+                        version.dir(db),
+                        other.dir(db)
+                    ),
+                )
+                .with_label("declared twice")
+                .with_related(&path, theirs.id.span.shifted(offset), "also declared here")
+                .with_help("a version's id names one amending rule; give each version its own"),
+            );
+        }
+        let (Some(ours), Some(their_window)) = (window(manifest), window(&theirs)) else {
+            continue;
+        };
+        let start = ours.0.date.max(their_window.0.date);
+        let ends_after_start = |end: Option<Date>| end.is_none_or(|end| end >= start);
+        if !(ends_after_start(ours.1) && ends_after_start(their_window.1)) {
+            continue;
+        }
+        let (earlier, later) = if ours.0.date <= their_window.0.date {
+            (&manifest.id.text, &theirs.id.text)
+        } else {
+            (&theirs.id.text, &manifest.id.text)
+        };
+        let later_start = ours.0.date.max(their_window.0.date);
+        let help = match later_start.yesterday() {
+            Ok(day_before) if ours.0.date != their_window.0.date => format!(
+                "close `{earlier}` the day before `{later}` starts: `through {day_before}`"
+            ),
+            _ => "two versions cannot start on the same day; one of them is in force by pin only (`in_force never`) or starts later".to_string(),
+        };
+        let span = match &manifest.in_force {
+            Some(syntax::InForce::Range { from, through }) => {
+                through.map_or(from.span, |through| Span {
+                    start: from.span.start,
+                    end: through.span.end,
+                })
+            }
+            _ => manifest.id.span,
+        };
+        found.push(
+            Diagnostic::new(
+                Code::E0403,
+                span,
+                format!(
+                    "version `{}` (in force {}) and version `{}` (in force {}) are both in force on {start}: which decides would depend on the directories' names",
+                    manifest.id.text,
+                    shown(ours),
+                    theirs.id.text,
+                    shown(their_window)
+                ),
+            )
+            .with_label("overlapping window")
+            .with_related(&path, theirs.id.span.shifted(offset), format!("`{}` is in force then too", theirs.id.text))
+            .with_help(help),
+        );
+    }
+    found
 }
 
 /// When a rule can apply: from, through (both inclusive, either open).
