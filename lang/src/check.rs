@@ -2895,18 +2895,31 @@ fn analyse_rules(
         }
         (names, outcomes)
     };
-    // Circles among definitions.
-    for name in defines.keys() {
-        if define_reads(name).0.contains(*name) {
+    // Circles among provisions that are not rules (definitions, constants, groups, tables): each
+    // member of a circle is told the whole path.
+    let rule_names: BTreeSet<&str> = rules_as_written
+        .iter()
+        .map(|rule| rule.name.as_str())
+        .collect();
+    for circle in provision_circles(reads, &rule_names) {
+        for (position, name) in circle.iter().enumerate() {
+            let path: Vec<&str> = circle[position..]
+                .iter()
+                .chain(&circle[..position])
+                .chain(std::iter::once(name))
+                .copied()
+                .collect();
             diagnostics.extend(locate_rule(
                 name,
                 Diagnostic::new(
                     Code::E0303,
                     Span::default(),
-                    format!("definition `{name}` refers to itself, directly or through other definitions"),
+                    format!("`{name}` refers to itself: {}", path.join(" -> ")),
                 )
-                .with_label("circular definition")
-                .with_help("a definition must be computable from facts, constants and other definitions"),
+                .with_label("circular reference")
+                .with_help(
+                    "a provision must be computable from facts and other provisions; break the circle",
+                ),
             ));
         }
     }
@@ -2914,6 +2927,30 @@ fn analyse_rules(
         .iter()
         .map(|rule| define_reads(&rule.name))
         .collect();
+    // A rule that reads an outcome it concludes: whether it applies would depend on itself.
+    for (rule, (_, outcomes)) in rules_as_written.iter().zip(&rule_reads) {
+        let concluded: BTreeSet<&str> = rule.then.iter().map(|c| c.field.as_str()).collect();
+        if let Some(field) = outcomes
+            .iter()
+            .find(|field| concluded.contains(field.as_str()))
+        {
+            diagnostics.extend(locate_rule(
+                &rule.name,
+                Diagnostic::new(
+                    Code::E0303,
+                    Span::default(),
+                    format!(
+                        "rule `{}` reads `{field}`, which it concludes: whether it applies would depend on itself",
+                        rule.name
+                    ),
+                )
+                .with_label("reads its own conclusion")
+                .with_help(format!(
+                    "state the condition without `{field}`, or conclude it in another rule that this one does not read"
+                )),
+            ));
+        }
+    }
     // Narrow each rule's window by the windows of the dated provisions it reads.
     let mut windows: Vec<(Option<Date>, Option<Date>)> =
         rules_as_written.iter().map(|rule| rule.window).collect();
@@ -3292,6 +3329,65 @@ fn analyse_rules(
             .collect(),
         diagnostics: std::mem::take(diagnostics),
     }
+}
+
+/// The circles among provisions that are not rules, through what each reads; each circle once,
+/// starting at its first name, in the order of its references.
+fn provision_circles<'a>(
+    reads: &BTreeMap<&'a str, (&'a BTreeSet<String>, &'a BTreeSet<String>)>,
+    rules: &BTreeSet<&str>,
+) -> Vec<Vec<&'a str>> {
+    let provisions: Vec<&'a str> = reads
+        .keys()
+        .copied()
+        .filter(|name| !rules.contains(name))
+        .collect();
+    let next = |name: &str| -> Vec<&'a str> {
+        reads.get(name).map_or_else(Vec::new, |(direct, _)| {
+            direct
+                .iter()
+                .filter_map(|read| reads.get_key_value(read.as_str()).map(|(key, _)| *key))
+                .filter(|read| !rules.contains(read))
+                .collect()
+        })
+    };
+    let mut circles: Vec<Vec<&'a str>> = Vec::new();
+    let mut seen: BTreeSet<Vec<&'a str>> = BTreeSet::new();
+    // Depth first, without recursion: (name, its next index to visit).
+    let mut done: BTreeSet<&'a str> = BTreeSet::new();
+    for start in provisions {
+        if done.contains(start) {
+            continue;
+        }
+        let mut path: Vec<(&'a str, Vec<&'a str>, usize)> = vec![(start, next(start), 0)];
+        let mut on_path: BTreeSet<&'a str> = BTreeSet::from([start]);
+        while let Some((_, successors, position)) = path.last_mut() {
+            let Some(&successor) = successors.get(*position) else {
+                if let Some((finished, _, _)) = path.pop() {
+                    on_path.remove(finished);
+                    done.insert(finished);
+                }
+                continue;
+            };
+            *position += 1;
+            if on_path.contains(successor) {
+                let from = path
+                    .iter()
+                    .position(|(name, _, _)| *name == successor)
+                    .unwrap_or(0);
+                let circle: Vec<&'a str> = path[from..].iter().map(|(name, _, _)| *name).collect();
+                let mut key = circle.clone();
+                key.sort_unstable();
+                if seen.insert(key) {
+                    circles.push(circle);
+                }
+            } else if !done.contains(successor) {
+                on_path.insert(successor);
+                path.push((successor, next(successor), 0));
+            }
+        }
+    }
+    circles
 }
 
 fn windows_disjoint(a: (Option<Date>, Option<Date>), b: (Option<Date>, Option<Date>)) -> bool {

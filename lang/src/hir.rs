@@ -473,10 +473,27 @@ impl Version {
 
     /// The members of a group on a date, with aliases not applied (`HK` is listed only if written).
     pub fn group_members_on(&self, name: &str, date: Date) -> BTreeSet<String> {
+        self.members_of(name, date, &mut Vec::new())
+    }
+
+    /// A group's members, `visiting` the groups being expanded: a group built from itself (an
+    /// error the checker reports, E0303) adds nothing the second time round instead of recursing
+    /// forever.
+    fn members_of<'s>(
+        &'s self,
+        name: &'s str,
+        date: Date,
+        visiting: &mut Vec<&'s str>,
+    ) -> BTreeSet<String> {
         let Some(group) = self.groups.get(name) else {
             return BTreeSet::new();
         };
-        let mut members = self.group_expr_members_on(&group.members, date);
+        if visiting.contains(&name) {
+            return BTreeSet::new();
+        }
+        visiting.push(name);
+        let mut members = self.group_expr_members_on(&group.members, date, visiting);
+        visiting.pop();
         let mut changes: Vec<&MembershipChange> = group.changes.iter().collect();
         changes.sort_by_key(|change| change.on);
         for change in changes.into_iter().filter(|change| change.on <= date) {
@@ -489,18 +506,23 @@ impl Version {
         members
     }
 
-    fn group_expr_members_on(&self, expr: &GroupExpr, date: Date) -> BTreeSet<String> {
+    fn group_expr_members_on<'s>(
+        &'s self,
+        expr: &'s GroupExpr,
+        date: Date,
+        visiting: &mut Vec<&'s str>,
+    ) -> BTreeSet<String> {
         match expr {
             GroupExpr::Countries(countries) => countries.clone(),
-            GroupExpr::Group(name) => self.group_members_on(name, date),
+            GroupExpr::Group(name) => self.members_of(name, date, visiting),
             GroupExpr::Union(left, right) => {
-                let mut members = self.group_expr_members_on(left, date);
-                members.extend(self.group_expr_members_on(right, date));
+                let mut members = self.group_expr_members_on(left, date, visiting);
+                members.extend(self.group_expr_members_on(right, date, visiting));
                 members
             }
             GroupExpr::Difference(left, right) => {
-                let right = self.group_expr_members_on(right, date);
-                self.group_expr_members_on(left, date)
+                let right = self.group_expr_members_on(right, date, visiting);
+                self.group_expr_members_on(left, date, visiting)
                     .into_iter()
                     .filter(|country| !right.contains(country))
                     .collect()
