@@ -5,7 +5,8 @@
 //! answers each method of the protocol from a snapshot: [`server`] dispatches, [`state`] holds
 //! the database and the open files, [`requests`] has one module per feature, [`convert`] turns our
 //! diagnostics into the protocol's, [`position`] converts offsets and positions, [`transport`]
-//! keeps a malformed message from stopping the server.
+//! frames the bytes both ways, so that no malformed message, wrong `Content-Length` or oversized
+//! message stops or desynchronises the server.
 //!
 //! It never stops on broken source, on positions outside a file or on messages it does not know.
 
@@ -24,14 +25,16 @@ pub async fn serve(
     input: impl AsyncRead + Unpin + Send + 'static,
     output: impl AsyncWrite + Unpin,
 ) {
-    let (service, socket) = LspService::build(server::Server::new)
-        .custom_method(transport::MALFORMED, server::Server::malformed)
-        .finish();
-    let (filtered, server_input) = tokio::io::duplex(1 << 20);
-    tokio::spawn(transport::filter(input, filtered));
-    Transport::new(server_input, output, socket)
-        .serve(service)
-        .await;
+    let (service, socket) = LspService::build(server::Server::new).finish();
+    // The library reads only what `transport::read` passes on, and writes to `transport::write`
+    // (through `transport::collect`), which also writes the transport's own answers.
+    let (to_library, library_input) = tokio::io::duplex(1 << 20);
+    let (library_output, from_library) = tokio::io::duplex(1 << 20);
+    let (queue, outgoing) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(transport::read(input, to_library, queue.clone()));
+    tokio::spawn(transport::collect(from_library, queue));
+    let library = Transport::new(library_input, library_output, socket).serve(service);
+    tokio::join!(library, transport::write(outgoing, output));
 }
 
 /// Serves the protocol over stdin and stdout on a runtime of its own, and returns after `exit`

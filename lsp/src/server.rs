@@ -18,12 +18,6 @@ use tower_lsp_server::{Client, LanguageServer};
 use crate::requests;
 use crate::state::{Snapshot, State, uri_path};
 
-/// Why a message was not JSON-RPC.
-#[derive(serde::Deserialize)]
-pub struct Malformed {
-    reason: String,
-}
-
 pub struct Server {
     client: Client,
     state: Arc<Mutex<State>>,
@@ -89,15 +83,6 @@ impl Server {
                 client.publish_diagnostics(uri, diagnostics, None).await;
             }
         });
-    }
-
-    /// A message that was not JSON-RPC (see [`crate::transport`]): answered with a parse error.
-    pub async fn malformed(&self, params: Malformed) -> Result<()> {
-        Err(Error {
-            code: ErrorCode::ParseError,
-            message: params.reason.into(),
-            data: None,
-        })
     }
 
     fn edited(&self, workspace: Option<Workspace>) {
