@@ -82,11 +82,7 @@ fn a_batch_goes_on_past_bad_lines_and_fails_at_the_end() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap_or_default())
         .collect();
-    assert_eq!(
-        lines.len(),
-        4,
-        "one line per non-empty input line: {lines:?}"
-    );
+    assert_eq!(lines.len(), 5, "one line per input line: {lines:?}");
     assert_eq!(lines[0]["policy"]["version"], "2025-05-13");
     assert_eq!(lines[1]["line"], 2);
     assert!(
@@ -95,9 +91,16 @@ fn a_batch_goes_on_past_bad_lines_and_fails_at_the_end() {
             .unwrap_or("")
             .contains("not valid JSON")
     );
-    assert_eq!(lines[2]["line"], 4);
-    assert_eq!(lines[2]["error"]["errors"][0]["path"], "destination");
-    assert_eq!(lines[3]["outcome"]["license_required"], false);
+    assert_eq!(lines[2]["line"], 3);
+    assert!(
+        lines[2]["error"]["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("blank line")
+    );
+    assert_eq!(lines[3]["line"], 4);
+    assert_eq!(lines[3]["error"]["errors"][0]["path"], "destination");
+    assert_eq!(lines[4]["outcome"]["license_required"], false);
 }
 
 /// A `.jsonl` file is read a few MiB at a time; a line longer than that is still one line, and

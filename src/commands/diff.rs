@@ -13,7 +13,7 @@ use cordon_engine::diff::provisions::ProvisionChange;
 use cordon_engine::diff::regions::{Exhaustive, RegionDiff};
 use cordon_engine::diff::{self, Report, VersionRef};
 
-use crate::commands::eval::{Input, read_input};
+use crate::commands::eval::{Input, read_input, split_lines};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -50,6 +50,31 @@ pub struct Args {
     pub format: Option<Format>,
 }
 
+/// A corpus's lines, numbered as `eval` numbers them (see `eval::split_lines`). A corpus is
+/// compared as a whole, so a line that is not UTF-8 is an error of the whole corpus, naming
+/// it; a corpus with no transaction is one too.
+fn corpus_lines(bytes: &[u8], name: &str) -> Result<Vec<String>, String> {
+    let lines = split_lines(bytes)
+        .into_iter()
+        .enumerate()
+        .map(|(index, line)| {
+            String::from_utf8(line.to_vec()).map_err(|error| {
+                format!(
+                    "{name} is not valid UTF-8: line {}, byte {}",
+                    index + 1,
+                    error.utf8_error().valid_up_to() + 1
+                )
+            })
+        })
+        .collect::<Result<Vec<String>, String>>()?;
+    if lines.iter().all(|line| line.trim().is_empty()) {
+        return Err(format!(
+            "no transaction in {name}: it is empty or holds only whitespace"
+        ));
+    }
+    Ok(lines)
+}
+
 pub fn run(args: &Args) -> Result<ExitCode, String> {
     let policy = Policy::load(&args.policy).map_err(|error| error.to_string())?;
     diff::versions(&policy, &args.from, &args.to).map_err(|error| error.to_string())?;
@@ -57,13 +82,13 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         None => None,
         Some(path) => Some(match read_input(path)? {
             Input::One(text) => vec![text],
-            Input::Lines(text) => text.lines().map(str::to_string).collect(),
+            Input::Lines(bytes) => corpus_lines(&bytes, "the facts on stdin")?,
             Input::File(mut file, path) => {
-                let mut text = String::new();
-                std::io::Read::read_to_string(&mut file, &mut text).map_err(|error| {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|error| {
                     format!("cannot read facts file `{}`: {error}", path.display())
                 })?;
-                text.lines().map(str::to_string).collect()
+                corpus_lines(&bytes, &format!("facts file `{}`", path.display()))?
             }
         }),
     };

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use rayon::prelude::*;
 use serde_json::{Value as Json, json};
 
+use cordon_engine::facts::FactError;
 use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace, decide_text_in};
+
+use crate::commands::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -39,34 +42,118 @@ pub struct Args {
 }
 
 pub(crate) enum Input {
+    /// One transaction: a JSON file, or stdin holding one JSON value.
     One(String),
-    /// Several transactions on stdin, one a line.
-    Lines(String),
+    /// Several transactions on stdin, one a line, as read (see [`split_lines`]).
+    Lines(Vec<u8>),
     /// A `.jsonl` file, read a block of lines at a time.
     File(std::fs::File, PathBuf),
 }
 
+/// Reads the facts `path` names. Input that holds nothing but whitespace is an error naming it;
+/// so is a JSON file that is not UTF-8. Lines are left as bytes: one that is not UTF-8 is an
+/// error of its own line.
 pub(crate) fn read_input(path: &PathBuf) -> Result<Input, String> {
     if path.as_os_str() == "-" {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|error| format!("cannot read the facts from stdin: {error}"))?;
-        return Ok(match serde_json::from_str::<Json>(&text) {
-            Ok(_) => Input::One(text),
-            Err(_) => Input::Lines(text),
-        });
+        if is_blank(&bytes) {
+            return Err("no transaction on stdin: it is empty".to_string());
+        }
+        // One JSON value (an object over several lines, say) is one transaction.
+        if let Ok(text) = std::str::from_utf8(&bytes)
+            && serde_json::from_str::<Json>(text).is_ok()
+        {
+            return Ok(Input::One(text.to_string()));
+        }
+        return Ok(Input::Lines(bytes));
     }
     let file = std::fs::File::open(path)
         .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
     if path.extension().is_some_and(|ext| ext == "jsonl") {
         return Ok(Input::File(file, path.clone()));
     }
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::io::BufReader::new(file)
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
-    Ok(Input::One(text))
+    if is_blank(&bytes) {
+        return Err(empty_file(path));
+    }
+    String::from_utf8(bytes).map(Input::One).map_err(|error| {
+        format!(
+            "facts file `{}` is not valid UTF-8 (at byte {})",
+            path.display(),
+            error.utf8_error().valid_up_to() + 1
+        )
+    })
+}
+
+fn empty_file(path: &std::path::Path) -> String {
+    format!(
+        "no transaction in facts file `{}`: it is empty or holds only whitespace",
+        path.display()
+    )
+}
+
+/// Whether bytes hold nothing but whitespace (no bytes at all, or blank lines).
+fn is_blank(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|text| text.trim().is_empty())
+}
+
+/// The lines of a batch: the bytes between newlines, without a `\r` before the newline. The
+/// newline that ends the last line starts no line of its own; every other line counts, blank or
+/// not, so that a batch's output has a line for each of its lines.
+pub(crate) fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
+    let mut lines: Vec<&[u8]> = bytes
+        .split(|byte| *byte == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .collect();
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        lines.pop();
+    }
+    lines
+}
+
+/// The error of a blank line.
+const BLANK: &str = "a blank line: it holds no transaction";
+
+/// The error of a line that is not UTF-8: where it stops being UTF-8.
+fn not_utf8(line: &[u8], error: &std::str::Utf8Error) -> String {
+    let at = error.valid_up_to();
+    format!(
+        "not valid UTF-8: byte {} of the line (0x{:02x}) is not part of a character",
+        at + 1,
+        line.get(at).copied().unwrap_or_default()
+    )
+}
+
+/// An error about a line as a whole, in the form the engine gives one (no fact path).
+fn line_error(message: String) -> DecideError {
+    DecideError::Facts {
+        errors: vec![FactError {
+            path: String::new(),
+            message,
+        }],
+    }
+}
+
+/// The record of a line that could not be decided.
+fn push_error(out: &mut Vec<u8>, number: usize, error: &DecideError, format: Format) {
+    match format {
+        Format::Json => {
+            let record = json!({ "line": number, "error": error });
+            out.extend_from_slice(record.to_string().as_bytes());
+            out.push(b'\n');
+        }
+        Format::Text => {
+            out.extend_from_slice(
+                format!("line {number}: error: {}\n", error_line(error)).as_bytes(),
+            );
+        }
+    }
 }
 
 /// About this many bytes of a `.jsonl` file are read, decided and written at a time.
@@ -77,7 +164,7 @@ fn next_block(
     file: &mut std::fs::File,
     carry: &mut Vec<u8>,
     path: &std::path::Path,
-) -> Result<Option<String>, String> {
+) -> Result<Option<Vec<u8>>, String> {
     let error = |error: &dyn std::fmt::Display| {
         format!("cannot read facts file `{}`: {error}", path.display())
     };
@@ -109,19 +196,18 @@ fn next_block(
     if !ended && let Some(end) = block.iter().rposition(|byte| *byte == b'\n') {
         *carry = block.split_off(end + 1);
     }
-    String::from_utf8(block)
-        .map(Some)
-        .map_err(|_| error(&"stream did not contain valid UTF-8"))
+    Ok(Some(block))
 }
 
-/// Decides lines on all cores and returns what to print for them, in input order, and whether
-/// any failed. `first` is the number of the first line.
+/// Decides lines on all cores and returns what to print for them, one record a line in input
+/// order (a line that is not UTF-8, or blank, is an error record), and whether any failed.
+/// `first` is the number of the first line.
 fn decide_lines(
     policy: &Policy,
     args: &Args,
     format: Format,
     detail: Detail,
-    lines: &[&str],
+    lines: &[&[u8]],
     first: usize,
 ) -> (Vec<Vec<u8>>, bool) {
     const PIECE: usize = 64;
@@ -132,27 +218,19 @@ fn decide_lines(
             let mut out = Vec::new();
             let mut failed = false;
             for (index, line) in lines.iter().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
                 let number = first + piece * PIECE + index;
-                match decide_text_in(policy, args.version.as_deref(), line, detail, workspace) {
+                let decided = match std::str::from_utf8(line) {
+                    Ok(text) if !text.trim().is_empty() => {
+                        decide_text_in(policy, args.version.as_deref(), text, detail, workspace)
+                    }
+                    Ok(_) => Err(line_error(BLANK.to_string())),
+                    Err(error) => Err(line_error(not_utf8(line, &error))),
+                };
+                match decided {
                     Ok(decision) => push_decision(&mut out, decision, format, args.explain),
                     Err(error) => {
                         failed = true;
-                        match format {
-                            Format::Json => {
-                                let record = json!({ "line": number, "error": error });
-                                out.extend_from_slice(record.to_string().as_bytes());
-                                out.push(b'\n');
-                            }
-                            Format::Text => {
-                                out.extend_from_slice(
-                                    format!("line {number}: error: {}\n", error_line(&error))
-                                        .as_bytes(),
-                                );
-                            }
-                        }
+                        push_error(&mut out, number, &error, format);
                     }
                 }
             }
@@ -193,6 +271,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
             match result {
                 Ok(decision) => {
                     write_decision(&mut out, decision, format, args.explain)
+                        .and_then(|()| out.flush())
                         .map_err(write_error)?;
                     Ok(ExitCode::SUCCESS)
                 }
@@ -202,8 +281,8 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 }
             }
         }
-        Input::Lines(text) => {
-            let lines: Vec<&str> = text.lines().collect();
+        Input::Lines(bytes) => {
+            let lines = split_lines(&bytes);
             let progress = (std::io::stderr().is_terminal() && lines.len() >= 10_000)
                 .then(|| indicatif::ProgressBar::new(lines.len() as u64));
             let mut failed = false;
@@ -263,9 +342,33 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 });
                 let mut failed = false;
                 let mut first = 1;
+                // Blank lines before the first transaction are held back (counted) until one
+                // comes: a file of nothing else is an error, not a list of blank lines.
+                let mut any = false;
                 for block in read {
                     let Some(block) = block? else { break };
-                    let lines: Vec<&str> = block.lines().collect();
+                    let lines = split_lines(&block);
+                    if !any {
+                        if lines.iter().all(|line| is_blank(line)) {
+                            first += lines.len();
+                            continue;
+                        }
+                        any = true;
+                        failed |= first > 1;
+                        let blank = line_error(BLANK.to_string());
+                        let mut number = 1;
+                        while number < first {
+                            let end = (number + 8192).min(first);
+                            let mut out = Vec::new();
+                            for number in number..end {
+                                push_error(&mut out, number, &blank, format);
+                            }
+                            if decided.send(vec![out]).is_err() {
+                                break;
+                            }
+                            number = end;
+                        }
+                    }
                     let (outputs, block_failed) =
                         decide_lines(&policy, args, format, detail, &lines, first);
                     failed |= block_failed;
@@ -281,6 +384,9 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 writer
                     .join()
                     .map_err(|_| "the writer of the decisions stopped".to_string())??;
+                if !any {
+                    return Err(empty_file(&args.facts));
+                }
                 Ok::<bool, String>(failed)
             })?;
             if let Some(progress) = progress {
@@ -299,16 +405,21 @@ fn exit_code(failed: bool) -> ExitCode {
     }
 }
 
+/// An error as people read it: each of its problems on a line of its own (what the
+/// transaction holds escaped so that it cannot start a line).
 fn error_line(error: &DecideError) -> String {
     match error {
         DecideError::Facts { errors } if errors.len() > 1 => {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|error| text::one_line(&error.to_string()).into_owned())
+                .collect();
             format!(
                 "the facts do not fit the policy's schema:\n  {}",
                 lines.join("\n  ")
             )
         }
-        other => other.to_string(),
+        other => text::one_line(&other.to_string()).into_owned(),
     }
 }
 
@@ -327,8 +438,6 @@ fn write_decision(
 fn push_decision(out: &mut Vec<u8>, decision: Decision, format: Format, explain: bool) {
     match format {
         Format::Json => decision.write_json_line(out),
-        Format::Text => {
-            out.extend_from_slice(crate::commands::text::decision(&decision, explain).as_bytes())
-        }
+        Format::Text => out.extend_from_slice(text::decision(&decision, explain).as_bytes()),
     }
 }
