@@ -2,9 +2,14 @@
 //!
 //! This binary only parses arguments and prints; each subcommand lives in `commands/`, and the work
 //! is done by the `cordon-lang` and `cordon-engine` crates.
+//!
+//! Nothing here prints with `print!` or `eprint!` (which panic when the stream is closed or
+//! its disk is full): a subcommand writes through `std::io::Write`, and a failed write is its
+//! error (exit status 2, with a message).
 
 mod commands;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -49,7 +54,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(message) => {
-            eprintln!("error: {message}");
+            // Nothing more can be done if stderr cannot be written either: the status says it.
+            let _ = writeln!(std::io::stderr(), "error: {message}");
             ExitCode::from(2)
         }
     }

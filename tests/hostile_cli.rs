@@ -386,3 +386,66 @@ fn an_id_cannot_fake_a_decision_line_in_text() {
         .count();
     assert_eq!(fields, 1, "{}", run.stdout);
 }
+
+/// `test`, `rust`, `fmt`, `check` and `diff` with stdout closed or full: an error, not a panic
+/// and not a silent success.
+#[test]
+fn every_printing_command_reports_a_failed_write() {
+    let dir = scratch("print");
+    let unformatted = dir.join("unformatted.cordon");
+    write(&unformatted, "const  x : decimal = 1\n");
+    let unformatted = unformatted.to_string_lossy().into_owned();
+    let cases: [(&[&str], &str); 4] = [
+        (&["test", "policies/ear"], "cannot write the test report"),
+        (
+            &[
+                "rust",
+                "--policy",
+                "policies/ear",
+                "--version",
+                "2025-01-13",
+            ],
+            "cannot write the Rust",
+        ),
+        (&["fmt", "--check", &unformatted], "cannot write"),
+        (
+            &[
+                "diff",
+                "--policy",
+                "policies/ear",
+                "--from",
+                "2025-05-13",
+                "--to",
+                "2026-01-15",
+            ],
+            "cannot write the report",
+        ),
+    ];
+    for stdout in [Stdout::Closed, Stdout::Full] {
+        for (args, message) in cases {
+            let run = cordon(args, b"", stdout);
+            run.assert_clean_failure(&args.join(" "), message);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `check` prints its diagnostics on stderr: with stderr on a full disk it still exits with an
+/// error of its own instead of a panic.
+#[test]
+fn check_reports_a_failed_write_of_its_diagnostics() {
+    let dir = scratch("check-full");
+    let broken = dir.join("broken.cordon");
+    write(&broken, "rule nope when\n");
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let full = full.unwrap_or_else(|error| panic!("cannot open /dev/full: {error}"));
+    let status = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["check", &broken.to_string_lossy()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(full))
+        .status()
+        .map(|status| status.code());
+    // 1 is "errors found", 101 a panic: a failed write is neither.
+    assert_eq!(status.ok().flatten(), Some(2));
+    let _ = std::fs::remove_dir_all(&dir);
+}

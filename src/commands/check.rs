@@ -1,6 +1,7 @@
 //! `cordon check PATH`: every diagnostic of a file, a version or a policy.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -19,7 +20,8 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     let loaded = load::load(&args.path).map_err(|error| error.to_string())?;
     let diagnostics = diagnostics_for(&loaded);
     let sources = loaded.sources();
-    print_diagnostics(&diagnostics, &sources);
+    print_diagnostics(&diagnostics, &sources)
+        .map_err(|error| format!("cannot write the diagnostics: {error}"))?;
     let errors = diagnostics
         .iter()
         .filter(|d| d.diagnostic.severity() == Severity::Error)
@@ -51,14 +53,15 @@ pub fn diagnostics_for(loaded: &load::Loaded) -> Vec<LocatedDiagnostic> {
 }
 
 /// Prints diagnostics with their source, then a count, on stderr. Nothing when there are none.
-pub fn print_diagnostics(diagnostics: &[LocatedDiagnostic], sources: &BTreeMap<String, String>) {
+pub fn print_diagnostics(
+    diagnostics: &[LocatedDiagnostic],
+    sources: &BTreeMap<String, String>,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stderr().lock());
     for located in diagnostics {
         let text = sources.get(&located.path).map(String::as_str).unwrap_or("");
-        eprint!(
-            "{}",
-            render::render(located, text, |path| sources.get(path).cloned())
-        );
-        eprintln!();
+        let rendered = render::render(located, text, |path| sources.get(path).cloned());
+        writeln!(out, "{rendered}")?;
     }
     let errors = diagnostics
         .iter()
@@ -66,10 +69,12 @@ pub fn print_diagnostics(diagnostics: &[LocatedDiagnostic], sources: &BTreeMap<S
         .count();
     let warnings = diagnostics.len() - errors;
     if !diagnostics.is_empty() {
-        eprintln!(
+        writeln!(
+            out,
             "{errors} error{}, {warnings} warning{}",
             if errors == 1 { "" } else { "s" },
             if warnings == 1 { "" } else { "s" }
-        );
+        )?;
     }
+    out.flush()
 }

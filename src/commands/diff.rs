@@ -108,12 +108,14 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         std::fs::create_dir_all(directory)
             .and_then(|()| std::fs::write(&path, text))
             .map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
-        eprintln!(
+        writeln!(
+            std::io::stderr(),
             "wrote {} of version {} to `{}`",
             plural(exhaustive.regions.len(), "test"),
             report.to.version,
             path.display()
-        );
+        )
+        .map_err(|error| format!("cannot write the report: {error}"))?;
     }
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         Format::Text

@@ -1,5 +1,6 @@
 //! `cordon fmt [--check] PATH`: rewrite policy sources in the one canonical layout.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -40,6 +41,8 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     }
     let mut files = Vec::new();
     sources(&args.path, &mut files)?;
+    let mut out = std::io::stdout().lock();
+    let write_error = |error: std::io::Error| format!("cannot write the list of files: {error}");
     let mut unformatted = 0;
     for file in files {
         let text = std::fs::read_to_string(&file)
@@ -50,13 +53,14 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         }
         unformatted += 1;
         if args.check {
-            println!("{} is not formatted", file.display());
+            writeln!(out, "{} is not formatted", file.display()).map_err(write_error)?;
         } else {
             std::fs::write(&file, formatted)
                 .map_err(|error| format!("cannot write `{}`: {error}", file.display()))?;
-            println!("formatted {}", file.display());
+            writeln!(out, "formatted {}", file.display()).map_err(write_error)?;
         }
     }
+    out.flush().map_err(write_error)?;
     Ok(if args.check && unformatted > 0 {
         ExitCode::FAILURE
     } else {

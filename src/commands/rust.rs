@@ -1,6 +1,7 @@
 //! `cordon rust --policy PATH --version ID`: a version written as Rust, for a program that decides
 //! with that version to compile it in (see `cordon_engine::native` and the README's "From Rust").
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -30,7 +31,12 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
         Some(path) => {
             std::fs::write(path, source).map_err(|error| format!("{}: {error}", path.display()))?
         }
-        None => print!("{source}"),
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(source.as_bytes())
+                .and_then(|()| out.flush())
+                .map_err(|error| format!("cannot write the Rust: {error}"))?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
