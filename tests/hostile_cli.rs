@@ -449,3 +449,186 @@ fn check_reports_a_failed_write_of_its_diagnostics() {
     assert_eq!(status.ok().flatten(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A policy file of 29 KB with trailing spaces on every line (for `fmt` to remove), and the
+/// same file formatted.
+fn unformatted_policy() -> (String, String) {
+    let formatted = std::fs::read_to_string(format!(
+        "{}/policies/ear/2025-01-13/tests.cordon",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_default();
+    assert!(formatted.len() > 16 << 10);
+    (formatted.replace('\n', "   \n"), formatted)
+}
+
+/// A write cut short (here by a file size limit, as a full disk or a kill would) leaves the
+/// policy file as it was, never a truncated half.
+#[test]
+fn an_interrupted_fmt_leaves_the_file_whole() {
+    let dir = scratch("interrupted");
+    let file = dir.join("tests.cordon");
+    let (unformatted, _) = unformatted_policy();
+    write(&file, &unformatted);
+    // `ulimit -f 8`: no file written may grow past 4 KiB (or 8, by the shell's unit).
+    let run = run_in(
+        &["sh", "-c", "ulimit -f 8 && exec \"$0\" \"$@\""],
+        &["fmt", &file.to_string_lossy()],
+        b"",
+        Stdout::Pipe,
+    );
+    assert_ne!(
+        run.code,
+        Some(0),
+        "the write cannot succeed: {}",
+        run.stderr
+    );
+    let after = std::fs::read_to_string(&file).unwrap_or_default();
+    assert_eq!(
+        after.len(),
+        unformatted.len(),
+        "the policy file was cut to {} bytes",
+        after.len()
+    );
+    assert!(after == unformatted);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_replaces_the_file_whole_and_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = scratch("permissions");
+    let file = dir.join("tests.cordon");
+    let (unformatted, formatted) = unformatted_policy();
+    write(&file, &unformatted);
+    let chmod = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640));
+    assert!(chmod.is_ok(), "{chmod:?}");
+    let run = cordon(&["fmt", &file.to_string_lossy()], b"", Stdout::Pipe);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap_or_default(),
+        formatted
+    );
+    let mode = std::fs::metadata(&file).map(|metadata| metadata.permissions().mode() & 0o7777);
+    assert_eq!(mode.ok(), Some(0o640));
+    // Nothing is left beside it.
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(left, [std::ffi::OsString::from("tests.cordon")]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A formatted policy source.
+fn formatted_source() -> String {
+    std::fs::read_to_string(format!(
+        "{}/policies/ear/2025-01-13/version.cordon",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap_or_default()
+}
+
+/// A version directory holding one good source and `bad`, a `.cordon` entry that is no regular
+/// file: `check` and `fmt` of the directory, and of the entry itself, refuse it promptly,
+/// naming it and what it is.
+fn assert_refused(name: &str, make: impl Fn(&Path), what: &str) {
+    let dir = scratch(name);
+    write(&dir.join("good.cordon"), formatted_source());
+    let bad = dir.join("bad.cordon");
+    make(&bad);
+    let dir_arg = dir.to_string_lossy().into_owned();
+    let bad_arg = bad.to_string_lossy().into_owned();
+    for args in [
+        vec!["check", dir_arg.as_str()],
+        vec!["check", bad_arg.as_str()],
+        vec!["fmt", dir_arg.as_str()],
+        vec!["fmt", "--check", dir_arg.as_str()],
+        vec!["fmt", bad_arg.as_str()],
+        vec!["test", dir_arg.as_str()],
+    ] {
+        let run = cordon(&args, b"", Stdout::Pipe);
+        let case = format!("{name}: cordon {}", args.join(" "));
+        run.assert_clean_failure(&case, &bad_arg);
+        run.assert_clean_failure(&case, what);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn loading_refuses_a_fifo() {
+    assert_refused(
+        "fifo",
+        |path| {
+            let made = Command::new("mkfifo").arg(path).status();
+            assert!(made.is_ok_and(|status| status.success()), "mkfifo failed");
+        },
+        "a FIFO",
+    );
+}
+
+#[test]
+fn loading_refuses_a_symlink_loop() {
+    assert_refused(
+        "loop",
+        |path| {
+            let other = path.with_file_name("other.link");
+            let linked = std::os::unix::fs::symlink(&other, path)
+                .and_then(|()| std::os::unix::fs::symlink(path, &other));
+            assert!(linked.is_ok(), "{linked:?}");
+        },
+        "a symlink loop",
+    );
+}
+
+#[test]
+fn loading_refuses_a_symlink_to_a_device() {
+    assert_refused(
+        "device",
+        |path| {
+            let linked = std::os::unix::fs::symlink("/dev/zero", path);
+            assert!(linked.is_ok(), "{linked:?}");
+        },
+        "a character device",
+    );
+}
+
+/// A directory that links back to its parent is not followed forever.
+#[test]
+fn fmt_does_not_follow_a_directory_loop() {
+    let dir = scratch("dir-loop");
+    let version = dir.join("v1");
+    let _ = std::fs::create_dir_all(&version);
+    write(&version.join("a.cordon"), formatted_source());
+    for name in ["up", "again"] {
+        let linked = std::os::unix::fs::symlink("..", version.join(name));
+        assert!(linked.is_ok(), "{linked:?}");
+    }
+    let run = cordon(
+        &["fmt", "--check", &dir.to_string_lossy()],
+        b"",
+        Stdout::Pipe,
+    );
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn loading_refuses_a_source_larger_than_the_limit() {
+    let dir = scratch("large");
+    let file = dir.join("large.cordon");
+    let made = std::fs::File::create(&file).and_then(|large| large.set_len((16 << 20) + 1));
+    assert!(made.is_ok(), "{made:?}");
+    let file = file.to_string_lossy().into_owned();
+    for args in [vec!["check", file.as_str()], vec!["fmt", file.as_str()]] {
+        let run = cordon(&args, b"", Stdout::Pipe);
+        let case = format!("cordon {}", args.join(" "));
+        run.assert_clean_failure(&case, &file);
+        run.assert_clean_failure(&case, "16 MiB");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
