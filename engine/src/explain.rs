@@ -42,11 +42,14 @@ fn text_at(expr: &hir::Expr, parent: u8) -> String {
                     | BinaryOp::Multiply
                     | BinaryOp::Divide
             );
+            // `and` and `or` chains are kept as balanced trees: either side of one may be another
+            // of the same operator, read without parentheses.
+            let associative = matches!(op, BinaryOp::And | BinaryOp::Or);
             let inner = format!(
                 "{} {} {}",
                 text_at(left, own + u8::from(comparison)),
                 op.as_str(),
-                text_at(right, own + 1)
+                text_at(right, own + u8::from(!associative))
             );
             if own < parent {
                 format!("({inner})")

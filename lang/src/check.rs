@@ -241,6 +241,11 @@ fn collect_names(expr: &syntax::Expr, names: &mut Vec<String>) {
             collect_names(left, names);
             collect_names(right, names);
         }
+        ExprKind::Chain(_, operands) => {
+            for operand in operands {
+                collect_names(operand, names);
+            }
+        }
         ExprKind::Call(_, arguments) | ExprKind::List(arguments) | ExprKind::Set(arguments) => {
             for argument in arguments {
                 collect_names(argument, names);
@@ -252,6 +257,21 @@ fn collect_names(expr: &syntax::Expr, names: &mut Vec<String>) {
         }
         _ => {}
     }
+}
+
+/// Operands joined by `op` as a balanced tree: as deep as the logarithm of their number.
+fn balanced(op: BinaryOp, mut operands: Vec<hir::Expr>) -> hir::Expr {
+    if operands.len() <= 1 {
+        return operands
+            .pop()
+            .unwrap_or(hir::Expr::Literal(Literal::Bool(op == BinaryOp::And)));
+    }
+    let right = operands.split_off(operands.len() / 2);
+    hir::Expr::Binary(
+        op,
+        Box::new(balanced(op, operands)),
+        Box::new(balanced(op, right)),
+    )
 }
 
 fn lower_citations(citations: &[syntax::Citation]) -> Vec<hir::Citation> {
@@ -534,6 +554,7 @@ impl<'a> Checker<'a> {
                 (hir::Expr::Negate(Box::new(inner)), ty)
             }
             ExprKind::Binary(op, left, right) => self.binary(*op, left, right, expr.span),
+            ExprKind::Chain(op, operands) => self.chain(*op, operands),
             ExprKind::Call(function, arguments) => self.call(function, arguments, expr.span),
             ExprKind::List(elements) | ExprKind::Set(elements) => {
                 let is_set = matches!(expr.kind, ExprKind::Set(_));
@@ -808,6 +829,25 @@ impl<'a> Checker<'a> {
             }
             other => other,
         }
+    }
+
+    /// `a and b and c` (or `or`): each operand a condition; after `present(f) and`, `f` may be
+    /// read in the operands that follow. The checked form is a balanced tree of the operator (the
+    /// same meaning, evaluated left to right and stopping as soon as the answer is known), so no
+    /// later pass goes as deep as the chain is long.
+    fn chain(&mut self, op: BinaryOp, operands: &[syntax::Expr]) -> (hir::Expr, Type) {
+        let before = self.present.len();
+        let mut checked = Vec::with_capacity(operands.len());
+        for operand in operands {
+            let (value, ty) = self.expr(operand, Some(&Type::Bool));
+            self.expect_bool(&ty, operand.span, &format!("`{}`", op.as_str()));
+            if op == BinaryOp::And {
+                self.present.extend(present_paths(&value));
+            }
+            checked.push(value);
+        }
+        self.present.truncate(before);
+        (balanced(op, checked), Type::Bool)
     }
 
     fn binary(
@@ -1272,6 +1312,11 @@ pub fn describe(expr: &syntax::Expr) -> String {
         ExprKind::Binary(op, left, right) => {
             format!("{} {} {}", describe(left), op.as_str(), describe(right))
         }
+        ExprKind::Chain(op, operands) => operands
+            .iter()
+            .map(describe)
+            .collect::<Vec<_>>()
+            .join(&format!(" {} ", op.as_str())),
         ExprKind::Call(function, arguments) => format!(
             "{}({})",
             function.text,
@@ -2639,7 +2684,7 @@ fn manifest_of(
     db: &dyn Db,
     version: VersionKey<'_>,
 ) -> Option<(String, u32, syntax::VersionManifest)> {
-    db::version_files(db, version).into_iter().find_map(|file| {
+    db::version_files(db, version).iter().find_map(|file| {
         db::parse_file(db, *file)
             .declarations
             .iter()

@@ -573,7 +573,7 @@ impl Place {
 /// `* /` 6, unary minus 7, field access 8, anything else 9.
 fn binding(expression: &Expr) -> u8 {
     match &expression.kind {
-        ExprKind::Binary(operator, _, _) => operator.precedence(),
+        ExprKind::Binary(operator, _, _) | ExprKind::Chain(operator, _) => operator.precedence(),
         ExprKind::Not(_) => 3,
         ExprKind::Negate(_) => 7,
         ExprKind::Field(_, _) => 8,
@@ -601,6 +601,7 @@ fn ends_in_bare_number(expression: &Expr) -> bool {
     match &expression.kind {
         ExprKind::Number { unit, .. } => unit.is_none(),
         ExprKind::Binary(_, _, right) => ends_in_bare_number(right),
+        ExprKind::Chain(_, operands) => operands.last().is_some_and(ends_in_bare_number),
         ExprKind::Not(operand) | ExprKind::Negate(operand) => ends_in_bare_number(operand),
         ExprKind::Quantifier { body, .. } => ends_in_bare_number(body),
         _ => false,
@@ -1513,7 +1514,8 @@ impl<'s, 'a> Printer<'s, 'a> {
                 self.text(".");
                 self.atom(&field.text, field.span);
             }
-            ExprKind::Binary(operator @ (BinaryOp::And | BinaryOp::Or), _, _) => {
+            ExprKind::Chain(operator, _)
+            | ExprKind::Binary(operator @ (BinaryOp::And | BinaryOp::Or), _, _) => {
                 self.chain(expression, *operator, operator_follows, continuation);
             }
             ExprKind::Binary(operator, left, right) => {
@@ -1630,9 +1632,19 @@ impl<'s, 'a> Printer<'s, 'a> {
     }
 }
 
-/// The operands of a chain of one operator, left to right (the parser builds chains leaning left).
+/// The operands of a chain of one operator, left to right (a chain whose first operand is a chain
+/// of the same operator is one chain: the parser reads it so).
 fn collect_chain<'e>(expression: &'e Expr, operator: BinaryOp, operands: &mut Vec<&'e Expr>) {
     match &expression.kind {
+        ExprKind::Chain(found, chained) if *found == operator => {
+            for (index, operand) in chained.iter().enumerate() {
+                if index == 0 {
+                    collect_chain(operand, operator, operands);
+                } else {
+                    operands.push(operand);
+                }
+            }
+        }
         ExprKind::Binary(found, left, right) if *found == operator => {
             collect_chain(left, operator, operands);
             operands.push(right);

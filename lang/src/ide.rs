@@ -261,6 +261,11 @@ impl Collector {
                 self.expr(left);
                 self.expr(right);
             }
+            ExprKind::Chain(_, operands) => {
+                for operand in operands {
+                    self.expr(operand);
+                }
+            }
             ExprKind::Not(inner) | ExprKind::Negate(inner) => self.expr(inner),
             ExprKind::Call(_, arguments) | ExprKind::List(arguments) | ExprKind::Set(arguments) => {
                 for argument in arguments {

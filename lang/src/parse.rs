@@ -91,8 +91,99 @@ fn starts_declaration(line: &str) -> bool {
     !line.starts_with(char::is_whitespace) && DECLARATION_KEYWORDS.contains(&word)
 }
 
+/// How deeply an expression may nest: brackets, `not`s in a row and arithmetic operators at one
+/// level each count one. Chains of `and` and `or` do not count (they are read as one list). Every
+/// pass (the parser, the checker, the formatter, evaluation, the language server) walks nesting
+/// recursively, so a limit is what keeps a hostile source from overflowing the stack.
+pub const MAX_NESTING: usize = 100;
+
+/// Where a piece first nests deeper than [`MAX_NESTING`], read from its text before anything
+/// recursive runs (strings and comments skipped).
+fn too_deep(text: &str) -> Option<usize> {
+    // For each open bracket: `not`s in a row and arithmetic operators seen at its level.
+    let mut frames: Vec<(usize, usize)> = vec![(0, 0)];
+    let bytes = text.as_bytes();
+    let mut index = 0;
+    let depth = |frames: &[(usize, usize)]| {
+        frames.len() - 1 + frames.iter().map(|(nots, ops)| nots + ops).sum::<usize>()
+    };
+    while index < bytes.len() {
+        let byte = bytes[index];
+        match byte {
+            b'"' => {
+                index += 1;
+                while index < bytes.len() && bytes[index] != b'"' && bytes[index] != b'\n' {
+                    index += if bytes[index] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'/' if bytes.get(index + 1) == Some(&b'/') => {
+                while index < bytes.len() && bytes[index] != b'\n' {
+                    index += 1;
+                }
+            }
+            b'(' | b'[' | b'{' => frames.push((0, 0)),
+            b')' | b']' | b'}' if frames.len() > 1 => {
+                frames.pop();
+            }
+            b'+' | b'-' | b'*' | b'/' => {
+                if let Some(frame) = frames.last_mut() {
+                    frame.1 += 1;
+                }
+            }
+            byte if byte.is_ascii_alphanumeric() || byte == b'_' => {
+                let start = index;
+                while index < bytes.len()
+                    && (bytes[index].is_ascii_alphanumeric() || bytes[index] == b'_')
+                {
+                    index += 1;
+                }
+                // A date's dashes are not subtractions.
+                let word = &text[start..index];
+                if word.len() == 4
+                    && word.bytes().all(|b| b.is_ascii_digit())
+                    && bytes.get(index) == Some(&b'-')
+                {
+                    index += 6.min(bytes.len() - index);
+                    continue;
+                }
+                if let Some(frame) = frames.last_mut() {
+                    if word == "not" {
+                        frame.0 += 1;
+                    } else {
+                        frame.0 = 0;
+                    }
+                }
+                if depth(&frames) > MAX_NESTING {
+                    return Some(start);
+                }
+                continue;
+            }
+            _ => {}
+        }
+        if depth(&frames) > MAX_NESTING {
+            return Some(index);
+        }
+        index += 1;
+    }
+    None
+}
+
 /// Parses one piece. Spans in the result are relative to the start of the piece.
 pub fn parse_chunk(text: &str) -> ParsedChunk {
+    if let Some(at) = too_deep(text) {
+        return broken(
+            text,
+            Diagnostic::new(
+                Code::E0001,
+                Span::new(at, at + 1),
+                format!(
+                    "this expression nests more than {MAX_NESTING} levels deep (brackets, `not`s in a row and arithmetic operators each count one)"
+                ),
+            )
+            .with_label("too deep from here")
+            .with_help("name an inner part with `define` and use its name here; chains of `and` and `or` may be as long as needed"),
+        );
+    }
     match PolicyParser::parse(Rule::declaration_unit, text) {
         Ok(mut pairs) => {
             let Some(pair) = pairs.next() else {
@@ -880,7 +971,51 @@ impl Builder {
                     span,
                 },
             },
-            Rule::or_expr | Rule::and_expr | Rule::sum | Rule::product => {
+            Rule::or_expr | Rule::and_expr => {
+                let op = if pair.as_rule() == Rule::or_expr {
+                    BinaryOp::Or
+                } else {
+                    BinaryOp::And
+                };
+                let mut operands: Vec<Expr> = Vec::new();
+                for part in pair.into_inner() {
+                    if matches!(part.as_rule(), Rule::or_kw | Rule::and_kw) {
+                        continue;
+                    }
+                    let operand = self.expr(part);
+                    match operand.kind {
+                        // `(a or b) or c` is `a or b or c`, as a chain leaning left always read.
+                        ExprKind::Chain(inner, first) if operands.is_empty() && inner == op => {
+                            operands = first;
+                        }
+                        kind => operands.push(Expr {
+                            kind,
+                            span: operand.span,
+                        }),
+                    }
+                }
+                match operands.len() {
+                    0 => Expr {
+                        kind: ExprKind::Bool(false),
+                        span,
+                    },
+                    1 => operands.pop().unwrap_or(Expr {
+                        kind: ExprKind::Bool(false),
+                        span,
+                    }),
+                    _ => {
+                        let span = Span {
+                            start: operands.first().map_or(span.start, |e| e.span.start),
+                            end: operands.last().map_or(span.end, |e| e.span.end),
+                        };
+                        Expr {
+                            kind: ExprKind::Chain(op, operands),
+                            span,
+                        }
+                    }
+                }
+            }
+            Rule::sum | Rule::product => {
                 let mut inner = pair.into_inner();
                 let mut left = match inner.next() {
                     Some(first) => self.expr(first),

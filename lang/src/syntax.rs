@@ -420,6 +420,9 @@ pub enum ExprKind {
     Name(String),
     Field(Box<Expr>, Name),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
+    /// `a and b and c`, `a or b or c`: a chain of one of the two, as a list of two or more
+    /// operands (a chain of thousands of conditions stays one level deep).
+    Chain(BinaryOp, Vec<Expr>),
     Not(Box<Expr>),
     Negate(Box<Expr>),
     Call(Name, Vec<Expr>),

@@ -103,10 +103,7 @@ impl Editor {
 }
 
 fn latency(c: &mut Criterion) {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime");
+    let runtime = cordon_lsp::runtime().build().expect("a runtime");
     let mut editor = runtime.block_on(Editor::open());
     c.bench_function("edit to diagnostics (policies/ear)", |b| {
         b.iter_custom(|iterations| {

@@ -37,12 +37,19 @@ pub async fn serve(
     tokio::join!(library, transport::write(outgoing, output));
 }
 
+/// The server's runtime. Its threads (the blocking ones answer requests) get the stack of the
+/// command line's main thread: the passes over a policy recurse as deep as its expressions nest
+/// (up to `cordon_lang::parse::MAX_NESTING`), and the editor must hold what `cordon check` holds.
+pub fn runtime() -> tokio::runtime::Builder {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all().thread_stack_size(8 << 20);
+    builder
+}
+
 /// Serves the protocol over stdin and stdout on a runtime of its own, and returns after `exit`
 /// (without waiting for stdin, which an editor may keep open).
 pub fn run() -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = runtime().build()?;
     runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
     runtime.shutdown_background();
     Ok(())

@@ -554,10 +554,7 @@ fn check(path: &Path) -> Result<(), Failed> {
     let root_uri = Uri::from_file_path(&root)
         .map_err(|()| "the temporary directory has no URI")?
         .to_string();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
+    let runtime = cordon_lsp::runtime().worker_threads(2).build()?;
     let output = runtime.block_on(async {
         let client = TestClient::start().await;
         let legend = client.capabilities["semanticTokensProvider"]["legend"]["tokenTypes"]
