@@ -98,6 +98,7 @@ fn purpose_built_witnesses_decide_as_reported() {
         "new-exception",
         "removed-rule",
         "most-restrictive",
+        "largest-decimal",
     ] {
         let policy = Policy::load(&Path::new("../tests/diff").join(case)).expect("case loads");
         let (from, to) = (&policy.versions[0], &policy.versions[1]);

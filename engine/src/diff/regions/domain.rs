@@ -214,52 +214,131 @@ impl Interval {
         next.normalized()
     }
 
-    /// Whole-number bounds made inclusive; `None` when no number is left.
+    /// Whole-number bounds made inclusive; `None` when no number is left (decided exactly, see
+    /// [`Interval::member`]).
     fn normalized(mut self) -> Option<Interval> {
         if self.integer {
-            self.low = self.low.map(|(low, included)| {
+            if let Some((low, included)) = self.low {
                 let ceiling = low.ceil();
-                if !included && ceiling == low {
-                    (low + Decimal::ONE, true)
+                self.low = Some(if !included && ceiling == low {
+                    // Nothing is above the largest decimal.
+                    (low.checked_add(Decimal::ONE)?, true)
                 } else {
                     (ceiling, true)
-                }
-            });
-            self.high = self.high.map(|(high, included)| {
+                });
+            }
+            if let Some((high, included)) = self.high {
                 let floor = high.floor();
-                if !included && floor == high {
-                    (high - Decimal::ONE, true)
+                self.high = Some(if !included && floor == high {
+                    (high.checked_sub(Decimal::ONE)?, true)
                 } else {
                     (floor, true)
-                }
-            });
+                });
+            }
         }
-        self.representative().map(|_| self)
+        self.member().map(|_| self)
+    }
+
+    /// Some member, or `None` exactly when the interval holds no number the engine can read (a
+    /// decimal of at most 28 digits after the point). The excluded values are finitely many, so
+    /// looking at one more candidate than there are of them, each distinct and inside the bounds,
+    /// finds a member whenever the bounds leave that many.
+    pub fn member(&self) -> Option<Decimal> {
+        let wanted = self.excluded.len() + 1;
+        let inside = |value: &Decimal| self.contains(*value);
+        if self.integer {
+            // Whole numbers from one bound inwards, starting at the first inside it.
+            let (start, step) = match (self.low, self.high) {
+                (Some((low, included)), _) => (
+                    if !included && low.fract().is_zero() {
+                        low.checked_add(Decimal::ONE)?
+                    } else {
+                        low.ceil()
+                    },
+                    Decimal::ONE,
+                ),
+                (None, Some((high, included))) => (
+                    if !included && high.fract().is_zero() {
+                        high.checked_sub(Decimal::ONE)?
+                    } else {
+                        high.floor()
+                    },
+                    Decimal::NEGATIVE_ONE,
+                ),
+                (None, None) => (Decimal::ZERO, Decimal::ONE),
+            };
+            return std::iter::successors(Some(start), |value| value.checked_add(step))
+                .take(wanted)
+                .find(inside);
+        }
+        let mut candidates: Vec<Decimal> = Vec::new();
+        candidates.extend(
+            self.low
+                .filter(|(_, included)| *included)
+                .map(|(low, _)| low),
+        );
+        candidates.extend(
+            self.high
+                .filter(|(_, included)| *included)
+                .map(|(high, _)| high),
+        );
+        match (self.low, self.high) {
+            (Some((low, _)), Some((high, _))) => {
+                // Points strictly between, each the middle of the last and the upper bound: the
+                // first that rounds onto a bound ends the list (nothing readable is left there).
+                let mut last = low;
+                for _ in 0..wanted {
+                    let Some(middle) = midpoint(last, high) else {
+                        break;
+                    };
+                    if middle <= last || middle >= high {
+                        break;
+                    }
+                    candidates.push(middle);
+                    last = middle;
+                }
+            }
+            (Some((low, _)), None) => candidates.extend(
+                std::iter::successors(low.checked_add(Decimal::ONE), |value| {
+                    value.checked_add(Decimal::ONE)
+                })
+                .take(wanted),
+            ),
+            (None, Some((high, _))) => candidates.extend(
+                std::iter::successors(high.checked_sub(Decimal::ONE), |value| {
+                    value.checked_sub(Decimal::ONE)
+                })
+                .take(wanted),
+            ),
+            (None, None) => candidates.extend((0..wanted).map(Decimal::from)),
+        }
+        candidates.into_iter().find(inside)
     }
 
     /// A member, as plain as possible: an included bound (a threshold itself), else a round
-    /// number next to a bound, else zero (one for whole numbers).
+    /// number next to a bound, else zero (one for whole numbers); any member when none of those
+    /// is one.
     pub fn representative(&self) -> Option<Decimal> {
         let mut candidates = Vec::new();
         match (self.low, self.high) {
             (Some((low, true)), _) => candidates.push(low),
             (Some((low, false)), high) => {
-                candidates.push(low + Decimal::ONE);
+                candidates.extend(low.checked_add(Decimal::ONE));
                 if let Some((high, _)) = high {
-                    candidates.push((low + high) / Decimal::TWO);
+                    candidates.extend(midpoint(low, high));
                 }
             }
             (None, Some((high, included))) => {
                 if high > Decimal::ONE || (high == Decimal::ONE && !included) {
-                    candidates.push(Decimal::ZERO.max(high - Decimal::ONE));
+                    candidates.extend(high.checked_sub(Decimal::ONE).map(|v| v.max(Decimal::ZERO)));
                 }
                 if included {
                     candidates.push(high);
                 }
-                candidates.push(if high > Decimal::ZERO {
-                    high / Decimal::TWO
+                candidates.extend(if high > Decimal::ZERO {
+                    high.checked_div(Decimal::TWO)
                 } else {
-                    high - Decimal::ONE
+                    high.checked_sub(Decimal::ONE)
                 });
             }
             (None, None) => candidates.push(if self.integer {
@@ -271,18 +350,32 @@ impl Interval {
         let base: Vec<Decimal> = candidates.clone();
         for value in base {
             for step in [Decimal::ONE, Decimal::TWO, Decimal::new(3, 0)] {
-                candidates.push(value + step);
-                candidates.push(value - step);
+                candidates.extend(value.checked_add(step));
+                candidates.extend(value.checked_sub(step));
             }
         }
-        if let (Some((low, _)), Some((high, _))) = (self.low, self.high) {
-            let mut step = (high - low) / Decimal::new(4, 0);
+        if let (Some((low, _)), Some((high, _))) = (self.low, self.high)
+            && let Some(mut step) = high
+                .checked_sub(low)
+                .and_then(|width| width.checked_div(Decimal::new(4, 0)))
+        {
             for _ in 0..4 {
-                candidates.push(low + step);
+                candidates.extend(low.checked_add(step));
                 step /= Decimal::TWO;
             }
         }
-        candidates.into_iter().find(|value| self.contains(*value))
+        candidates
+            .into_iter()
+            .find(|value| self.contains(*value))
+            .or_else(|| self.member())
+    }
+}
+
+/// The middle of two decimals, without overflowing near the largest one.
+fn midpoint(low: Decimal, high: Decimal) -> Option<Decimal> {
+    match low.checked_add(high) {
+        Some(sum) => sum.checked_div(Decimal::TWO),
+        None => (low / Decimal::TWO).checked_add(high / Decimal::TWO),
     }
 }
 
@@ -375,4 +468,104 @@ impl Region {
 pub fn shift(date: Date, days: i32) -> Date {
     date.checked_add(jiff::Span::new().days(days))
         .unwrap_or(if days < 0 { Date::MIN } else { Date::MAX })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interval(
+        integer: bool,
+        low: Option<(&str, bool)>,
+        high: Option<(&str, bool)>,
+        excluded: &[&str],
+    ) -> Interval {
+        let number = |text: &str| text.parse::<Decimal>().unwrap_or_default();
+        Interval {
+            low: low.map(|(value, included)| (number(value), included)),
+            high: high.map(|(value, included)| (number(value), included)),
+            excluded: excluded.iter().map(|value| number(value)).collect(),
+            integer,
+        }
+    }
+
+    /// Emptiness is decided exactly: members past many excluded values are found, and intervals
+    /// with nothing readable in them are empty, at any scale and at the largest decimal.
+    #[test]
+    fn emptiness_is_exact() {
+        let max = Decimal::MAX.to_string();
+        let cases: Vec<(Interval, bool)> = vec![
+            // Whole numbers 5 to 20, the first eight excluded: 13 is a member.
+            (
+                interval(
+                    true,
+                    Some(("5", true)),
+                    Some(("20", true)),
+                    &["5", "6", "7", "8", "9", "10", "11", "12"],
+                ),
+                true,
+            ),
+            // 5 to 7, all excluded.
+            (
+                interval(true, Some(("5", true)), Some(("7", true)), &["5", "6", "7"]),
+                false,
+            ),
+            // More than 5 and less than 6: no whole number; less than 7: 6.
+            (
+                interval(true, Some(("5", false)), Some(("6", false)), &[]),
+                false,
+            ),
+            (
+                interval(true, Some(("5", false)), Some(("7", false)), &[]),
+                true,
+            ),
+            // Above the largest decimal: nothing (this panicked).
+            (interval(true, Some((&max, false)), None, &[]), false),
+            (interval(false, Some((&max, false)), None, &[]), false),
+            (interval(false, Some((&max, true)), None, &[]), true),
+            // Decimals between two neighbours at the finest scale: nothing readable.
+            (
+                interval(
+                    false,
+                    Some(("0.0000000000000000000000000001", false)),
+                    Some(("0.0000000000000000000000000002", false)),
+                    &[],
+                ),
+                false,
+            ),
+            // A step wider: one decimal between.
+            (
+                interval(
+                    false,
+                    Some(("0.0000000000000000000000000001", false)),
+                    Some(("0.0000000000000000000000000003", false)),
+                    &[],
+                ),
+                true,
+            ),
+            // Between 5.91 and 5.92, with the middles excluded: still members.
+            (
+                interval(
+                    false,
+                    Some(("5.91", false)),
+                    Some(("5.92", false)),
+                    &["5.915", "5.9175"],
+                ),
+                true,
+            ),
+            // A single point, excluded.
+            (
+                interval(false, Some(("2", true)), Some(("2", true)), &["2"]),
+                false,
+            ),
+        ];
+        for (case, nonempty) in cases {
+            let member = case.member();
+            assert_eq!(member.is_some(), nonempty, "{case:?}: {member:?}");
+            if let Some(member) = member {
+                assert!(case.contains(member), "{case:?}: {member} is not a member");
+            }
+            assert_eq!(case.representative().is_some(), nonempty, "{case:?}");
+        }
+    }
 }

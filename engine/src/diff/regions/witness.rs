@@ -256,12 +256,15 @@ fn solve(
     let mut tried = BTreeSet::new();
     for candidate in candidates {
         for value in [
-            candidate,
-            candidate.floor(),
-            candidate.ceil(),
-            candidate + Decimal::ONE,
-            candidate - Decimal::ONE,
-        ] {
+            Some(candidate),
+            Some(candidate.floor()),
+            Some(candidate.ceil()),
+            candidate.checked_add(Decimal::ONE),
+            candidate.checked_sub(Decimal::ONE),
+        ]
+        .into_iter()
+        .flatten()
+        {
             if !tried.insert(value) || !interval.contains(value) {
                 continue;
             }
@@ -299,10 +302,12 @@ fn roots(fact: &str, left: &Num, right: &Num, values: &BTreeMap<String, Decimal>
     let mut found = Vec::new();
     let mut x = values.get(fact).copied().unwrap_or_default();
     for _ in 0..4 {
-        let (Some(g0), Some(g1)) = (at(x), at(x + Decimal::ONE)) else {
+        let (Some(g0), Some(g1)) = (at(x), x.checked_add(Decimal::ONE).and_then(at)) else {
             break;
         };
-        let slope = g1 - g0;
+        let Some(slope) = g1.checked_sub(g0) else {
+            break;
+        };
         if slope.is_zero() {
             break;
         }
