@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
+use rust_decimal::Decimal;
 
 use cordon_lang::hir::{self, BinaryOp, Builtin, Confidence, FieldMode, Literal, Type};
 
@@ -130,7 +131,11 @@ impl Ir {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SlotType {
     Bool,
-    Number { integer: bool },
+    /// A number; `minimum` is the least it may be, and whether that value itself is allowed.
+    Number {
+        integer: bool,
+        minimum: Option<(Decimal, bool)>,
+    },
     Date,
     Country,
     String,
@@ -512,7 +517,10 @@ impl Compiler<'_> {
                 other => {
                     let ty = match other {
                         Type::Bool => SlotType::Bool,
-                        Type::Number { integer, .. } => SlotType::Number { integer: *integer },
+                        Type::Number { integer, .. } => SlotType::Number {
+                            integer: *integer,
+                            minimum: field.minimum,
+                        },
                         Type::Date => SlotType::Date,
                         Type::Country => SlotType::Country,
                         Type::String => SlotType::String,

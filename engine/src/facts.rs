@@ -385,7 +385,7 @@ impl<'p, 'a> Reader<'p, 'a, '_> {
         Ok(Some(match (ty, &given) {
             (SlotType::Bool, Given::Bool(value)) => Value::Bool(*value),
             (SlotType::Bool, _) => return Err(expected("true or false")),
-            (SlotType::Number { integer }, _) => {
+            (SlotType::Number { integer, minimum }, _) => {
                 let value = match &given {
                     Given::Unsigned(value) => Decimal::from(*value),
                     Given::Signed(value) => Decimal::from(*value),
@@ -405,6 +405,16 @@ impl<'p, 'a> Reader<'p, 'a, '_> {
                 if *integer && !value.fract().is_zero() {
                     return Err(format!(
                         "expected a whole number, found {}",
+                        given.describe()
+                    ));
+                }
+                if let Some((least, allowed)) = minimum
+                    && (value < *least || (value == *least && !allowed))
+                {
+                    let bound = if *allowed { "at least" } else { "more than" };
+                    return Err(format!(
+                        "must be {bound} {}, found {}",
+                        least.normalize(),
                         given.describe()
                     ));
                 }

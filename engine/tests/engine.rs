@@ -81,6 +81,18 @@ fn validation_errors_name_the_fact() {
             with(base.clone(), "/quantity", json!(1.5)),
         ),
         (
+            "no items (quantity is at least 1)",
+            with(base.clone(), "/quantity", json!(0)),
+        ),
+        (
+            "a negative counter (room under the LPP limit)",
+            with(
+                base.clone(),
+                "/counters/consignee_tpp_this_year",
+                json!(-1_000_000_000),
+            ),
+        ),
+        (
             "number beyond exact decimals",
             with(
                 base.clone(),

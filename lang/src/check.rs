@@ -295,6 +295,10 @@ fn lower_record(
         .iter()
         .map(|field| {
             let ty = checker.lower_type(&field.ty);
+            let minimum = field
+                .minimum
+                .as_ref()
+                .and_then(|minimum| checker.minimum(&field.name.text, &ty, minimum));
             let mode = match &field.default {
                 Some(default) => {
                     let (value, _) = checker.expr(default, Some(&ty));
@@ -311,6 +315,7 @@ fn lower_record(
                 },
                 mode,
                 docs: field.docs.clone(),
+                minimum,
                 most_restrictive: field
                     .most_restrictive
                     .as_ref()
@@ -828,6 +833,58 @@ impl<'a> Checker<'a> {
                 *inner
             }
             other => other,
+        }
+    }
+
+    /// The bound of a number fact (`quantity: int >= 1`): a number of the field's dimension.
+    fn minimum(
+        &mut self,
+        field: &str,
+        ty: &Type,
+        minimum: &syntax::Minimum,
+    ) -> Option<(rust_decimal::Decimal, bool)> {
+        let field_type = strip_optional(ty).clone();
+        if !matches!(field_type, Type::Number { .. } | Type::Unknown) {
+            self.error(
+                Diagnostic::new(
+                    Code::E0201,
+                    minimum.span,
+                    format!("`{field}` is {field_type}: only a number has a least value"),
+                )
+                .with_label("not a number field"),
+            );
+            return None;
+        }
+        let (value, value_type) = self.expr(&minimum.value, Some(&field_type));
+        if let (
+            Type::Number { dimension, .. },
+            Type::Number {
+                dimension: found, ..
+            },
+        ) = (&field_type, &value_type)
+            && dimension != found
+        {
+            self.error(
+                Diagnostic::new(
+                    Code::E0202,
+                    minimum.value.span,
+                    format!(
+                        "the least value of `{field}` must be {}; `{}` is {}",
+                        dimension_phrase(dimension),
+                        describe(&minimum.value),
+                        dimension_phrase(found)
+                    ),
+                )
+                .with_label("another dimension")
+                .with_help(format!(
+                    "write the bound in the field's unit, as in `>= 0 {dimension}`"
+                )),
+            );
+            return None;
+        }
+        match literal_of(&value) {
+            Some(Literal::Number(number)) => Some((number, !minimum.strict)),
+            _ => None,
         }
     }
 
@@ -2209,6 +2266,23 @@ fn check_fact_entries(
             };
             if index + 1 == entry.key.len() {
                 check_fact_value(checker, &field.ty, &path, &entry.value);
+                if let (Some((least, allowed)), syntax::FactValueKind::Number(number)) =
+                    (field.minimum, &entry.value.kind)
+                    && (*number < least || (*number == least && !allowed))
+                {
+                    let bound = if allowed { "at least" } else { "more than" };
+                    checker.error(
+                        Diagnostic::new(
+                            Code::E0701,
+                            entry.value.span,
+                            format!(
+                                "`{path}` must be {bound} {}, this is {number}",
+                                least.normalize()
+                            ),
+                        )
+                        .with_label("below the least value"),
+                    );
+                }
                 break;
             }
             match &field.ty {

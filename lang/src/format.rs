@@ -952,6 +952,15 @@ impl<'s, 'a> Printer<'s, 'a> {
         self.atom(&field.name.text, field.name.span);
         self.text(": ");
         self.type_expression(&field.ty);
+        if let Some(minimum) = &field.minimum {
+            self.text(if minimum.strict { " > " } else { " >= " });
+            self.expression(&minimum.value, Place::WHOLE, indent + 2 * INDENT);
+            // As after a default: the next field's name would be read as the number's unit.
+            let last_clause = field.most_restrictive.is_none() && field.default.is_none();
+            if last_clause && next.is_some() && ends_in_bare_number(&minimum.value) {
+                self.text(",");
+            }
+        }
         if let Some(clause) = &field.most_restrictive {
             let position = self
                 .source

@@ -287,6 +287,9 @@ pub struct Field {
     pub ty: Type,
     pub mode: FieldMode,
     pub docs: Vec<String>,
+    /// For a number fact: the least value it may have, and whether that value itself is allowed
+    /// (`>=`) or not (`>`).
+    pub minimum: Option<(Decimal, bool)>,
     /// For an outcome of an ordered enum: `Some` (with the citations of the reading) when it takes
     /// the most restrictive of the values its applying rules conclude.
     pub most_restrictive: Option<Vec<Citation>>,

@@ -598,9 +598,43 @@ impl Builder {
             },
         };
         let mut most_restrictive = None;
+        let mut minimum = None;
         let mut default = None;
         for part in inner {
-            if part.as_rule() == Rule::most_restrictive {
+            if part.as_rule() == Rule::minimum {
+                let span = span_of(&part);
+                let mut parts = part.into_inner();
+                let strict = parts.next().is_some_and(|op| op.as_str() == ">");
+                let mut negated = false;
+                let mut value = None;
+                for piece in parts {
+                    if piece.as_rule() == Rule::negate {
+                        negated = true;
+                    } else {
+                        value = Some(self.expr(piece));
+                    }
+                }
+                let value = value.unwrap_or(Expr {
+                    kind: ExprKind::Bool(false),
+                    span,
+                });
+                let value = if negated {
+                    Expr {
+                        span: Span {
+                            start: value.span.start.saturating_sub(1),
+                            end: value.span.end,
+                        },
+                        kind: ExprKind::Negate(Box::new(value)),
+                    }
+                } else {
+                    value
+                };
+                minimum = Some(Minimum {
+                    strict,
+                    value,
+                    span,
+                });
+            } else if part.as_rule() == Rule::most_restrictive {
                 most_restrictive = Some(MostRestrictive {
                     span: span_of(&part),
                     citations: part.into_inner().map(citation).collect(),
@@ -613,6 +647,7 @@ impl Builder {
             docs,
             name,
             ty,
+            minimum,
             most_restrictive,
             default,
             span,

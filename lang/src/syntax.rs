@@ -184,10 +184,20 @@ pub struct FieldDeclaration {
     pub docs: Vec<String>,
     pub name: Name,
     pub ty: TypeExpr,
+    /// `>= 1`, `> 0 TPP`: the least value a number fact may have.
+    pub minimum: Option<Minimum>,
     /// `most restrictive`, with its citations: the outcome takes the most restrictive value its
     /// applying rules conclude.
     pub most_restrictive: Option<MostRestrictive>,
     pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// `>= 0 TPP`: a lower bound on a number fact, inclusive unless `strict` (`>`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Minimum {
+    pub strict: bool,
+    pub value: Expr,
     pub span: Span,
 }
 

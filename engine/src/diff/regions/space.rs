@@ -34,6 +34,8 @@ pub enum Kind {
 pub struct FactInfo {
     pub kind: Kind,
     pub mode: FieldMode,
+    /// For a number: the least value the schema allows, and whether that value itself is allowed.
+    pub minimum: Option<(rust_decimal::Decimal, bool)>,
 }
 
 /// A quantifier over a list fact (`any e in item.produced_with: e within {...}`), by side.
@@ -311,12 +313,16 @@ impl<'v> Space<'v> {
         })
     }
 
+    /// The numbers a fact may take in a region: what its answers leave of what the schema allows.
     pub fn interval(&self, region: &Region, fact: &str) -> Interval {
         region.numbers.get(fact).cloned().unwrap_or_else(|| {
-            Interval::any(matches!(
-                self.facts.get(fact).map(|f| &f.kind),
+            let info = self.facts.get(fact);
+            let mut interval = Interval::any(matches!(
+                info.map(|f| &f.kind),
                 Some(Kind::Number { integer: true, .. })
-            ))
+            ));
+            interval.low = info.and_then(|info| info.minimum);
+            interval
         })
     }
 
@@ -486,7 +492,11 @@ fn collect_facts(
             (Type::Optional(_), _) => FieldMode::Optional,
             (_, mode) => mode.clone(),
         };
-        into.entry(path).or_insert(FactInfo { kind, mode });
+        into.entry(path).or_insert(FactInfo {
+            kind,
+            mode,
+            minimum: field.minimum,
+        });
     }
 }
 
