@@ -1,7 +1,7 @@
-# The `2025-01-13` version of the EAR decision (../shared/ear/CONTRACT.md: the 2023-11-17 rules
-# as changed by the AI Diffusion interim final rule), written in Rego for the side-by-side
-# benchmark. The entry point is `data.ear.outcome`; `input` is the contract's transaction JSON.
-# Dates are `YYYY-MM-DD` strings, which compare in date order.
+# The `2025-01-13` version of the EAR decision (../shared/ear/CONTRACT.md, second edition: the
+# rules of 2024-12-02 as changed by the AI Diffusion interim final rule, with the Entity List),
+# written in Rego for the side-by-side benchmark. The entry point is `data.ear.outcome`; `input`
+# is the contract's transaction JSON. Dates are `YYYY-MM-DD` strings, which compare in date order.
 package ear
 
 import rego.v1
@@ -88,16 +88,23 @@ any_party_in_aia if {
 
 all_parties_in_aia if every party in parties { party in aia }
 
+# "HQ in X": the end user's headquarters or its ultimate parent's.
 hq_in_d5m if in_d5m(hq)
 
 hq_in_d5m if in_d5m(parent_hq)
 
-hq_in_aia if {
+hq_in_aia if hq in aia
+
+hq_in_aia if parent_hq in aia
+
+both_hq_in_aia if {
 	hq in aia
 	parent_hq in aia
 }
 
 deemed_export if input.activity == "deemed_export"
+
+abroad if destination != "US"
 
 # ---------------------------------------------------------------------------------------------
 # Classification (15 CFR 774, Supp. 1)
@@ -163,9 +170,9 @@ classification contains "4A090.b" if {
 	not note_2_excluded
 }
 
+# 3A090.c is in this version's text (from 2024-12-02), whatever the date.
 classification contains "3A090.c" if {
 	input.item.kind == "hbm"
-	input.date >= "2024-12-02"
 	input.item.memory_bandwidth_density > 2
 }
 
@@ -184,44 +191,63 @@ fdpr_plant if {
 
 foreign_produced := object.get(input.item, "foreign_produced", false)
 
-weights_subject_to_ear if {
+# Produced in the United States, or with a plant the FDPR names.
+fdpr_reaches if {
 	input.item.kind == "model_weights"
 	not foreign_produced
 }
 
-weights_subject_to_ear if {
+fdpr_reaches if {
 	input.item.kind == "model_weights"
 	fdpr_plant
 }
 
-# 4E091: 10^26 operations or more. The thresholds are integers, and "more than 25% of the base
-# model's operations" is `4 * additional > base`, so that regorus compares integer inputs exactly
-# (its integers are big integers; a literal like 2.5e25 or 0.25 would be a float).
+# 4E091: 10^26 operations or more, not published. The thresholds are integers, and "more than
+# 25% of the base model's operations" is `4 * additional > base`, so that regorus compares
+# integer inputs exactly (its integers are big integers; a literal like 2.5e25 or 0.25 would be
+# a float).
 classification contains "4E091" if {
-	weights_subject_to_ear
-	input.item.training_ops >= 100000000000000000000000000
+	fdpr_reaches
 	not input.item.published
+	input.item.training_ops >= 100000000000000000000000000
 	not input.item.derived_from_published
 }
 
 classification contains "4E091" if {
-	weights_subject_to_ear
-	input.item.training_ops >= 100000000000000000000000000
+	fdpr_reaches
 	not input.item.published
+	input.item.training_ops >= 100000000000000000000000000
 	input.item.derived_from_published
 	input.item.additional_training_ops > 25000000000000000000000000
 	4 * input.item.additional_training_ops > input.item.base_training_ops
+}
+
+# Published weights (734.7), and foreign-produced weights the FDPR does not bring in (it brings
+# in 4E091 weights alone).
+weights_outside_ear if {
+	input.item.kind == "model_weights"
+	input.item.published
+}
+
+weights_outside_ear if {
+	input.item.kind == "model_weights"
+	foreign_produced
+	not "4E091" in classification
 }
 
 a_item if "3A090.a" in classification
 
 a_item if "4A090.a" in classification
 
+b_item if "3A090.b" in classification
+
+b_item if "4A090.b" in classification
+
 ab_item if a_item
 
-ab_item if "3A090.b" in classification
+ab_item if b_item
 
-ab_item if "4A090.b" in classification
+hbm if "3A090.c" in classification
 
 datacenter_a_item if {
 	a_item
@@ -233,34 +259,50 @@ weights if "4E091" in classification
 total_tpp := input.item.tpp * input.quantity
 
 # ---------------------------------------------------------------------------------------------
-# License requirements (742.6(a)(6), 742.6(a)(13), 744.23(a)(3))
+# License requirements (742.6(a)(6), 742.6(a)(13), 744.23(a)(3), 744.11)
 
-requires_license if {
-	ab_item
+# 742.6(a)(6)(iii)(B): .b items to D:1, D:4, D:5 minus A:5 and A:6; not for deemed exports.
+b_destination_requirement if {
+	b_item
 	not deemed_export
 	in_r(destination)
 }
 
-requires_license if {
-	ab_item
+# 744.23(a)(3)(i): headquarters or ultimate parent in Macau or D:5, outside the United States.
+b_headquarters_requirement if {
+	b_item
 	not deemed_export
+	abroad
 	hq_in_d5m
 }
 
-requires_license if {
-	"3A090.c" in classification
+# 742.6(a)(6)(iii)(A): .a items to every destination but the United States.
+a_requirement if {
+	a_item
+	not deemed_export
+	abroad
+}
+
+# 742.6(a)(6)(i)(B): 3A090.c to Macau or D:5.
+hbm_destination_requirement if {
+	hbm
+	not deemed_export
 	in_d5m(destination)
 }
 
-requires_license if {
-	a_item
+# 744.23(a)(3)(i)(B): 3A090.c for Macau/D:5-headquartered entities, outside the United States.
+hbm_headquarters_requirement if {
+	hbm
 	not deemed_export
-	destination != "US"
+	abroad
+	hq_in_d5m
 }
 
-requires_license if {
+# 742.6(a)(13): 4E091 to every destination but the United States, except deemed exports to
+# permanent employees of entities headquartered, or with an ultimate parent, in AIA destinations.
+weights_requirement if {
 	weights
-	destination != "US"
+	abroad
 	not deemed_export_to_aia_employee
 }
 
@@ -270,48 +312,86 @@ deemed_export_to_aia_employee if {
 	hq_in_aia
 }
 
+# 744.11: a listed end user needs a license for every item subject to the EAR.
+entity_list := object.get(input.end_user, "entity_list", null)
+
+entity_list_requirement if {
+	entity_list != null
+	abroad
+	not weights_outside_ear
+}
+
+requires_license if b_destination_requirement
+
+requires_license if b_headquarters_requirement
+
+requires_license if a_requirement
+
+requires_license if hbm_destination_requirement
+
+requires_license if hbm_headquarters_requirement
+
+requires_license if weights_requirement
+
+requires_license if entity_list_requirement
+
 default license_required := false
 
 license_required if requires_license
 
 # ---------------------------------------------------------------------------------------------
-# License exceptions (740.8, 740.25, 740.27, 740.28, 740.29)
+# License exceptions (740.8, 740.25, 740.27, 740.28, 740.29): only when a license is required,
+# and none for a listed end user.
+
+exception_possible if {
+	requires_license
+	not entity_list_requirement
+}
 
 license_exceptions contains "NAC" if {
-	requires_license
+	exception_possible
 	ab_item
 	not datacenter_a_item
+	input.activity in {"export", "reexport"}
 	any_party_in_d5m
 }
 
 license_exceptions contains "ACA" if {
-	requires_license
+	exception_possible
 	ab_item
 	not datacenter_a_item
 	not any_party_in_d5m
 }
 
+license_exceptions contains "ACA" if {
+	exception_possible
+	ab_item
+	not datacenter_a_item
+	input.activity == "transfer"
+	in_d5m(destination)
+}
+
 license_exceptions contains "HBM" if {
-	requires_license
-	"3A090.c" in classification
+	exception_possible
+	hbm
 	input.item.memory_bandwidth_density < 3.3
 }
 
 license_exceptions contains "AIA" if {
-	requires_license
+	exception_possible
 	a_item
 	all_parties_in_aia
 }
 
 license_exceptions contains "AIA" if {
-	requires_license
+	exception_possible
 	weights
 	hq_in_aia
 	not in_d5m(destination)
 }
 
 license_exceptions contains "ACM" if {
-	requires_license
+	exception_possible
 	ab_item
 	input.end_user.private_sector
 	input.end_use == "development_production"
@@ -319,7 +399,7 @@ license_exceptions contains "ACM" if {
 }
 
 license_exceptions contains "LPP" if {
-	requires_license
+	exception_possible
 	a_item
 	input.activity in {"export", "reexport"}
 	not any_party_in_d5m
@@ -327,47 +407,118 @@ license_exceptions contains "LPP" if {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Review policy (742.6(b)(10), 744.23(d)), in order of priority
+# Review policy (742.6(b)(10), 742.6(b)(14), 744.23(d), the Entity List entry): each license
+# requirement brings its review; the most restrictive decides.
 
 within_allocation if {
 	input.date <= "2027-12-31"
 	input.counters.country_tpp_allocated + total_tpp <= 790000000
 }
 
-item_review := "approval" if {
-	weights
-	destination in aia
-} else := "denial" if {
-	weights
-} else := "denial" if {
+reviews contains "denial" if {
+	a_requirement
 	any_party_in_d5m
-} else := "approval" if {
-	not a_item
-} else := "approval" if {
+}
+
+reviews contains "approval" if {
+	a_requirement
+	not any_party_in_d5m
 	any_party_in_aia
-} else := "approval" if {
+}
+
+reviews contains "approval" if {
+	a_requirement
+	not any_party_in_d5m
+	not any_party_in_aia
 	within_allocation
-} else := "denial"
+}
+
+reviews contains "denial" if {
+	a_requirement
+	not any_party_in_d5m
+	not any_party_in_aia
+	not within_allocation
+}
+
+b_requirement if b_destination_requirement
+
+b_requirement if b_headquarters_requirement
+
+reviews contains "denial" if {
+	b_requirement
+	in_d5m(destination)
+}
+
+reviews contains "case_by_case" if {
+	b_requirement
+	not in_d5m(destination)
+	hq_in_d5m
+}
+
+reviews contains "approval" if {
+	b_requirement
+	not in_d5m(destination)
+	not hq_in_d5m
+}
+
+reviews contains "denial" if {
+	hbm_destination_requirement
+	hq_in_d5m
+}
+
+reviews contains "approval" if {
+	hbm_destination_requirement
+	not hq_in_d5m
+}
+
+reviews contains "case_by_case" if {
+	hbm_headquarters_requirement
+	not in_d5m(destination)
+}
+
+reviews contains "approval" if {
+	weights_requirement
+	both_hq_in_aia
+}
+
+reviews contains "denial" if {
+	weights_requirement
+	not both_hq_in_aia
+}
+
+reviews contains entity_list if entity_list_requirement
 
 default review_policy := null
 
-review_policy := item_review if requires_license
+review_policy := "denial" if {
+	"denial" in reviews
+} else := "case_by_case" if {
+	"case_by_case" in reviews
+} else := "approval" if {
+	"approval" in reviews
+}
 
 # ---------------------------------------------------------------------------------------------
 # Red flags and notices
 
 red_flags contains "iaas_training_non_aia" if {
 	input.end_use == "ai_training_4e091"
-	not hq_in_aia
+	not both_hq_in_aia
 }
 
 notices contains "nac_notification_25_days" if "NAC" in license_exceptions
 
-notices contains "not_subject_to_ear" if {
-	input.item.kind == "model_weights"
-	foreign_produced
-	not fdpr_plant
+notices contains "hbm_conditions_740_25" if "HBM" in license_exceptions
+
+# 90 FR 5298: AIA and ACM cover .a items only if designed by an approved IC designer.
+notices contains "approved_ic_designer_required" if {
+	a_item
+	some exception in {"AIA", "ACM"}
+	exception in license_exceptions
+	input.date >= "2025-01-16"
 }
+
+notices contains "not_subject_to_ear" if weights_outside_ear
 
 # Where the two readings of "25%" (of the parent's operations, of the derived model's own)
 # classify derived weights differently, the decision rests on the unconfirmed one.
@@ -379,9 +530,9 @@ other_reading := true if {
 } else := false
 
 notices contains "rests_on_unconfirmed_reading" if {
-	weights_subject_to_ear
-	input.item.training_ops >= 100000000000000000000000000
+	fdpr_reaches
 	not input.item.published
+	input.item.training_ops >= 100000000000000000000000000
 	input.item.derived_from_published
 	weights_4e091 != other_reading
 }

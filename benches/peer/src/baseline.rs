@@ -1,6 +1,8 @@
-//! The hand-written baseline: the `2025-01-13` decision as one Rust function over a typed
-//! transaction, with the same exact decimals (`rust_decimal`) Cordon uses. It is what a careful
-//! engineer would write by hand for this one version; Cordon's target is to stay within 3x of it.
+//! The hand-written baseline: the `2025-01-13` decision of the contract's second edition (the
+//! rules of `2024-12-02` as the AI Diffusion rule changed them, with the Entity List) as one Rust
+//! function over a typed transaction, with the same exact decimals (`rust_decimal`) Cordon uses.
+//! It is what a careful engineer would write by hand for this one version; Cordon's target is to
+//! stay within 3x of it.
 
 use jiff::civil::{Date, date};
 use rust_decimal::Decimal;
@@ -22,9 +24,11 @@ const X_HBM: u8 = 1 << 3;
 const X_LPP: u8 = 1 << 4;
 const X_NAC: u8 = 1 << 5;
 const F_IAAS_TRAINING_NON_AIA: u8 = 1 << 2;
-const N_NAC_NOTIFICATION: u8 = 1 << 1;
-const N_NOT_SUBJECT_TO_EAR: u8 = 1 << 2;
-const N_RESTS_ON_UNCONFIRMED_READING: u8 = 1 << 3;
+const N_APPROVED_IC_DESIGNER_REQUIRED: u8 = 1;
+const N_HBM_CONDITIONS: u8 = 1 << 3;
+const N_NAC_NOTIFICATION: u8 = 1 << 4;
+const N_NOT_SUBJECT_TO_EAR: u8 = 1 << 5;
+const N_RESTS_ON_UNCONFIRMED_READING: u8 = 1 << 6;
 
 /// Hong Kong takes China's groups.
 fn country(code: &str) -> &str {
@@ -91,15 +95,22 @@ pub fn decide(t: &Transaction) -> Outcome {
     let destination = country(t.destination);
     let hq = country(t.hq);
     let parent_hq = country(t.parent_hq);
-    let parties = [destination, hq, parent_hq];
-    let any_party_in_d5m = parties.iter().any(|party| in_d5m(party, day));
-    let any_party_in_aia = parties.iter().any(|party| in_aia(party));
+    let destination_in_d5m = in_d5m(destination, day);
+    // "HQ in X": the end user's headquarters or its ultimate parent's.
+    let hq_in_d5m = in_d5m(hq, day) || in_d5m(parent_hq, day);
+    let any_party_in_d5m = destination_in_d5m || hq_in_d5m;
+    let hq_in_aia = in_aia(hq) || in_aia(parent_hq);
+    let both_hq_in_aia = in_aia(hq) && in_aia(parent_hq);
+    let all_parties_in_aia = in_aia(destination) && both_hq_in_aia;
+    let any_party_in_aia = in_aia(destination) || hq_in_aia;
+    let abroad = destination != "US";
     let deemed_export = t.activity == Activity::DeemedExport;
     let mut outcome = Outcome::default();
 
-    // Classification.
+    // Classification, and whether the item is subject to the EAR at all.
     let mut datacenter_item = false;
     let mut total_tpp = Decimal::ZERO;
+    let mut subject_to_ear = true;
     match &t.item {
         Item::Processor {
             computer,
@@ -135,7 +146,8 @@ pub fn decide(t: &Transaction) -> Outcome {
         Item::Hbm {
             memory_bandwidth_density,
         } => {
-            if day >= date(2024, 12, 2) && *memory_bandwidth_density > Decimal::from(2) {
+            // 3A090.c is in this version's text (from 2024-12-02) whatever the date.
+            if *memory_bandwidth_density > Decimal::from(2) {
                 outcome.classification = C_3A090C;
             }
         }
@@ -143,13 +155,12 @@ pub fn decide(t: &Transaction) -> Outcome {
             training_ops,
             published,
             derived,
-            foreign_produced,
             produced_with,
+            ..
         } => {
             let fdpr_plant = produced_with
                 .iter()
                 .any(|eccn| FDPR_HEADINGS.iter().any(|heading| within(eccn, heading)));
-            let subject = !foreign_produced || fdpr_plant;
             let above_threshold = match derived {
                 None => true,
                 Some((base, additional)) => {
@@ -158,15 +169,22 @@ pub fn decide(t: &Transaction) -> Outcome {
                         && *additional > Decimal::new(25, 2) * *base
                 }
             };
-            let reaches = subject
-                && *training_ops
-                    >= Decimal::from_i128_with_scale(100_000_000_000_000_000_000_000_000, 0)
-                && !published;
-            if reaches && above_threshold {
+            let enough_operations = *training_ops
+                >= Decimal::from_i128_with_scale(100_000_000_000_000_000_000_000_000, 0);
+            let meets_4e091 = !published && enough_operations && above_threshold;
+            // Produced in the United States, or with a plant the FDPR (734.9(l)) names.
+            let reached = !t.item.foreign_produced() || fdpr_plant;
+            // Published weights (734.7) are outside the EAR; foreign-produced weights are inside
+            // it only when the FDPR brings them in, which it does for 4E091 weights alone.
+            subject_to_ear =
+                !published && (!t.item.foreign_produced() || (fdpr_plant && meets_4e091));
+            if reached && meets_4e091 {
                 outcome.classification = C_4E091;
             }
             // The other reading of "25%": of the derived model's own training operations.
-            if let (true, Some((_, additional))) = (reaches, derived) {
+            if let (true, Some((_, additional))) =
+                (reached && !published && enough_operations, derived)
+            {
                 let other_reading = *additional
                     > Decimal::from_i128_with_scale(25_000_000_000_000_000_000_000_000, 0)
                     && *additional > Decimal::new(25, 2) * *training_ops;
@@ -174,49 +192,113 @@ pub fn decide(t: &Transaction) -> Outcome {
                     outcome.notices |= N_RESTS_ON_UNCONFIRMED_READING;
                 }
             }
-            if *foreign_produced && !fdpr_plant {
+            if !subject_to_ear {
                 outcome.notices |= N_NOT_SUBJECT_TO_EAR;
             }
         }
     }
     let class = outcome.classification;
     let a_item = class & (C_3A090A | C_4A090A) != 0;
-    let ab_item = class & (C_3A090A | C_3A090B | C_4A090A | C_4A090B) != 0;
-    let datacenter_a_item = a_item && datacenter_item;
+    let b_item = class & (C_3A090B | C_4A090B) != 0;
+    let ab_item = a_item || b_item;
+    let hbm = class & C_3A090C != 0;
     let weights = class & C_4E091 != 0;
+    let datacenter_a_item = a_item && datacenter_item;
 
-    // License requirements.
-    let hq_in_aia = in_aia(hq) && in_aia(parent_hq);
-    outcome.license_required = (ab_item
-        && !deemed_export
-        && (in_r(destination, day) || in_d5m(hq, day) || in_d5m(parent_hq, day)))
-        || (class & C_3A090C != 0 && in_d5m(destination, day))
-        || (a_item && !deemed_export && destination != "US")
-        || (weights
-            && destination != "US"
-            && !(deemed_export && t.permanent_employee && hq_in_aia));
+    // License requirements, each with the review it brings.
+    let scope = !deemed_export && abroad;
+    // 742.6(a)(6)(iii) by destination (.b; .a items are within the worldwide requirement).
+    let b_destination = b_item && !deemed_export && in_r(destination, day);
+    // 744.23(a)(3)(i): headquarters or ultimate parent in Macau or D:5, outside the US.
+    let b_headquarters = b_item && scope && hq_in_d5m;
+    // 742.6(a)(6)(iii)(A): .a items worldwide but the United States.
+    let a_worldwide = a_item && scope;
+    // 742.6(a)(6)(i)(B) and 744.23(a)(3)(i)(B): 3A090.c.
+    let hbm_destination = hbm && !deemed_export && destination_in_d5m;
+    let hbm_headquarters = hbm && scope && hq_in_d5m;
+    // 742.6(a)(13): 4E091 worldwide but the United States, except deemed exports to permanent
+    // employees of entities headquartered (or with an ultimate parent) in AIA destinations.
+    let weights_requirement =
+        weights && abroad && !(deemed_export && t.permanent_employee && hq_in_aia);
+    // 744.11: a listed end user needs a license for every item subject to the EAR.
+    let entity_list = t.entity_list.review().filter(|_| abroad && subject_to_ear);
 
-    if outcome.license_required {
-        // License exceptions.
+    let mut review = None;
+    if a_worldwide {
+        review = Some(
+            if any_party_in_d5m
+                || !(any_party_in_aia
+                    || (day <= date(2027, 12, 31)
+                        && t.country_tpp_allocated + total_tpp <= Decimal::from(790_000_000)))
+            {
+                Review::Denial
+            } else {
+                Review::Approval
+            },
+        );
+    }
+    if b_destination || b_headquarters {
+        let tier = if destination_in_d5m {
+            Review::Denial
+        } else if hq_in_d5m {
+            Review::CaseByCase
+        } else {
+            Review::Approval
+        };
+        review = Review::most_restrictive(review, tier);
+    }
+    if hbm_destination {
+        let tier = if hq_in_d5m {
+            Review::Denial
+        } else {
+            Review::Approval
+        };
+        review = Review::most_restrictive(review, tier);
+    }
+    if hbm_headquarters && !destination_in_d5m {
+        review = Review::most_restrictive(review, Review::CaseByCase);
+    }
+    if weights_requirement {
+        let tier = if both_hq_in_aia {
+            Review::Approval
+        } else {
+            Review::Denial
+        };
+        review = Review::most_restrictive(review, tier);
+    }
+    if let Some(tier) = entity_list {
+        review = Review::most_restrictive(review, tier);
+    }
+    outcome.review_policy = review;
+    outcome.license_required = review.is_some();
+
+    // License exceptions: none for a listed end user.
+    if outcome.license_required && entity_list.is_none() {
         let mut exceptions = 0;
-        if ab_item && !datacenter_a_item && any_party_in_d5m {
+        if ab_item
+            && !datacenter_a_item
+            && matches!(t.activity, Activity::Export | Activity::Reexport)
+            && any_party_in_d5m
+        {
             exceptions |= X_NAC;
             outcome.notices |= N_NAC_NOTIFICATION;
         }
-        if ab_item && !datacenter_a_item && !any_party_in_d5m {
+        if ab_item
+            && !datacenter_a_item
+            && (!any_party_in_d5m || (t.activity == Activity::Transfer && destination_in_d5m))
+        {
             exceptions |= X_ACA;
         }
         if let Item::Hbm {
             memory_bandwidth_density,
         } = &t.item
-            && class & C_3A090C != 0
+            && hbm
             && *memory_bandwidth_density < Decimal::new(33, 1)
         {
             exceptions |= X_HBM;
+            outcome.notices |= N_HBM_CONDITIONS;
         }
-        if (a_item && parties.iter().all(|party| in_aia(party)))
-            || (weights && hq_in_aia && !in_d5m(destination, day))
-        {
+        if (a_item && all_parties_in_aia) || (weights && hq_in_aia && !destination_in_d5m) {
             exceptions |= X_AIA;
         }
         if ab_item
@@ -233,30 +315,14 @@ pub fn decide(t: &Transaction) -> Outcome {
         {
             exceptions |= X_LPP;
         }
+        if a_item && exceptions & (X_AIA | X_ACM) != 0 && day >= date(2025, 1, 16) {
+            outcome.notices |= N_APPROVED_IC_DESIGNER_REQUIRED;
+        }
         outcome.license_exceptions = exceptions;
-
-        // Review policy.
-        outcome.review_policy = Some(if weights {
-            if in_aia(destination) {
-                Review::Approval
-            } else {
-                Review::Denial
-            }
-        } else if any_party_in_d5m {
-            Review::Denial
-        } else if !a_item
-            || any_party_in_aia
-            || (day <= date(2027, 12, 31)
-                && t.country_tpp_allocated + total_tpp <= Decimal::from(790_000_000))
-        {
-            Review::Approval
-        } else {
-            Review::Denial
-        });
     }
 
     // Red flag 28.
-    if t.end_use == EndUse::AiTraining4e091 && !hq_in_aia {
+    if t.end_use == EndUse::AiTraining4e091 && !both_hq_in_aia {
         outcome.red_flags |= F_IAAS_TRAINING_NON_AIA;
     }
     outcome

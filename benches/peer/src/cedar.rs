@@ -1,8 +1,9 @@
 //! Cedar through `cedar-policy`: `policies/ear.cedar` parsed once, the entity store (country
 //! groups and ECCN kinds as hierarchies) built once, one `Context` per transaction built up front
-//! from the typed transaction. A decision is 19 authorization requests in three phases (see the
+//! from the typed transaction. A decision is 22 authorization requests in three phases (see the
 //! header of `policies/ear.cedar`): classification, the license requirement, then everything
-//! that depends on both.
+//! that depends on both. The review is asked tier by tier and the most restrictive tier allowed
+//! decides (Cedar's answers have no order of their own).
 //!
 //! Cedar's numbers: a Long is an i64 and a decimal has four places. TPP, quantities and counters
 //! become Longs, densities decimals, and training operations Longs in units of 10^21; a value
@@ -55,7 +56,9 @@ const GROUPS: [(&str, &str); 7] = [
 ];
 
 /// The entity store: countries in their groups (Hong Kong with China's), `Group::"D5"` in
-/// `Group::"D5M"`, and the ECCNs in their kinds.
+/// `Group::"D5M"`, and the ECCNs in their kinds: `.a` items, `.b` items (both `ab_item`), and the
+/// items the headquarters-based requirement of 744.23(a)(3) reaches besides `.a` items
+/// (`hq_item`: `.b` items and 3A090.c).
 pub fn entities() -> Result<Entities, String> {
     use serde_json::{Value, json};
     let mut countries: std::collections::BTreeMap<&str, Vec<Value>> = Default::default();
@@ -94,12 +97,14 @@ pub fn entities() -> Result<Entities, String> {
     };
     list.extend([
         eccn("ab_item", &[]),
+        eccn("hq_item", &[]),
         eccn("a_item", &["ab_item"]),
+        eccn("b_item", &["ab_item", "hq_item"]),
         eccn("3A090.a", &["a_item"]),
         eccn("4A090.a", &["a_item"]),
-        eccn("3A090.b", &["ab_item"]),
-        eccn("4A090.b", &["ab_item"]),
-        eccn("3A090.c", &[]),
+        eccn("3A090.b", &["b_item"]),
+        eccn("4A090.b", &["b_item"]),
+        eccn("3A090.c", &["hq_item"]),
         eccn("4E091", &[]),
         eccn("none", &[]),
     ]);
@@ -207,6 +212,10 @@ pub fn context(case: &Case) -> Result<Context, String> {
             long("counters.country_tpp_allocated", t.country_tpp_allocated)?,
         ),
     ];
+    // `null` and absent alike: not listed.
+    if let Some(review) = t.entity_list.review() {
+        pairs.push(("entity_list", text(review.name())));
+    }
     match &t.item {
         Item::Processor {
             tpp,
@@ -231,8 +240,8 @@ pub fn context(case: &Case) -> Result<Context, String> {
             training_ops,
             published,
             derived,
-            foreign_produced,
             produced_with,
+            ..
         } => {
             pairs.extend([
                 (
@@ -246,7 +255,7 @@ pub fn context(case: &Case) -> Result<Context, String> {
                 ),
                 (
                     "foreign_produced",
-                    RestrictedExpression::new_bool(*foreign_produced),
+                    RestrictedExpression::new_bool(t.item.foreign_produced()),
                 ),
                 (
                     "plant_headings",
@@ -275,16 +284,16 @@ pub fn context(case: &Case) -> Result<Context, String> {
     .map_err(|error| error.to_string())
 }
 
-/// Requests per decision: 6 classifications, the license requirement, 6 exceptions, 2 review
-/// policies, 1 red flag and 3 notices.
-pub const REQUESTS_PER_DECISION: usize = 19;
+/// Requests per decision: 6 classifications, the license requirement, 6 exceptions, 3 review
+/// tiers, 1 red flag and 5 notices (the two notices of later versions are not asked).
+pub const REQUESTS_PER_DECISION: usize = 22;
 
 /// One question Cedar is asked: an action, with the policies whose scope names it.
 ///
 /// Cedar's authorizer evaluates every policy of the set it is given for every request (and
 /// builds each policy's condition afresh), so the harness gives each request only the policies
 /// whose action scope can match: the fastest way we found to run this decision in Cedar (19
-/// requests against the whole set of 28 policies ran about 10x slower).
+/// requests against the whole set of policies ran about 10x slower).
 struct Question {
     action: EntityUid,
     policies: PolicySet,
@@ -303,8 +312,11 @@ pub struct Cedar {
     license_required: Question,
     exceptions: Vec<Question>,
     review_approval: Question,
+    review_case_by_case: Question,
     review_denial: Question,
     red_flag_iaas: Question,
+    notice_approved_ic_designer: Question,
+    notice_hbm_conditions: Question,
     notice_nac: Question,
     notice_not_subject: Question,
     notice_unconfirmed: Question,
@@ -349,8 +361,11 @@ impl Cedar {
                 .map(|exception| question(&format!("exception_{exception}")))
                 .collect::<Result<_, _>>()?,
             review_approval: question("review_approval")?,
+            review_case_by_case: question("review_case_by_case")?,
             review_denial: question("review_denial")?,
             red_flag_iaas: question("red_flag_iaas_training_non_aia")?,
+            notice_approved_ic_designer: question("notice_approved_ic_designer_required")?,
+            notice_hbm_conditions: question("notice_hbm_conditions_740_25")?,
             notice_nac: question("notice_nac_notification_25_days")?,
             notice_not_subject: question("notice_not_subject_to_ear")?,
             notice_unconfirmed: question("notice_rests_on_unconfirmed_reading")?,
@@ -417,17 +432,34 @@ impl<'a> Peer<'a> for Cedar {
                 result.license_exceptions |= 1 << index;
             }
         }
-        let approval = self.allowed(principal, &self.review_approval, resource, context)?;
+        // Each tier is asked; the most restrictive allowed decides.
         let denial = self.allowed(principal, &self.review_denial, resource, context)?;
-        result.review_policy = match (approval, denial) {
-            (true, true) => return Err("both approval and denial".to_string()),
-            (true, false) => Some(Review::Approval),
-            (false, true) => Some(Review::Denial),
-            (false, false) => None,
+        let case_by_case = self.allowed(principal, &self.review_case_by_case, resource, context)?;
+        let approval = self.allowed(principal, &self.review_approval, resource, context)?;
+        result.review_policy = if denial {
+            Some(Review::Denial)
+        } else if case_by_case {
+            Some(Review::CaseByCase)
+        } else if approval {
+            Some(Review::Approval)
+        } else {
+            None
         };
         if self.allowed(principal, &self.red_flag_iaas, resource, context)? {
             result.red_flags |=
                 outcome::bit(&outcome::RED_FLAGS, "iaas_training_non_aia").unwrap_or(0);
+        }
+        if self.allowed(
+            principal,
+            &self.notice_approved_ic_designer,
+            resource,
+            context,
+        )? {
+            result.notices |=
+                outcome::bit(&outcome::NOTICES, "approved_ic_designer_required").unwrap_or(0);
+        }
+        if self.allowed(principal, &self.notice_hbm_conditions, resource, context)? {
+            result.notices |= outcome::bit(&outcome::NOTICES, "hbm_conditions_740_25").unwrap_or(0);
         }
         if self.allowed(principal, &self.notice_nac, resource, context)? {
             result.notices |=

@@ -41,10 +41,15 @@ pub struct Coverage {
     pub license_required: usize,
     pub license_exceptions: [usize; 6],
     pub approval: usize,
+    pub case_by_case: usize,
     pub denial: usize,
     pub red_flags: [usize; 6],
-    pub notices: [usize; 4],
+    pub notices: [usize; 7],
 }
+
+/// The notices `2025-01-13` gives (not `certifications_91_fr_1684` nor `diffusion_not_enforced`,
+/// which belong to later versions), as indices into [`outcome::NOTICES`].
+const NOTICES_2025_01_13: [usize; 5] = [0, 3, 4, 5, 6];
 
 impl Coverage {
     fn add(&mut self, outcome: &Outcome) {
@@ -62,6 +67,7 @@ impl Coverage {
         count(&mut self.notices, outcome.notices);
         self.license_required += usize::from(outcome.license_required);
         self.approval += usize::from(outcome.review_policy == Some(Review::Approval));
+        self.case_by_case += usize::from(outcome.review_policy == Some(Review::CaseByCase));
         self.denial += usize::from(outcome.review_policy == Some(Review::Denial));
     }
 
@@ -77,11 +83,21 @@ impl Coverage {
         };
         check(&outcome::ECCNS, &self.classification);
         check(&outcome::EXCEPTIONS, &self.license_exceptions);
-        check(&outcome::NOTICES[1..], &self.notices[1..]);
+        for index in NOTICES_2025_01_13 {
+            check(
+                &outcome::NOTICES[index..=index],
+                &self.notices[index..=index],
+            );
+        }
         check(&["iaas_training_non_aia"], &self.red_flags[2..3]);
         check(
-            &["license_required", "approval", "denial"],
-            &[self.license_required, self.approval, self.denial],
+            &["license_required", "approval", "case_by_case", "denial"],
+            &[
+                self.license_required,
+                self.approval,
+                self.case_by_case,
+                self.denial,
+            ],
         );
         missing
     }
@@ -95,15 +111,24 @@ impl Coverage {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let notices: Vec<&str> = NOTICES_2025_01_13
+            .iter()
+            .map(|index| outcome::NOTICES[*index])
+            .collect();
+        let notice_counts: Vec<usize> = NOTICES_2025_01_13
+            .iter()
+            .map(|index| self.notices[*index])
+            .collect();
         format!(
-            "classification: {}\nlicense required: {}; review: approval {}, denial {}\nexceptions: {}\nred flag iaas_training_non_aia: {}; notices: {}",
+            "classification: {}\nlicense required: {}; review: approval {}, case_by_case {}, denial {}\nexceptions: {}\nred flag iaas_training_non_aia: {}; notices: {}",
             list(&outcome::ECCNS, &self.classification),
             self.license_required,
             self.approval,
+            self.case_by_case,
             self.denial,
             list(&outcome::EXCEPTIONS, &self.license_exceptions),
             self.red_flags[2],
-            list(&outcome::NOTICES[1..], &self.notices[1..]),
+            list(&notices, &notice_counts),
         )
     }
 }

@@ -1,7 +1,12 @@
-//! Deterministic transactions for the cross-check and the timed runs: every item kind, the
-//! thresholds at their boundaries (TPP 4800/4799, density 5.92/5.91, 10^26 operations, the
-//! 26,900,000 LPP limit, the 790,000,000 allocation, 2027-12-31/2028-01-01, 2024-12-01/02,
-//! Cambodia on 2025-11-06/07) and countries from every country group.
+//! Deterministic transactions for the cross-check and the timed runs: every item kind and
+//! activity, the thresholds at their boundaries (TPP 4800/4799, density 5.92/5.91, HBM density
+//! 2/3.3, 10^26 operations, the 26,900,000 LPP limit, the 790,000,000 allocation,
+//! 2027-12-31/2028-01-01, the approved-IC-designer condition on 2025-01-15/16, 2024-12-01/02,
+//! Cambodia on 2025-11-06/07, the versions' first days), countries from every country group
+//! (the United States often enough for the requirements that stop at its border), end users whose
+//! headquarters and ultimate parent differ across the AIA line, Entity List entries of each review
+//! policy (and the field absent or `null`), and model weights published, foreign-produced (with
+//! and without a plant the FDPR names, `foreign_produced` also left out) and derived.
 //!
 //! Every value is one each peer represents exactly (the report's representation section says why):
 //! TPP and counters
@@ -12,6 +17,8 @@ use jiff::civil::{Date, date};
 use rand::{Rng, SeedableRng, seq::IndexedRandom};
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
+
+use crate::outcome::Review;
 
 /// What the transaction is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,6 +48,8 @@ pub enum Item {
         tpp: Decimal,
         performance_density: Decimal,
         datacenter: bool,
+        /// Total DRAM bandwidth (GB/s), optional: read by `2026-01-15`, not by `2025-01-13`.
+        dram_bandwidth_gbps: Option<Decimal>,
     },
     Hbm {
         memory_bandwidth_density: Decimal,
@@ -50,9 +59,41 @@ pub enum Item {
         published: bool,
         /// `(base_training_ops, additional_training_ops)` when derived from a published model.
         derived: Option<(Decimal, Decimal)>,
-        foreign_produced: bool,
+        /// `None`: `foreign_produced` and `produced_with` left out (produced in the US).
+        foreign_produced: Option<bool>,
         produced_with: Vec<&'static str>,
     },
+}
+
+impl Item {
+    /// Produced outside the United States (an absent `foreign_produced` means produced in it).
+    pub fn foreign_produced(&self) -> bool {
+        matches!(
+            self,
+            Item::ModelWeights {
+                foreign_produced: Some(true),
+                ..
+            }
+        )
+    }
+}
+
+/// `end_user.entity_list`: left out, `null`, or the review policy of the end user's entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntityList {
+    Absent,
+    Null,
+    Listed(Review),
+}
+
+impl EntityList {
+    /// The entry's review policy, if the end user is listed.
+    pub fn review(self) -> Option<Review> {
+        match self {
+            EntityList::Listed(review) => Some(review),
+            EntityList::Absent | EntityList::Null => None,
+        }
+    }
 }
 
 /// One transaction of the contract.
@@ -68,6 +109,7 @@ pub struct Transaction {
     pub parent_hq: &'static str,
     pub private_sector: bool,
     pub permanent_employee: bool,
+    pub entity_list: EntityList,
     pub end_use: EndUse,
     pub consignee_tpp_this_year: Decimal,
     pub country_tpp_allocated: Decimal,
@@ -90,6 +132,13 @@ pub const COUNTRIES: [&str; 40] = [
     "US", "BR", "MY", // AIA (US), no group
 ];
 
+/// The AIA destinations among [`COUNTRIES`] (the United States included), and the others: an end
+/// user's headquarters and its ultimate parent's are often on either side of the line.
+const IN_AIA: [&str; 10] = ["DE", "FR", "JP", "GB", "NL", "KR", "AU", "CA", "TW", "US"];
+const OUTSIDE_AIA: [&str; 14] = [
+    "IN", "PL", "AT", "IL", "SG", "VN", "KH", "AE", "SA", "CN", "HK", "MO", "RU", "BR",
+];
+
 const TPPS: [i64; 12] = [
     4800, 4799, 1600, 1599, 2400, 2399, 15832, 4992, 2368, 2896, 21000, 36000,
 ];
@@ -110,6 +159,8 @@ const PLANTS: [&[&str]; 8] = [
     &["5A002", "4A003.z"],
 ];
 const MODELS: [&str; 3] = ["NVIDIA H100 SXM", "Huawei Ascend 910B", "AMD MI210"];
+/// Total DRAM bandwidth (GB/s): 91 FR 1684's 6,500 and one below it, and common figures.
+const DRAM_BANDWIDTHS: [i64; 5] = [6500, 6499, 3350, 4800, 8000];
 
 fn hundredths(value: i64) -> Decimal {
     Decimal::new(value, 2)
@@ -134,10 +185,19 @@ fn pick<T: Copy>(rng: &mut ChaCha8Rng, values: &[T]) -> T {
 
 fn transaction(rng: &mut ChaCha8Rng, index: usize) -> Transaction {
     let boundary_dates = [
+        date(2024, 4, 3),
+        date(2024, 4, 4),
         date(2024, 12, 1),
         date(2024, 12, 2),
+        date(2025, 1, 13),
+        date(2025, 1, 15),
+        date(2025, 1, 16),
+        date(2025, 5, 12),
+        date(2025, 5, 13),
         date(2025, 11, 6),
         date(2025, 11, 7),
+        date(2026, 1, 14),
+        date(2026, 1, 15),
         date(2027, 12, 31),
         date(2028, 1, 1),
     ];
@@ -178,6 +238,9 @@ fn transaction(rng: &mut ChaCha8Rng, index: usize) -> Transaction {
                 tpp: Decimal::from(tpp),
                 performance_density: hundredths(density),
                 datacenter: rng.random_bool(0.7),
+                dram_bandwidth_gbps: rng
+                    .random_bool(0.7)
+                    .then(|| Decimal::from(pick(rng, &DRAM_BANDWIDTHS))),
             }
         }
         12..15 => Item::Hbm {
@@ -206,21 +269,39 @@ fn transaction(rng: &mut ChaCha8Rng, index: usize) -> Transaction {
                 }),
                 published: rng.random_bool(0.15),
                 derived,
-                foreign_produced: rng.random_bool(0.35),
+                foreign_produced: match rng.random_range(0..20) {
+                    0..7 => Some(true),
+                    7..13 => Some(false),
+                    _ => None,
+                },
                 produced_with: pick(rng, &PLANTS).to_vec(),
             }
         }
     };
-    let destination = pick(rng, &COUNTRIES);
+    // The United States more often than one in 40: requirements stop at its border.
+    let destination = if rng.random_bool(0.06) {
+        "US"
+    } else {
+        pick(rng, &COUNTRIES)
+    };
     let hq = if rng.random_bool(0.6) {
         destination
     } else {
         pick(rng, &COUNTRIES)
     };
-    let parent_hq = if rng.random_bool(0.7) {
-        hq
-    } else {
-        pick(rng, &COUNTRIES)
+    let parent_hq = match rng.random_range(0..20) {
+        0..13 => hq,
+        13..16 => pick(rng, &COUNTRIES),
+        // Headquarters and ultimate parent on either side of the AIA line.
+        _ if IN_AIA.contains(&hq) => pick(rng, &OUTSIDE_AIA),
+        _ => pick(rng, &IN_AIA),
+    };
+    let entity_list = match rng.random_range(0..10) {
+        0..5 => EntityList::Absent,
+        5..7 => EntityList::Null,
+        7 => EntityList::Listed(Review::Denial),
+        8 => EntityList::Listed(Review::CaseByCase),
+        _ => EntityList::Listed(Review::Approval),
     };
     let total = match &item {
         Item::Processor { tpp, .. } => *tpp * Decimal::from(quantity),
@@ -250,6 +331,7 @@ fn transaction(rng: &mut ChaCha8Rng, index: usize) -> Transaction {
         parent_hq,
         private_sector: rng.random_bool(0.7),
         permanent_employee: rng.random_bool(0.3),
+        entity_list,
         end_use: pick(
             rng,
             &[
@@ -317,6 +399,7 @@ impl Transaction {
                 tpp,
                 performance_density,
                 datacenter,
+                dram_bandwidth_gbps,
                 ..
             } => {
                 let mut item = json!({
@@ -325,8 +408,13 @@ impl Transaction {
                     "performance_density": number(*performance_density),
                     "datacenter": datacenter,
                 });
-                if let (Some(model), Some(object)) = (model, item.as_object_mut()) {
-                    object.insert("model".to_string(), json!(model));
+                if let Some(object) = item.as_object_mut() {
+                    if let Some(model) = model {
+                        object.insert("model".to_string(), json!(model));
+                    }
+                    if let Some(bandwidth) = dram_bandwidth_gbps {
+                        object.insert("dram_bandwidth_gbps".to_string(), number(*bandwidth));
+                    }
                 }
                 item
             }
@@ -348,30 +436,46 @@ impl Transaction {
                     "training_ops": number(*training_ops),
                     "published": published,
                     "derived_from_published": derived.is_some(),
-                    "foreign_produced": foreign_produced,
-                    "produced_with": produced_with,
                 });
-                if let (Some((base, additional)), Some(object)) = (derived, item.as_object_mut()) {
-                    object.insert("base_training_ops".to_string(), number(*base));
-                    object.insert("additional_training_ops".to_string(), number(*additional));
+                if let Some(object) = item.as_object_mut() {
+                    if let Some(foreign_produced) = foreign_produced {
+                        object.insert("foreign_produced".to_string(), json!(foreign_produced));
+                        object.insert("produced_with".to_string(), json!(produced_with));
+                    }
+                    if let Some((base, additional)) = derived {
+                        object.insert("base_training_ops".to_string(), number(*base));
+                        object.insert("additional_training_ops".to_string(), number(*additional));
+                    }
                 }
                 item
             }
         };
         let [training, military, history, evasive, need, address] = self.flags;
-        let json = json!({
+        let mut end_user = json!({
+            "hq": self.hq,
+            "parent_hq": self.parent_hq,
+            "private_sector": self.private_sector,
+            "permanent_employee": self.permanent_employee,
+        });
+        if let Some(object) = end_user.as_object_mut() {
+            match self.entity_list {
+                EntityList::Absent => {}
+                EntityList::Null => {
+                    object.insert("entity_list".to_string(), serde_json::Value::Null);
+                }
+                EntityList::Listed(review) => {
+                    object.insert("entity_list".to_string(), json!(review.name()));
+                }
+            }
+        }
+        json!({
             "id": self.id,
             "date": self.date.to_string(),
             "activity": self.activity.name(),
             "item": item,
             "quantity": self.quantity,
             "destination": self.destination,
-            "end_user": {
-                "hq": self.hq,
-                "parent_hq": self.parent_hq,
-                "private_sector": self.private_sector,
-                "permanent_employee": self.permanent_employee,
-            },
+            "end_user": end_user,
             "end_use": self.end_use.name(),
             "knowledge": { "training_for_d5_hq": training, "military_or_wmd": military },
             "counters": {
@@ -384,7 +488,6 @@ impl Transaction {
                 "no_legitimate_need": need,
                 "restricted_party_address": address,
             },
-        });
-        json
+        })
     }
 }

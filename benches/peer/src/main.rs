@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use peer_bench::cedar::{self, Cedar};
 use peer_bench::cordon;
 use peer_bench::crosscheck;
-use peer_bench::generate::{self, Activity, EndUse, Item, Transaction};
+use peer_bench::generate::{self, Activity, EndUse, EntityList, Item, Transaction};
 use peer_bench::measure::{self, Measurement};
 use peer_bench::peer::{Case, Peer};
 use peer_bench::rego::{self, Interpreter};
@@ -81,7 +81,7 @@ fn report(args: &Args) -> Result<(), String> {
     println!("Cordon side by side with Rego (regorus) and Cedar: the `2025-01-13` EAR decision");
     println!("machine: {}", machine());
     println!(
-        "transactions: {} generated (seed {}), every item kind, thresholds at their boundaries, 40 countries from every group",
+        "transactions: {} generated (seed {}), every item kind and activity, thresholds and dates at their boundaries, 40 countries from every group, Entity List entries of every review policy",
         grouped(args.transactions as f64),
         args.seed
     );
@@ -199,7 +199,7 @@ fn weights(training_ops: Decimal) -> Transaction {
             training_ops,
             published: false,
             derived: None,
-            foreign_produced: false,
+            foreign_produced: None,
             produced_with: Vec::new(),
         },
         quantity: 1,
@@ -208,6 +208,7 @@ fn weights(training_ops: Decimal) -> Transaction {
         parent_hq: "IN",
         private_sector: true,
         permanent_employee: false,
+        entity_list: EntityList::Absent,
         end_use: EndUse::Datacenter,
         consignee_tpp_this_year: Decimal::ZERO,
         country_tpp_allocated: Decimal::ZERO,

@@ -20,9 +20,12 @@ pub const RED_FLAGS: [&str; 6] = [
     "no_purchase_history",
     "restricted_party_address",
 ];
-/// The notices, sorted.
-pub const NOTICES: [&str; 4] = [
+/// The notices, sorted: the six the contract names, and `rests_on_unconfirmed_reading`.
+pub const NOTICES: [&str; 7] = [
+    "approved_ic_designer_required",
+    "certifications_91_fr_1684",
     "diffusion_not_enforced",
+    "hbm_conditions_740_25",
     "nac_notification_25_days",
     "not_subject_to_ear",
     "rests_on_unconfirmed_reading",
@@ -39,6 +42,24 @@ pub enum Review {
 }
 
 impl Review {
+    /// How restrictive the review is: approval, then case-by-case, then denial.
+    pub fn restrictiveness(self) -> u8 {
+        match self {
+            Review::Approval => 0,
+            Review::CaseByCase => 1,
+            Review::Denial => 2,
+        }
+    }
+
+    /// The most restrictive of two reviews (either may be absent): when several license
+    /// requirements or review provisions apply, the most restrictive decides.
+    pub fn most_restrictive(current: Option<Review>, other: Review) -> Option<Review> {
+        match current {
+            Some(review) if review.restrictiveness() >= other.restrictiveness() => Some(review),
+            _ => Some(other),
+        }
+    }
+
     pub fn from_name(name: &str) -> Option<Review> {
         match name {
             "approval" => Some(Review::Approval),

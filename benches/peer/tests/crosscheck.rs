@@ -30,7 +30,7 @@ fn cedar_refuses_what_it_cannot_represent() {
         training_ops: rust_decimal::Decimal::from_i128_with_scale(10_i128.pow(26) - 1, 0),
         published: false,
         derived: None,
-        foreign_produced: false,
+        foreign_produced: None,
         produced_with: Vec::new(),
     };
     let case = Case::new(transaction);

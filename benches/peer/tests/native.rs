@@ -6,11 +6,15 @@ use cordon_engine::eval::{self, Scratch};
 use cordon_engine::facts;
 use cordon_engine::{CompiledVersion, Policy};
 use peer_bench::generate;
-use peer_bench::native::{v2023_11_17, v2025_01_13, v2025_05_13, v2026_01_15};
+use peer_bench::native::{
+    v2023_11_17, v2024_04_04, v2024_12_02, v2025_01_13, v2025_05_13, v2026_01_15,
+};
 
 /// The versions written as Rust.
-const VERSIONS: [&str; 4] = [
+const VERSIONS: [&str; 6] = [
     v2023_11_17::VERSION,
+    v2024_04_04::VERSION,
+    v2024_12_02::VERSION,
     v2025_01_13::VERSION,
     v2025_05_13::VERSION,
     v2026_01_15::VERSION,
@@ -32,6 +36,8 @@ fn run_native<'a>(
     }
     match version.id.as_str() {
         v2023_11_17::VERSION => with!(v2023_11_17),
+        v2024_04_04::VERSION => with!(v2024_04_04),
+        v2024_12_02::VERSION => with!(v2024_12_02),
         v2025_01_13::VERSION => with!(v2025_01_13),
         v2025_05_13::VERSION => with!(v2025_05_13),
         v2026_01_15::VERSION => with!(v2026_01_15),
