@@ -1648,18 +1648,19 @@ pub fn check_declaration(
             let _ = unit;
         }
         DeclarationKind::Record(record) => {
-            let _ = lower_record(
+            let lowered = lower_record(
                 types,
                 &record.name.text,
                 &record.fields,
                 &mut checker.diagnostics,
             );
-            check_most_restrictive(&mut checker, &record.fields, false);
+            check_most_restrictive(&mut checker, &lowered, &record.fields, false);
         }
         DeclarationKind::Facts(fields) | DeclarationKind::Outcome(fields) => {
             let record = lower_record(types, "facts", fields, &mut checker.diagnostics);
             check_most_restrictive(
                 &mut checker,
+                &record,
                 fields,
                 matches!(declaration.kind, DeclarationKind::Outcome(_)),
             );
@@ -1839,15 +1840,16 @@ fn check_enum_order(checker: &mut Checker<'_>, enumeration: &syntax::EnumDeclara
 /// `most restrictive` belongs to an outcome whose values are an ordered enum.
 fn check_most_restrictive(
     checker: &mut Checker<'_>,
+    lowered: &hir::Record,
     fields: &[syntax::FieldDeclaration],
     is_outcome: bool,
 ) {
-    for field in fields {
+    for (field, checked) in fields.iter().zip(&lowered.fields) {
         let Some(clause) = &field.most_restrictive else {
             continue;
         };
-        let ty = checker.lower_type(&field.ty);
-        let ordered = match strip_optional(&ty) {
+        // The type as `lower_record` lowered it (and reported, if it is unknown).
+        let ordered = match &checked.ty {
             Type::Enum(name) => checker
                 .types
                 .enums
@@ -2753,25 +2755,6 @@ fn structure_diagnostics(
     }
 }
 
-/// A version's manifest as written, with the file it is in and the manifest's offset there.
-fn manifest_of(
-    db: &dyn Db,
-    version: VersionKey<'_>,
-) -> Option<(String, u32, syntax::VersionManifest)> {
-    db::version_files(db, version).iter().find_map(|file| {
-        db::parse_file(db, *file)
-            .declarations
-            .iter()
-            .find_map(|declaration| match &declaration.parsed {
-                crate::parse::ParsedChunk::Declaration(syntax::Declaration {
-                    kind: DeclarationKind::Version(manifest),
-                    ..
-                }) => Some((file.path(db).clone(), declaration.offset, manifest.clone())),
-                _ => None,
-            })
-    })
-}
-
 /// Another version of the policy with the same id, or in force on a day this one is: which one
 /// decides a transaction of that day would depend on the order of directory names. Spans are
 /// relative to the manifest.
@@ -2795,7 +2778,7 @@ fn version_clashes(
         if other == version {
             continue;
         }
-        let Some((path, offset, theirs)) = manifest_of(db, other) else {
+        let Some((path, offset, theirs)) = db::version_manifest(db, other) else {
             continue;
         };
         if theirs.id.text == manifest.id.text {

@@ -444,22 +444,31 @@ pub fn workspace_versions<'db>(db: &'db dyn Db, workspace: Workspace) -> Vec<Ver
         .collect()
 }
 
-/// The manifest id of a version directory, if its files declare one.
+/// A version directory's manifest as written, with the path of its file and its offset there.
+pub fn version_manifest(
+    db: &dyn Db,
+    version: VersionKey<'_>,
+) -> Option<(String, u32, crate::syntax::VersionManifest)> {
+    version_files(db, version).iter().find_map(|file| {
+        parse_file(db, *file)
+            .declarations
+            .iter()
+            .find_map(|declaration| match &declaration.parsed {
+                ParsedChunk::Declaration(Declaration {
+                    kind: DeclarationKind::Version(manifest),
+                    ..
+                }) => Some((file.path(db).clone(), declaration.offset, manifest.clone())),
+                _ => None,
+            })
+    })
+}
+
+/// The manifest id of a version directory (its directory name when it declares none), and the
+/// version it amends.
 #[salsa::tracked(returns(ref))]
 pub fn version_id<'db>(db: &'db dyn Db, version: VersionKey<'db>) -> (String, Option<String>) {
-    for file in version_files(db, version) {
-        for declaration in &parse_file(db, *file).declarations {
-            if let ParsedChunk::Declaration(Declaration {
-                kind: DeclarationKind::Version(manifest),
-                ..
-            }) = &declaration.parsed
-            {
-                return (
-                    manifest.id.text.clone(),
-                    manifest.amends.as_ref().map(|amends| amends.text.clone()),
-                );
-            }
-        }
+    if let Some((_, _, manifest)) = version_manifest(db, version) {
+        return (manifest.id.text, manifest.amends.map(|amends| amends.text));
     }
     let dir = version.dir(db);
     let name = dir.rsplit(['/', '\\']).next().unwrap_or(dir).to_string();
