@@ -61,6 +61,7 @@ pub mod json;
 pub mod native;
 pub mod policy;
 pub mod questions;
+pub mod semantics;
 pub mod testing;
 pub mod value;
 
