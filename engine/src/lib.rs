@@ -46,7 +46,9 @@
 //! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
 //! [`compile`] turns it into a flat program, whose conditions [`branch`] lowers to branch code;
 //! [`facts`] reads a transaction against its schema;
-//! [`eval`] runs the rules; [`explain`] and [`decision`] say what was decided and why.
+//! [`eval`] runs the rules, resolving each outcome as [`semantics`] states (the one statement the
+//! written Rust and the symbolic run of [`diff`] share); [`explain`] and [`decision`] say what was
+//! decided and why.
 //! Evaluation never runs salsa; values borrow from the transaction and the program, so a rule's
 //! condition is evaluated without allocating.
 

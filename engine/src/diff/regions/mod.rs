@@ -24,6 +24,7 @@ pub mod when;
 mod witness;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -220,7 +221,7 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
                 cones: &cones,
                 splits: &splits,
             };
-            (*field, explore(&space, &scope, Region::everything()))
+            (*field, explore(&space, &scope, Region::everything(), [None, None]))
         })
         .collect();
     let mut caveats: Vec<String> = Vec::new();
@@ -337,18 +338,30 @@ struct Scope<'f> {
 /// thousands).
 const MOST_SPLITS: usize = 2_000_000;
 
-fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
-    let decided = Run::new(space, 0, &region)
-        .only(&scope.cones[0])
-        .outcome()
-        .and_then(|from| {
-            Ok((
-                from,
-                Run::new(space, 1, &region)
-                    .only(&scope.cones[1])
-                    .outcome()?,
-            ))
-        });
+/// Each side's outcome where it is already known for a whole region (and so for every part of
+/// it): a split for one side does not run the other again.
+type Known = [Option<Arc<Outcome>>; 2];
+
+fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region, known: Known) -> Found {
+    let run = |side: usize| match &known[side] {
+        Some(outcome) => Ok(Arc::clone(outcome)),
+        None => Run::new(space, side, &region)
+            .only(&scope.cones[side])
+            .outcome()
+            .map(Arc::new),
+    };
+    let mut known: Known = [None, None];
+    let decided = match (run(0), run(1)) {
+        (Ok(from), Ok(to)) => Ok(((*from).clone(), (*to).clone())),
+        (Err(stop), to) => {
+            known[1] = to.ok();
+            Err(stop)
+        }
+        (Ok(from), Err(stop)) => {
+            known[0] = Some(from);
+            Err(stop)
+        }
+    };
     match decided {
         Ok((from, to)) => {
             let field = |outcome: &Outcome| match outcome {
@@ -388,7 +401,7 @@ fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
             let half = |truth| {
                 space
                     .assume(&region, &atom, truth)
-                    .map(|half| explore(space, scope, half))
+                    .map(|half| explore(space, scope, half, known.clone()))
                     .unwrap_or_default()
             };
             let empty = |truth| space.assume(&region, &atom, truth).is_none();
