@@ -221,7 +221,10 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
                 cones: &cones,
                 splits: &splits,
             };
-            (*field, explore(&space, &scope, Region::everything(), [None, None]))
+            (
+                *field,
+                explore(&space, &scope, Region::everything(), [None, None]),
+            )
         })
         .collect();
     let mut caveats: Vec<String> = Vec::new();

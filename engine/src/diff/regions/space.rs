@@ -1,15 +1,19 @@
 //! The input space two versions share: the facts and their kinds, the dates where a country's
 //! groups change, the groups' members on each side, and how a region is narrowed by an answer.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 use jiff::civil::Date;
+use rustc_hash::FxHashMap as HashMap;
 
 use cordon_lang::hir::{self, Expr, FieldMode, Literal, Type};
 
 use super::domain::{Atom, Cmp, Interval, Num, Region, shift};
 use crate::value::{CountrySet, country_code, country_index, eccn_within};
+
+/// Facts by path, in schema order.
+pub type Facts = IndexMap<String, FactInfo, rustc_hash::FxBuildHasher>;
 
 /// What kind of value a fact holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,10 +56,10 @@ pub struct Space<'v> {
     pub versions: [&'v hir::Version; 2],
     /// Every leaf fact of either version's schema, by path, in schema order, with every value
     /// either version allows (see [`union_of`]).
-    pub facts: IndexMap<String, FactInfo>,
+    pub facts: Facts,
     /// Each version's own schema: the values the other allows and it refuses make its decision
     /// an error, as the engine's is.
-    pub own: [IndexMap<String, FactInfo>; 2],
+    pub own: [Facts; 2],
     /// For each side: the facts whose values in [`Space::facts`] its own schema does not match.
     pub widened: [Vec<String>; 2],
     /// Dates on which a group's members or an alias change, in either version.
@@ -177,7 +181,7 @@ impl<'v> Space<'v> {
         });
         let prevails = versions.map(hir::Version::prevails_over);
         let mut list_predicates = Vec::new();
-        let mut list_predicate_at = HashMap::new();
+        let mut list_predicate_at = HashMap::default();
         let mut eccns = BTreeSet::new();
         for (side, version) in versions.into_iter().enumerate() {
             let mut visit = |expr: &'v Expr| {
@@ -488,7 +492,7 @@ pub fn decided_by_interval(
 /// leaves optional is optional, an enum has the values of both, a number the lower least value.
 /// A fact of different kinds in the two is kept as the first has it (and read as an error where
 /// the kinds differ).
-fn union_of(own: &[IndexMap<String, FactInfo>; 2]) -> IndexMap<String, FactInfo> {
+fn union_of(own: &[Facts; 2]) -> Facts {
     let mut facts = own[0].clone();
     for (path, info) in &own[1] {
         match facts.get_mut(path) {
@@ -526,18 +530,13 @@ fn union_of(own: &[IndexMap<String, FactInfo>; 2]) -> IndexMap<String, FactInfo>
 }
 
 /// Every leaf fact of a version's schema, by path, in schema order.
-pub fn facts_of(version: &hir::Version) -> IndexMap<String, FactInfo> {
-    let mut facts = IndexMap::new();
+pub fn facts_of(version: &hir::Version) -> Facts {
+    let mut facts = IndexMap::default();
     collect_facts(version, &version.facts, "", &mut facts);
     facts
 }
 
-fn collect_facts(
-    version: &hir::Version,
-    record: &hir::Record,
-    prefix: &str,
-    into: &mut IndexMap<String, FactInfo>,
-) {
+fn collect_facts(version: &hir::Version, record: &hir::Record, prefix: &str, into: &mut Facts) {
     for field in &record.fields {
         let path = if prefix.is_empty() {
             field.name.clone()

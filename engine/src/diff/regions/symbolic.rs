@@ -2,7 +2,9 @@
 //! runs them (same order, windows, `unless`, priority), and every question about the facts is
 //! answered by the region or handed back as the atom to split the region on.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -71,11 +73,11 @@ impl<'s, 'v> Run<'s, 'v> {
             side,
             version,
             region,
-            defines: HashMap::new(),
+            defines: HashMap::default(),
             variables: Vec::new(),
             applied: vec![false; version.rules.len()],
-            sets: HashMap::new(),
-            candidates: HashMap::new(),
+            sets: HashMap::default(),
+            candidates: HashMap::default(),
             only: None,
         }
     }
