@@ -225,6 +225,23 @@ struct Reader {
     skipping: bool,
     /// Whether `pending` holds a newline.
     has_line: bool,
+    /// The largest batch.
+    limit: usize,
+}
+
+/// Why a batch's body could not be read: over the limit (the body limit layer's error), or
+/// broken.
+fn body_error(error: &axum::Error, limit: usize) -> String {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(cause) = source {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return format!(
+                "the batch is larger than the limit of {limit} bytes: the rest was not read"
+            );
+        }
+        source = cause.source();
+    }
+    format!("cannot read the body: {error}")
 }
 
 enum Step {
@@ -247,9 +264,7 @@ impl Reader {
                     self.ended = true;
                     return Step::End;
                 }
-                Ok(Some(Err(error))) => {
-                    return Step::Failed(format!("cannot read the body: {error}"));
-                }
+                Ok(Some(Err(error))) => return Step::Failed(body_error(&error, self.limit)),
                 Ok(Some(Ok(frame))) => frame,
             };
             if let Ok(data) = frame.into_data() {
@@ -327,6 +342,7 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
         read: 0,
         skipping: false,
         has_line: false,
+        limit: service.max_batch,
     };
     // Up to the first byte that is not whitespace: a body of nothing else is no batch.
     loop {
@@ -428,23 +444,15 @@ async fn read_batch(
             }
             if reader.read > service.max_batch {
                 failed = Some(format!(
-                    "the batch is larger than the limit of {} bytes: the lines after line {} were not read",
-                    service.max_batch,
-                    reader.line.saturating_sub(1)
+                    "the batch is larger than the limit of {} bytes: the rest was not read",
+                    service.max_batch
                 ));
                 break;
             }
             // A line longer than the limit is an error of its own and is not kept.
             if !reader.has_line && reader.pending.len() > service.max_body {
                 let mut out = Vec::new();
-                write_error_line(
-                    &mut out,
-                    reader.line,
-                    &batch::line_error(format!(
-                        "the line is longer than the limit of {} bytes",
-                        service.max_body
-                    )),
-                );
+                write_error_line(&mut out, reader.line, &too_long(service.max_body));
                 let mut tally = Tally::default();
                 tally.error("too_large");
                 if !send_ready(&sender, Ok((out, tally))).await {
@@ -474,8 +482,17 @@ async fn read_batch(
             let policy = resolved.policy.clone();
             let pin = resolved.pin.clone();
             let job_app = app.clone();
+            let limit = service.max_body;
             let pending = service.pool.spawn(slot, move || {
-                decide_block(&job_app, &policy, pin.as_deref(), detail, &block, first)
+                decide_block(
+                    &job_app,
+                    &policy,
+                    pin.as_deref(),
+                    detail,
+                    &block,
+                    first,
+                    limit,
+                )
             });
             if sender.send(pending).await.is_err() {
                 // The client went away: nothing more is read or decided.
@@ -517,6 +534,7 @@ fn decide_block(
     detail: Detail,
     block: &[u8],
     first: usize,
+    longest: usize,
 ) -> (Vec<u8>, Tally) {
     const PIECE: usize = 64;
     let lines = batch::split_lines(block);
@@ -529,7 +547,12 @@ fn decide_block(
             let mut out = Vec::with_capacity(lines.len() * 512);
             let mut tally = Tally::default();
             for (index, (line, id)) in lines.iter().zip(ids).enumerate() {
-                match decide_line(policy, pin, line, detail, workspace) {
+                let decided = if line.len() > longest {
+                    Err(too_long(longest))
+                } else {
+                    decide_line(policy, pin, line, detail, workspace)
+                };
+                match decided {
                     Ok(decision) => {
                         write_decision(&mut out, *id, &decision);
                         tally.decided(&decision);
@@ -550,6 +573,13 @@ fn decide_block(
         tally.merge(piece_tally);
     }
     (out, tally)
+}
+
+/// The error of a line longer than the limit.
+fn too_long(limit: usize) -> DecideError {
+    batch::line_error(format!(
+        "the line is longer than the limit of {limit} bytes"
+    ))
 }
 
 fn error_kind(error: &DecideError) -> &'static str {
