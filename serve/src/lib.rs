@@ -175,10 +175,13 @@ pub fn run(options: Options) -> Result<(), String> {
         .build()
         .map_err(|error| format!("cannot start the runtime: {error}"))?;
     runtime.block_on(async move {
+        // The signals are listened for before anything is served, so that none arrives while
+        // its default action (ending the process) still stands.
+        let signals = Signals::listen();
         let running = start(options).await?;
-        let app = running.app.clone();
-        let reloads = tokio::spawn(watch::reload_on_sighup(app));
-        wait_for_termination().await;
+        let Signals { terminate, hangups } = signals;
+        let reloads = tokio::spawn(watch::reload_on_sighup(running.app.clone(), hangups));
+        wait_for_termination(terminate).await;
         tracing::info!("shutting down: finishing the requests in flight");
         running.shutdown();
         let result = running.wait().await;
@@ -186,6 +189,36 @@ pub fn run(options: Options) -> Result<(), String> {
         tracing::info!("stopped");
         result
     })
+}
+
+#[cfg(unix)]
+type Signal = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Signal = Option<()>;
+
+/// SIGTERM and SIGHUP, listened for.
+struct Signals {
+    terminate: Signal,
+    hangups: Signal,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn listen() -> Signals {
+        use tokio::signal::unix::{SignalKind, signal};
+        Signals {
+            terminate: signal(SignalKind::terminate()).ok(),
+            hangups: signal(SignalKind::hangup()).ok(),
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn listen() -> Signals {
+        Signals {
+            terminate: None,
+            hangups: None,
+        }
+    }
 }
 
 fn init_logging() {
@@ -210,24 +243,15 @@ fn init_logging() {
 }
 
 /// SIGTERM or Ctrl-C (SIGINT).
-async fn wait_for_termination() {
+async fn wait_for_termination(terminate: Signal) {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+    if let Some(mut terminate) = terminate {
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
         }
+        return;
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
+    let _ = terminate;
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -66,22 +66,19 @@ impl Watcher {
     }
 }
 
-/// Reloads on every `SIGHUP`, until aborted.
-pub async fn reload_on_sighup(app: App) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            tracing::warn!("cannot listen for SIGHUP: reloads follow the directory only");
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            tracing::info!("SIGHUP: reloading");
-            app.reload().await;
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = app;
+/// Reloads on every `SIGHUP` (listened for by the caller), until aborted.
+#[cfg(unix)]
+pub async fn reload_on_sighup(app: App, hangups: Option<tokio::signal::unix::Signal>) {
+    let Some(mut hangups) = hangups else {
+        tracing::warn!("cannot listen for SIGHUP: reloads follow the directory only");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading");
+        app.reload().await;
     }
 }
+
+/// Without SIGHUP, reloads follow the directory only.
+#[cfg(not(unix))]
+pub async fn reload_on_sighup(_app: App, _hangups: Option<()>) {}

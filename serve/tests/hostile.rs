@@ -39,9 +39,9 @@ async fn read_head(stream: &mut TcpStream) -> String {
 async fn closed(stream: &mut TcpStream) -> bool {
     let mut buffer = [0u8; 1024];
     for _ in 0..600 {
-        match tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buffer)).await {
-            Ok(Ok(0) | Err(_)) => return true,
-            Ok(Ok(_)) | Err(_) => {}
+        let read = tokio::time::timeout(Duration::from_millis(100), stream.read(&mut buffer)).await;
+        if let Ok(Ok(0) | Err(_)) = read {
+            return true;
         }
     }
     false
