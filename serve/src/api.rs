@@ -191,7 +191,7 @@ pub async fn diff(State(app): State<App>, body: Bytes) -> Result<Response, ApiEr
     let policy = loaded.policy.clone();
     let report = app
         .0
-        .pool
+        .diff_pool
         .run(move || {
             diff::report(
                 &policy,

@@ -195,7 +195,6 @@ async fn one(app: App, query: Query, request: Request) -> Result<Response, ApiEr
             response.extensions_mut().insert(RequestLog {
                 decision_id: Some(id.to_string()),
                 version: Some(version),
-                lines: None,
             });
             Ok(response)
         }
@@ -364,10 +363,7 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
         }
     }
     let (sender, receiver) = mpsc::channel::<Pending>(AHEAD);
-    let version = resolved
-        .pin
-        .clone()
-        .unwrap_or_else(|| "in force on each date".to_string());
+    let version = resolved.pin.clone();
     tokio::spawn(read_batch(
         app.clone(),
         resolved,
@@ -410,8 +406,7 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
         .into_response();
     response.extensions_mut().insert(RequestLog {
         decision_id: None,
-        version: Some(version),
-        lines: None,
+        version,
     });
     Ok(response)
 }

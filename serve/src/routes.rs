@@ -12,6 +12,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -25,6 +26,9 @@ use crate::{Options, api, decide};
 pub struct Service {
     pub policies: Policies,
     pub pool: Pool,
+    /// Diffs run apart from decisions (on one thread, a few queued): an exhaustive diff takes
+    /// seconds and must not hold up the decisions behind it.
+    pub diff_pool: Pool,
     pub metrics: Metrics,
     pub max_body: usize,
     pub max_batch: usize,
@@ -41,7 +45,6 @@ pub struct App(pub Arc<Service>);
 pub struct RequestLog {
     pub decision_id: Option<String>,
     pub version: Option<String>,
-    pub lines: Option<usize>,
 }
 
 impl App {
@@ -49,6 +52,7 @@ impl App {
         Ok(App(Arc::new(Service {
             policies: Policies::new(&options.policy, options.version.clone()),
             pool: Pool::new(options.engine_threads, options.queue)?,
+            diff_pool: Pool::new(1, 4)?,
             metrics: Metrics::new().map_err(|error| error.to_string())?,
             max_body: options.max_body,
             max_batch: options.max_batch,
@@ -149,6 +153,10 @@ impl App {
             .route("/metrics", get(api::metrics))
             .route("/v1/openapi.json", get(api::openapi))
             .fallback(not_found)
+            .layer(CatchPanicLayer::custom(|_| {
+                tracing::error!("a handler panicked");
+                ApiError::internal("the service failed on this request").into_response()
+            }))
             .layer(RequestBodyLimitLayer::new(service.max_batch))
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::REQUEST_TIMEOUT,
@@ -194,7 +202,6 @@ async fn observe(State(app): State<App>, request: Request, next: Next) -> Respon
         latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
         decision_id = log.and_then(|log| log.decision_id.as_deref()),
         version = log.and_then(|log| log.version.as_deref()),
-        lines = log.and_then(|log| log.lines),
         error = error,
         "request"
     );
