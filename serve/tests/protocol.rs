@@ -588,3 +588,29 @@ async fn shutdown_finishes_the_requests_in_flight_and_stops_accepting() {
     assert_eq!(text.matches("decision_id").count(), 2, "{text}");
     running.wait().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_pin_decides_requests_that_name_no_version() {
+    let policy = Policy::load(&common::ear()).unwrap();
+    let hash = policy.pinned("2025-01-13").unwrap().hash.clone();
+    let mut options = common::options(common::ear());
+    options.version = Some(format!("2025-01-13@{hash}"));
+    let running = common::start(options).await;
+    let decided = post_json(running.addr, "/v1/decide", H100_INDIA).await;
+    assert_eq!(decided.status, 200, "{}", decided.text());
+    assert_eq!(decided.json()["policy"]["version"], "2025-01-13");
+    // A request's own pin comes first.
+    let decided = post_json(running.addr, "/v1/decide?version=2025-05-13", H100_INDIA).await;
+    assert_eq!(decided.json()["policy"]["version"], "2025-05-13");
+    running.shutdown();
+    running.wait().await.unwrap();
+
+    // A pin the sources do not hash to refuses to start, as `cordon eval` refuses to evaluate.
+    let mut options = common::options(common::ear());
+    options.version = Some("2025-01-13@sha256:0000".to_string());
+    let refused = cordon_serve::start(options).await.err().unwrap();
+    assert!(
+        refused.contains("the rules changed since the pin"),
+        "{refused}"
+    );
+}
