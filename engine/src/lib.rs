@@ -52,6 +52,7 @@
 //! Evaluation never runs salsa; values borrow from the transaction and the program, so a rule's
 //! condition is evaluated without allocating.
 
+pub mod batch;
 pub mod branch;
 pub mod compile;
 pub mod decision;

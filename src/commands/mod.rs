@@ -7,5 +7,6 @@ pub mod eval;
 pub mod fmt;
 pub mod lsp;
 pub mod rust;
+pub mod serve;
 pub mod test;
 pub mod text;
