@@ -1101,10 +1101,10 @@ impl Compiler<'_> {
             )
         {
             sides = Some((
-                crate::explain::text(left),
+                crate::text::text(left),
                 self.expr(left)?,
                 *op,
-                crate::explain::text(right),
+                crate::text::text(right),
                 self.expr(right)?,
             ));
             for side in [left.as_ref(), right.as_ref()] {
@@ -1119,13 +1119,13 @@ impl Compiler<'_> {
                     let mut leaves = Vec::new();
                     arithmetic_leaves(side, &mut leaves);
                     for leaf in leaves {
-                        operands.push((crate::explain::text(&leaf), self.expr(&leaf)?));
+                        operands.push((crate::text::text(&leaf), self.expr(&leaf)?));
                     }
                 }
             }
         }
         Ok(Conjunct {
-            text: crate::explain::conjunct_text(expr),
+            text: crate::text::conjunct_text(expr),
             ir,
             sides,
             operands,

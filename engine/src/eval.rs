@@ -18,7 +18,6 @@
 use std::cmp::Ordering;
 
 use jiff::civil::Date;
-use rust_decimal::Decimal;
 
 use cordon_lang::hir::BinaryOp;
 
@@ -899,28 +898,6 @@ pub fn evaluate_expression<'p: 'a, 'a>(
         rule: 0,
     };
     context.eval(ir).map_err(|error| *error)
-}
-
-/// A number as people read it: `26,914,400`, `5.92`, `1e26` as `100,000,000,000,000,000,000,000,000`.
-pub fn grouped(value: Decimal) -> String {
-    let text = value.normalize().to_string();
-    let (sign, digits) = text
-        .strip_prefix('-')
-        .map_or(("", text.as_str()), |rest| ("-", rest));
-    let (whole, fraction) = digits
-        .split_once('.')
-        .map_or((digits, None), |(w, f)| (w, Some(f)));
-    let mut grouped = String::new();
-    for (index, digit) in whole.chars().enumerate() {
-        if index > 0 && (whole.len() - index) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    match fraction {
-        Some(fraction) => format!("{sign}{grouped}.{fraction}"),
-        None => format!("{sign}{grouped}"),
-    }
 }
 
 #[cfg(test)]

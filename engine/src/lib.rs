@@ -66,6 +66,7 @@ pub mod policy;
 pub mod questions;
 pub mod semantics;
 pub mod testing;
+pub mod text;
 pub mod value;
 
 pub use decision::Decision;

@@ -18,7 +18,7 @@ use cordon_lang::hir::{
 use cordon_lang::parse::{self, ParsedChunk};
 use cordon_lang::syntax::DeclarationKind;
 
-use crate::explain::{conjunct_text, text};
+use crate::text::{conjunct_text, text};
 
 /// What kind of declaration changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -33,7 +33,7 @@ use serde_json::{Map, Value as Json};
 
 use super::corpus::{FieldChange, outcome_changes};
 use crate::CompiledVersion;
-use crate::eval::grouped;
+use crate::text::grouped;
 use domain::{Atom, Cmp, Interval, Num, Region};
 use space::{Kind, Space};
 use symbolic::{Outcome, Run, Stop};

@@ -224,7 +224,7 @@ impl<'v> Space<'v> {
                             all: *all,
                             variable,
                             body,
-                            text: crate::explain::text(expr),
+                            text: crate::text::text(expr),
                         });
                         list_predicates.len() - 1
                     });
