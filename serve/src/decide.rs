@@ -331,7 +331,6 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
         return Err(ApiError::too_large(service.max_batch));
     }
     let resolved = service.policies.resolve(query.version.as_deref())?;
-    let first_slot = service.pool.try_slot()?;
     let mut reader = Reader {
         body: request.into_body(),
         held: None,
@@ -362,6 +361,9 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
             Step::Failed(message) => return Err(ApiError::bad_request(message)),
         }
     }
+    // A place in the engine's queue once there is something to decide (a client slow to send
+    // its first line holds none), or 503 before anything is answered.
+    let first_slot = service.pool.try_slot()?;
     let (sender, receiver) = mpsc::channel::<Pending>(AHEAD);
     let version = resolved.pin.clone();
     tokio::spawn(read_batch(
