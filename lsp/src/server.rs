@@ -132,13 +132,13 @@ impl Server {
                             range: Range::default(),
                             severity: Some(DiagnosticSeverity::Error),
                             source: Some("cordon".to_string()),
-                            message: message.clone(),
+                            message: Message::String(message.clone()),
                             ..Diagnostic::default()
                         };
                         state
                             .published
                             .insert(path.to_string_lossy().into_owned(), vec![diagnostic.clone()]);
-                        on_files.push((uri, vec![diagnostic]));
+                        on_files.push((uri, message, vec![diagnostic]));
                     }
                     None => messages.push(message),
                 }
@@ -146,12 +146,8 @@ impl Server {
         }
         let client = self.client.clone();
         tokio::spawn(async move {
-            for (uri, diagnostics) in on_files {
-                for diagnostic in &diagnostics {
-                    client
-                        .log_message(MessageType::Error, &diagnostic.message)
-                        .await;
-                }
+            for (uri, message, diagnostics) in on_files {
+                client.log_message(MessageType::Error, &message).await;
                 client.publish_diagnostics(uri, diagnostics, None).await;
             }
             for message in messages {
