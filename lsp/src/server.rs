@@ -135,9 +135,10 @@ impl Server {
                             message: Message::String(message.clone()),
                             ..Diagnostic::default()
                         };
-                        state
-                            .published
-                            .insert(path.to_string_lossy().into_owned(), vec![diagnostic.clone()]);
+                        state.published.insert(
+                            path.to_string_lossy().into_owned(),
+                            vec![diagnostic.clone()],
+                        );
                         on_files.push((uri, message, vec![diagnostic]));
                     }
                     None => messages.push(message),

@@ -76,7 +76,8 @@ pub fn path_uri(path: &str) -> Option<Uri> {
 }
 
 fn is_source(path: &Path) -> bool {
-    path.extension().is_some_and(|extension| extension == "cordon")
+    path.extension()
+        .is_some_and(|extension| extension == "cordon")
 }
 
 impl State {

@@ -581,7 +581,9 @@ impl Session {
                     return Err(format!("`{file}` is no later file nor holds one"));
                 }
                 self.watched(file, 1).await;
-                out.push_str(&format!("(wrote {written} file(s), reported `{file}` created)"));
+                out.push_str(&format!(
+                    "(wrote {written} file(s), reported `{file}` created)"
+                ));
             }
             "delete" => {
                 let path = self.root.join(file);

@@ -198,7 +198,11 @@ pub fn execute(snapshot: &Snapshot, params: &ExecuteCommandParams) -> Result<Lsp
     let version = ide::file_version(&snapshot.db, workspace, file)
         .ok_or_else(|| Error::invalid_params("the file belongs to no version"))?;
     let tests = version_tests(&snapshot.db, version);
-    let results = tests.0.as_ref().as_ref().map_err(|error| Error::invalid_params(error.clone()))?;
+    let results = tests
+        .0
+        .as_ref()
+        .as_ref()
+        .map_err(|error| Error::invalid_params(error.clone()))?;
     let failures: Vec<LspAny> = results
         .iter()
         .filter(|result| !result.passed())
