@@ -217,3 +217,60 @@ pub fn execute(snapshot: &Snapshot, params: &ExecuteCommandParams) -> Result<Lsp
         "failures": failures,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{State, WatchedChanges};
+
+    const MANIFEST: &str = "version \"v1\"\n  policy \"demo\"\n  source \"89 FR 1\"\n  in_force from 2024-01-01 through 2024-12-31\n";
+
+    /// A version added to a policy of several (one amending a loaded version) does not run the
+    /// tests of the others again.
+    #[test]
+    fn a_new_version_does_not_run_the_tests_of_another_again() {
+        let dir = std::env::temp_dir().join(format!("cordon-lsp-lens-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("v1")).expect("a temporary directory");
+        std::fs::create_dir_all(dir.join("v0")).expect("a temporary directory");
+        std::fs::write(dir.join("v1/version.cordon"), MANIFEST).expect("writable");
+        std::fs::write(
+            dir.join("v1/rules.cordon"),
+            "const limit = 1\n  cite \"15 CFR 1\"\n",
+        )
+        .expect("writable");
+        std::fs::write(
+            dir.join("v0/version.cordon"),
+            MANIFEST.replace("v1", "v0").replace("2024", "2023"),
+        )
+        .expect("writable");
+        let mut state = State::default();
+        let (file, workspace) = state.file(&dir.join("v1/version.cordon")).expect("loaded");
+        let version = ide::file_version(&state.db, workspace, file).expect("a version");
+        let _ = version_tests(&state.db, version);
+        state.db.start_logging();
+        std::fs::create_dir_all(dir.join("v2")).expect("a temporary directory");
+        std::fs::write(
+            dir.join("v2/version.cordon"),
+            "version \"v2\"\n  policy \"demo\"\n  source \"90 FR 1\"\n  amends \"v1\"\n  in_force from 2025-01-01\n",
+        )
+        .expect("writable");
+        std::fs::write(
+            dir.join("v2/rules.cordon"),
+            "replace const limit = 2\n  cite \"15 CFR 1, as amended\"\n",
+        )
+        .expect("writable");
+        let mut changes = WatchedChanges::default();
+        state.created_or_changed(&dir.join("v2"), &mut changes);
+        let version = ide::file_version(&state.db, workspace, file).expect("a version");
+        let _ = version_tests(&state.db, version);
+        let executed = state.db.take_executed();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            !executed
+                .iter()
+                .any(|query| query.starts_with("version_tests")),
+            "{executed:#?}"
+        );
+    }
+}
