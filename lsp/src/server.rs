@@ -298,8 +298,20 @@ impl LanguageServer for Server {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        let workspace = path_of(&params.text_document.uri)
-            .and_then(|path| self.state().close(&path).map(|(_, workspace)| workspace));
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return;
+        };
+        let (workspace, gone) = {
+            let mut state = self.state();
+            let workspace = state.close(&path).map(|(_, workspace)| workspace);
+            let deleted = std::fs::symlink_metadata(&path).is_err();
+            (workspace, deleted && !state.is_loaded(&path))
+        };
+        if gone {
+            // Deleted on disk while the editor had it open (one that cannot be read is reported
+            // as a load problem instead).
+            self.clear(vec![path]);
+        }
         self.edited(workspace);
     }
 

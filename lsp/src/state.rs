@@ -88,6 +88,11 @@ impl State {
         }
     }
 
+    /// Whether a file is part of a loaded policy.
+    pub fn is_loaded(&self, path: &Path) -> bool {
+        self.files.contains_key(path)
+    }
+
     /// The load problems found since the last call.
     pub fn take_problems(&mut self) -> Vec<LoadProblem> {
         std::mem::take(&mut self.problems)
