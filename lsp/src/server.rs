@@ -7,6 +7,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use cordon_lang::db::Workspace;
@@ -16,11 +17,25 @@ use tower_lsp_server::jsonrpc::{Error, ErrorCode, Result};
 use tower_lsp_server::{Client, LanguageServer};
 
 use crate::requests;
-use crate::state::{Snapshot, State, uri_path};
+use crate::state::{LoadProblem, Snapshot, State, WatchedChanges, path_uri, uri_path};
 
 pub struct Server {
     client: Client,
     state: Arc<Mutex<State>>,
+    /// Whether the client lets the server register for watched files.
+    watch_files: AtomicBool,
+}
+
+/// The files the server asks the client to watch: every policy source, and the directories (a
+/// new version directory, a deleted one); other paths are ignored when they are reported.
+pub fn watched_files() -> LspAny {
+    serde_json::json!({
+        "watchers": [
+            { "globPattern": "**/*.cordon" },
+            // Created and deleted (1 | 4): a directory's events, such as a new version's.
+            { "globPattern": "**/*", "kind": 5 },
+        ]
+    })
 }
 
 impl Server {
@@ -28,6 +43,7 @@ impl Server {
         Server {
             client,
             state: Arc::default(),
+            watch_files: AtomicBool::new(false),
         }
     }
 
@@ -86,9 +102,84 @@ impl Server {
     }
 
     fn edited(&self, workspace: Option<Workspace>) {
+        self.report_problems();
         if let Some(workspace) = workspace {
             self.publish(workspace);
         }
+    }
+
+    /// Reports the files and directories that could not be read: a diagnostic on a policy
+    /// source (until it is read or deleted), a message naming the path otherwise. Both are
+    /// logged too.
+    fn report_problems(&self) {
+        let problems = self.state().take_problems();
+        if problems.is_empty() {
+            return;
+        }
+        let mut on_files = Vec::new();
+        let mut messages = Vec::new();
+        {
+            let mut state = self.state();
+            for LoadProblem { path, message } in problems {
+                let uri = path
+                    .extension()
+                    .is_some_and(|extension| extension == "cordon")
+                    .then(|| path_uri(&path.to_string_lossy()))
+                    .flatten();
+                match uri {
+                    Some(uri) => {
+                        let diagnostic = Diagnostic {
+                            range: Range::default(),
+                            severity: Some(DiagnosticSeverity::Error),
+                            source: Some("cordon".to_string()),
+                            message: Message::String(message.clone()),
+                            ..Diagnostic::default()
+                        };
+                        state.published.insert(
+                            path.to_string_lossy().into_owned(),
+                            vec![diagnostic.clone()],
+                        );
+                        on_files.push((uri, message, vec![diagnostic]));
+                    }
+                    None => messages.push(message),
+                }
+            }
+        }
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            for (uri, message, diagnostics) in on_files {
+                client.log_message(MessageType::Error, &message).await;
+                client.publish_diagnostics(uri, diagnostics, None).await;
+            }
+            for message in messages {
+                client.log_message(MessageType::Error, &message).await;
+                client.show_message(MessageType::Error, &message).await;
+            }
+        });
+    }
+
+    /// Clears the diagnostics of files that left the state.
+    fn clear(&self, removed: Vec<PathBuf>) {
+        let uris: Vec<Uri> = {
+            let mut state = self.state();
+            removed
+                .into_iter()
+                .filter_map(|path| {
+                    let key = path.to_string_lossy().into_owned();
+                    let had = state.published.remove(&key)?;
+                    (!had.is_empty()).then(|| path_uri(&key)).flatten()
+                })
+                .collect()
+        };
+        if uris.is_empty() {
+            return;
+        }
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            for uri in uris {
+                client.publish_diagnostics(uri, Vec::new(), None).await;
+            }
+        });
     }
 }
 
@@ -143,7 +234,15 @@ fn path_of(uri: &Uri) -> Option<PathBuf> {
 }
 
 impl LanguageServer for Server {
-    async fn initialize(&self, _: InitializeParams) -> Result<InitializeResult> {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        let dynamic = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|workspace| workspace.did_change_watched_files.as_ref())
+            .and_then(|watched| watched.dynamic_registration)
+            .unwrap_or(false);
+        self.watch_files.store(dynamic, Ordering::Relaxed);
         Ok(InitializeResult {
             capabilities: requests::capabilities(),
             server_info: Some(ServerInfo {
@@ -151,6 +250,28 @@ impl LanguageServer for Server {
                 version: Some(env!("CARGO_PKG_VERSION").to_string()),
             }),
         })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        if !self.watch_files.load(Ordering::Relaxed) {
+            return;
+        }
+        let registration = Registration {
+            id: "cordon-watched-files".to_string(),
+            method: "workspace/didChangeWatchedFiles".to_string(),
+            register_options: Some(watched_files()),
+        };
+        if let Err(error) = self.client.register_capability(vec![registration]).await {
+            self.client
+                .log_message(
+                    MessageType::Warning,
+                    format!(
+                        "cordon cannot watch policy files (new versions are seen when a file of theirs is opened): {}",
+                        error.message
+                    ),
+                )
+                .await;
+        }
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -177,25 +298,40 @@ impl LanguageServer for Server {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        let workspace = path_of(&params.text_document.uri)
-            .and_then(|path| self.state().close(&path).map(|(_, workspace)| workspace));
+        let Some(path) = path_of(&params.text_document.uri) else {
+            return;
+        };
+        let (workspace, gone) = {
+            let mut state = self.state();
+            let workspace = state.close(&path).map(|(_, workspace)| workspace);
+            let deleted = std::fs::symlink_metadata(&path).is_err();
+            (workspace, deleted && !state.is_loaded(&path))
+        };
+        if gone {
+            // Deleted on disk while the editor had it open (one that cannot be read is reported
+            // as a load problem instead).
+            self.clear(vec![path]);
+        }
         self.edited(workspace);
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        let mut workspaces = Vec::new();
+        let mut changes = WatchedChanges::default();
         {
             let mut state = self.state();
             for change in params.changes {
-                if let Some(path) = path_of(&change.uri)
-                    && let Some((_, workspace)) = state.reload(&path)
-                    && !workspaces.contains(&workspace)
-                {
-                    workspaces.push(workspace);
+                let Some(path) = path_of(&change.uri) else {
+                    continue;
+                };
+                match change.kind {
+                    FileChangeType::Deleted => state.deleted(&path, &mut changes),
+                    _ => state.created_or_changed(&path, &mut changes),
                 }
             }
         }
-        for workspace in workspaces {
+        self.report_problems();
+        self.clear(changes.removed);
+        for workspace in changes.workspaces {
             self.publish(workspace);
         }
     }

@@ -17,6 +17,18 @@
 //! ```
 //!
 //! Every file named in a request is opened in the "editor"; the others are read from disk.
+//!
+//! A file marked `--- v2/rules.cordon (later)` is not on disk when the server starts. Requests that
+//! change the disk, as another program would, and tell the server through
+//! `workspace/didChangeWatchedFiles` (none of them opens a file):
+//!
+//! ```text
+//! create v2/rules.cordon   (writes a later file; a directory: writes its later files, reports the directory)
+//! delete v2/rules.cordon   (a file or a directory)
+//! garble v1/x.cordon       (writes bytes that are not UTF-8)
+//! pushed v2/rules.cordon   (the diagnostics last pushed for a file, without opening it)
+//! test-runs v1             (how many times the tests of a version directory have run)
+//! ```
 
 mod support;
 
@@ -30,6 +42,8 @@ use tower_lsp_server::gen_lsp_types::Uri;
 
 struct Case {
     files: Vec<(String, String)>,
+    /// Files written during the session, by `create`.
+    later: Vec<String>,
     requests: Vec<String>,
 }
 
@@ -38,9 +52,18 @@ fn parse_case(text: &str) -> Result<Case, String> {
         .split_once("\n=== requests\n")
         .ok_or("a case needs a `=== requests` line")?;
     let mut files: Vec<(String, String)> = Vec::new();
+    let mut later = Vec::new();
     for line in sources.split_inclusive('\n') {
         if let Some(path) = line.strip_prefix("--- ") {
-            files.push((path.trim().to_string(), String::new()));
+            let path = path.trim();
+            let path = match path.strip_suffix(" (later)") {
+                Some(path) => {
+                    later.push(path.to_string());
+                    path
+                }
+                None => path,
+            };
+            files.push((path.to_string(), String::new()));
         } else if let Some((_, text)) = files.last_mut() {
             text.push_str(line);
         }
@@ -51,7 +74,11 @@ fn parse_case(text: &str) -> Result<Case, String> {
         .filter(|line| !line.is_empty() && !line.starts_with('#'))
         .map(str::to_string)
         .collect();
-    Ok(Case { files, requests })
+    Ok(Case {
+        files,
+        later,
+        requests,
+    })
 }
 
 /// `12:5` (1-based) as the protocol's position.
@@ -92,6 +119,7 @@ struct Session {
     root_uri: String,
     opened: Vec<String>,
     texts: std::collections::BTreeMap<String, String>,
+    later: Vec<String>,
     legend: Vec<String>,
 }
 
@@ -114,6 +142,39 @@ impl Session {
                 json!({"textDocument": {"uri": uri, "languageId": "cordon", "version": 1, "text": text}}),
             )
             .await;
+    }
+
+    /// Tells the server that a path changed on disk (1 created, 2 changed, 3 deleted).
+    async fn watched(&mut self, file: &str, kind: u32) {
+        let uri = self.uri(file);
+        self.client
+            .notify(
+                "workspace/didChangeWatchedFiles",
+                json!({"changes": [{"uri": uri, "type": kind}]}),
+            )
+            .await;
+    }
+
+    /// The diagnostics last pushed for a file.
+    async fn last_pushed(&mut self, file: &str) -> String {
+        let uri = self.uri(file);
+        // The last of the diagnostics pushed for the file: an earlier push (for the text before
+        // the edit) may still be on its way.
+        let mut last = self
+            .client
+            .diagnostics_for(&uri, Duration::from_secs(30))
+            .await;
+        while let Some(newer) = self
+            .client
+            .diagnostics_for(&uri, Duration::from_secs(1))
+            .await
+        {
+            last = Some(newer);
+        }
+        match last {
+            Some(params) => self.pretty(&params["diagnostics"]),
+            None => "(nothing published)".to_string(),
+        }
     }
 
     fn relative(&self, value: &Value) -> Value {
@@ -183,7 +244,17 @@ impl Session {
         let words: Vec<&str> = request.split_whitespace().collect();
         let command = words.first().copied().unwrap_or("");
         let file = words.get(1).copied().unwrap_or("");
-        if !matches!(command, "workspace-symbols" | "raw" | "shutdown") {
+        if !matches!(
+            command,
+            "workspace-symbols"
+                | "raw"
+                | "shutdown"
+                | "create"
+                | "delete"
+                | "garble"
+                | "pushed"
+                | "test-runs"
+        ) {
             self.open(file).await;
         }
         let document = json!({"uri": self.uri(file)});
@@ -492,25 +563,49 @@ impl Session {
                 }
                 out.push_str("(sent)");
             }
-            "published" => {
-                let uri = self.uri(file);
-                // The last of the diagnostics pushed for the file: an earlier push (for the
-                // text before the edit) may still be on its way.
-                let mut last = self
-                    .client
-                    .diagnostics_for(&uri, Duration::from_secs(30))
-                    .await;
-                while let Some(newer) = self
-                    .client
-                    .diagnostics_for(&uri, Duration::from_secs(1))
-                    .await
-                {
-                    last = Some(newer);
+            "published" | "pushed" => out.push_str(&self.last_pushed(file).await),
+            "create" => {
+                let mut written = 0;
+                for later in self.later.clone() {
+                    if Path::new(&later).starts_with(file) {
+                        let path = self.root.join(&later);
+                        if let Some(parent) = path.parent() {
+                            std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+                        }
+                        let text = self.texts.get(&later).cloned().unwrap_or_default();
+                        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+                        written += 1;
+                    }
                 }
-                match last {
-                    Some(params) => out.push_str(&self.pretty(&params["diagnostics"])),
-                    None => out.push_str("(nothing published)"),
+                if written == 0 {
+                    return Err(format!("`{file}` is no later file nor holds one"));
                 }
+                self.watched(file, 1).await;
+                out.push_str(&format!(
+                    "(wrote {written} file(s), reported `{file}` created)"
+                ));
+            }
+            "delete" => {
+                let path = self.root.join(file);
+                if path.is_dir() {
+                    std::fs::remove_dir_all(&path).map_err(|e| e.to_string())?;
+                } else {
+                    std::fs::remove_file(&path).map_err(|e| e.to_string())?;
+                }
+                self.watched(file, 3).await;
+                out.push_str(&format!("(reported `{file}` deleted)"));
+            }
+            "garble" => {
+                let path = self.root.join(file);
+                let existed = path.exists();
+                std::fs::write(&path, b"const x = \xff\xfe 1\n").map_err(|e| e.to_string())?;
+                self.watched(file, if existed { 2 } else { 1 }).await;
+                out.push_str(&format!("(wrote bytes that are not UTF-8 to `{file}`)"));
+            }
+            "test-runs" => {
+                let dir = self.root.join(file);
+                let runs = cordon_lsp::requests::code_lens::test_runs(&dir.to_string_lossy());
+                out.push_str(&format!("the tests of `{file}` ran {runs} time(s)"));
             }
             "raw" => {
                 let body = request.strip_prefix("raw").unwrap_or("").trim();
@@ -545,6 +640,9 @@ fn check(path: &Path) -> Result<(), Failed> {
     let root = std::env::temp_dir().join(format!("cordon-lsp-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     for (file, content) in &case.files {
+        if case.later.contains(file) {
+            continue;
+        }
         let path = root.join(file);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
@@ -569,11 +667,17 @@ fn check(path: &Path) -> Result<(), Failed> {
             root_uri,
             opened: Vec::new(),
             texts: case.files.iter().cloned().collect(),
+            later: case.later.clone(),
             legend,
         };
         let mut output = String::new();
         for (file, content) in &case.files {
-            output.push_str(&format!("--- {file}\n{content}"));
+            let later = if case.later.contains(file) {
+                " (later)"
+            } else {
+                ""
+            };
+            output.push_str(&format!("--- {file}{later}\n{content}"));
         }
         for request in &case.requests {
             output.push_str(&format!("\n=== {request}\n"));

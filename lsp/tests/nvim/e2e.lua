@@ -1,6 +1,8 @@
 -- End-to-end test of `cordon lsp` driven by a real editor: headless Neovim opens a policy file,
 -- hovers, goes to a definition, completes, renames, breaks the file and receives the diagnostic,
--- applies an edit and receives the new (empty) diagnostics, and shuts the server down cleanly.
+-- applies an edit and receives the new (empty) diagnostics, sees a version directory created on
+-- disk during the session (through the file watcher the server registers), and shuts the server
+-- down cleanly.
 --
 -- Run: CORDON_BIN=target/debug/cordon CORDON_POLICY=/tmp/copy-of-policies-ear \
 --        nvim --headless -u NONE -l lsp/tests/nvim/e2e.lua
@@ -31,6 +33,9 @@ local client_id = vim.lsp.start({
   name = 'cordon',
   cmd = { bin, 'lsp' },
   root_dir = policy,
+  -- Neovim advertises watched files only on macOS and Windows; the server registers its watchers
+  -- when the client says it can.
+  capabilities = { workspace = { didChangeWatchedFiles = { dynamicRegistration = true } } },
   on_exit = function(code)
     exit_code = code
   end,
@@ -137,6 +142,46 @@ vim.lsp.util.apply_workspace_edit(fix.edit, client.offset_encoding)
 check('fixed diagnostics', vim.wait(TIMEOUT, function()
   return #codes() == 0
 end, 20), vim.inspect(codes()))
+
+-- A new version directory written on disk (another program, not the editor): the server hears of
+-- it through the file watcher it registered and pushes the diagnostics of its unopened file.
+local watching = vim.wait(TIMEOUT, function()
+  return vim.tbl_get(client, 'dynamic_capabilities', 'capabilities', 'workspace/didChangeWatchedFiles') ~= nil
+end, 20)
+check('watch registered', watching, vim.inspect(client.dynamic_capabilities))
+local new_version = policy .. '/2027-03-01'
+vim.fn.mkdir(new_version, 'p')
+local function write(path, lines)
+  local handle = assert(io.open(path, 'w'))
+  handle:write(table.concat(lines, '\n') .. '\n')
+  handle:close()
+end
+write(new_version .. '/version.cordon', {
+  'version "2027-03-01"',
+  '  policy "ear"',
+  '  title "3A090.a threshold raised"',
+  '  source "92 FR 1"',
+  '  amends "2026-01-15"',
+  '  in_force from 2027-03-01',
+})
+-- A misspelt name: the new version has a diagnostic to push.
+local new_file = new_version .. '/classification.cordon'
+write(new_file, {
+  'replace const tpp_aa = 5000 TPP',
+  '  cite "15 CFR 774, Supp. 1, ECCN 3A090.a, as amended by 92 FR 1"',
+})
+local new_buffer = vim.uri_to_bufnr(vim.uri_from_fname(new_file))
+local function new_codes()
+  local found = {}
+  for _, diagnostic in ipairs(vim.diagnostic.get(new_buffer)) do
+    found[#found + 1] = tostring(diagnostic.code) .. ' ' .. diagnostic.message
+  end
+  return found
+end
+check('new version', vim.wait(TIMEOUT, function()
+  return #new_codes() > 0
+end, 20), vim.inspect(new_codes()))
+io.stdout:write(('  %s\n'):format(table.concat(new_codes(), '\n  ')))
 
 -- Shut down: the server exits by itself with status 0.
 client:stop()
