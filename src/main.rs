@@ -38,6 +38,8 @@ enum Command {
     Rust(commands::rust::Args),
     /// Serve the language server protocol over stdin and stdout, for editors.
     Lsp(commands::lsp::Args),
+    /// Decision records (`eval --records`): verify, show, export, count, replay and prune them.
+    Records(commands::records::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(&args),
         Command::Rust(args) => commands::rust::run(&args),
         Command::Lsp(args) => commands::lsp::run(&args),
+        Command::Records(args) => commands::records::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -77,7 +77,7 @@ impl Signer {
                  as `cordon records keygen` writes"
             ))
         };
-        let parts: Vec<&str> = text.trim().split('+').collect();
+        let parts: Vec<&str> = text.trim().splitn(5, '+').collect();
         let [private, key_word, name, id, key] = parts.as_slice() else {
             return Err(bad("it does not have five parts"));
         };
@@ -144,7 +144,7 @@ impl Verifier {
                  `cordon records keygen` writes to its `.pub` file"
             ))
         };
-        let parts: Vec<&str> = text.trim().split('+').collect();
+        let parts: Vec<&str> = text.trim().splitn(3, '+').collect();
         let [name, id, key] = parts.as_slice() else {
             return Err(bad("it does not have three parts"));
         };
