@@ -1,0 +1,224 @@
+//! Decision records through the `cordon` binary: `eval --records` killed with SIGKILL in the
+//! middle of a stream keeps every decision it printed, and the log verifies after a restart;
+//! `records` verify, show, export, stats, replay and prune as engineers call them.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Output, Stdio};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn cordon(args: &[&str]) -> Result<Output, std::io::Error> {
+    Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .output()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp_dir(name: &str) -> Result<std::path::PathBuf, std::io::Error> {
+    let directory =
+        std::env::temp_dir().join(format!("cordon-cli-records-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&directory);
+    std::fs::create_dir_all(&directory)?;
+    Ok(directory)
+}
+
+/// `count` transactions, one a line, numbered from `first` (`PO-<n>`).
+fn transactions(first: usize, count: usize) -> Result<String, Box<dyn std::error::Error>> {
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/h100-to-india.json"),
+    )?;
+    let line = serde_json::from_str::<serde_json::Value>(&example)?.to_string();
+    let mut out = String::new();
+    for number in first..first + count {
+        out.push_str(&line.replace("PO-2025-0042", &format!("PO-{number}")));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The transaction ids in the log at `path`.
+fn recorded_ids(
+    url: &str,
+) -> Result<std::collections::HashSet<String>, Box<dyn std::error::Error>> {
+    let mut store = cordon_records::open(url, cordon_records::Create::No)?;
+    let mut ids = std::collections::HashSet::new();
+    cordon_records::for_each(
+        store.as_mut(),
+        &cordon_records::Window::default(),
+        |record| {
+            ids.insert(record.entry.transaction_id.clone().unwrap_or_default());
+            Ok(())
+        },
+    )?;
+    Ok(ids)
+}
+
+#[test]
+fn a_killed_eval_keeps_every_decision_it_printed() -> TestResult {
+    let directory = temp_dir("crash")?;
+    let facts = directory.join("orders.jsonl");
+    std::fs::write(&facts, transactions(0, 40_000)?)?;
+    let url = format!("sqlite:{}", directory.join("records.db").display());
+    let key = directory.join("key");
+    let keygen = cordon(&["records", "keygen", &key.to_string_lossy()])?;
+    assert!(keygen.status.success(), "{}", text(&keygen.stderr));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["eval", "--policy", "policies/ear", "--no-trace", "--facts"])
+        .arg(&facts)
+        .args(["--records", &url, "--records-key"])
+        .arg(&key)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let mut reader = BufReader::new(stdout);
+    let mut printed = Vec::new();
+    let mut line = String::new();
+    // Read some decisions, then SIGKILL the process in the middle of the stream.
+    while printed.len() < 1000 && reader.read_line(&mut line)? > 0 {
+        printed.push(std::mem::take(&mut line));
+    }
+    child.kill()?;
+    // What was written before the kill is still in the pipe: it was printed too.
+    let mut rest = String::new();
+    reader.read_to_string(&mut rest)?;
+    child.wait()?;
+    let complete = rest
+        .split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'));
+    printed.extend(complete.map(str::to_string));
+    assert!(
+        printed.len() >= 1000 && printed.len() < 40_000,
+        "killed after {} decisions: not in the middle",
+        printed.len()
+    );
+    let ids = recorded_ids(&url)?;
+    for line in &printed {
+        let decision: serde_json::Value = serde_json::from_str(line)?;
+        let id = decision["id"].as_str().ok_or("a decision without an id")?;
+        assert!(ids.contains(id), "{id} was printed but not recorded");
+    }
+    // Restarted, it appends after what survived, and the log verifies.
+    let more = directory.join("more.jsonl");
+    std::fs::write(&more, transactions(100_000, 100)?)?;
+    let restarted = cordon(&[
+        "eval",
+        "--policy",
+        "policies/ear",
+        "--facts",
+        &more.to_string_lossy(),
+        "--records",
+        &url,
+        "--records-key",
+        &key.to_string_lossy(),
+    ])?;
+    assert!(restarted.status.success(), "{}", text(&restarted.stderr));
+    let public = format!("{}.pub", key.display());
+    let verified = cordon(&["records", "verify", &url, "--key", &public])?;
+    assert!(
+        verified.status.success(),
+        "{}{}",
+        text(&verified.stdout),
+        text(&verified.stderr)
+    );
+    assert_eq!(recorded_ids(&url)?.len(), ids.len() + 100);
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}
+
+#[test]
+fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
+    let directory = temp_dir("commands")?;
+    let facts = directory.join("orders.jsonl");
+    std::fs::write(&facts, transactions(1, 3)?)?;
+    let path = directory.join("records.db");
+    let url = format!("sqlite:{}", path.display());
+    let key = directory.join("key");
+    let public = format!("{}.pub", key.display());
+    assert!(
+        cordon(&["records", "keygen", &key.to_string_lossy()])?
+            .status
+            .success()
+    );
+    let again = cordon(&["records", "keygen", &key.to_string_lossy()])?;
+    assert!(text(&again.stderr).contains("never overwritten"));
+    let eval = cordon(&[
+        "eval",
+        "--policy",
+        "policies/ear",
+        "--facts",
+        &facts.to_string_lossy(),
+        "--records",
+        &url,
+        "--records-key",
+        &key.to_string_lossy(),
+    ])?;
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    assert_eq!(text(&eval.stdout).lines().count(), 3);
+
+    let verified = cordon(&["records", "verify", &url, "--key", &public])?;
+    assert!(verified.status.success(), "{}", text(&verified.stdout));
+    assert!(text(&verified.stdout).contains("3 records verified; 1 checkpoints matched"));
+
+    let shown = cordon(&["records", "show", &url, "PO-2"])?;
+    let record: serde_json::Value = serde_json::from_slice(&shown.stdout)?;
+    assert_eq!(
+        (record["sequence"].as_u64(), record["version"].as_str()),
+        (Some(2), Some("2025-05-13"))
+    );
+
+    let exported = cordon(&["records", "export", &url, "--since", "2020-01-01"])?;
+    assert_eq!(text(&exported.stdout).lines().count(), 3);
+    let none = cordon(&["records", "export", &url, "--until", "2020-01-01"])?;
+    assert_eq!(text(&none.stdout), "");
+
+    let replayed = cordon(&[
+        "records",
+        "replay",
+        &url,
+        "--policy",
+        "policies/ear",
+        "--version",
+        "2025-01-13",
+    ])?;
+    let report = text(&replayed.stdout);
+    assert!(
+        report.contains("3 records decided again under 2025-01-13"),
+        "{report}"
+    );
+    assert!(
+        report.contains("license_required: false -> true"),
+        "{report}"
+    );
+    assert!(report.contains("PO-1 (record 1)"), "{report}");
+    assert!(report.contains("decided only under 2025-01-13"), "{report}");
+
+    let refused = cordon(&["records", "prune", &url, "--before", "2025-01-01"])?;
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("15 CFR 762.6"));
+
+    // Altered behind the log's back: named, and the exit status says so.
+    let connection = rusqlite::Connection::open(&path)?;
+    connection.execute_batch(
+        "DROP TRIGGER records_never_updated;
+         UPDATE records SET outcome = '{\"license_required\":false}' WHERE sequence = 2;",
+    )?;
+    let tampered = cordon(&["records", "verify", &url, "--key", &public])?;
+    assert_eq!(tampered.status.code(), Some(1));
+    assert!(
+        text(&tampered.stdout).contains("record 2 was altered"),
+        "{}",
+        text(&tampered.stdout)
+    );
+    let missing = cordon(&["records", "verify", "sqlite:/nonexistent/records.db"])?;
+    assert!(text(&missing.stderr).contains("does not exist"));
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}
