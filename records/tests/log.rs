@@ -11,13 +11,19 @@ use cordon_records::{Appender, Create, Entry, Options, Window, open};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
+/// A way of tampering with the log at a URL, through a raw connection to it.
+type Tamper = fn(&mut dyn Raw, &str) -> TestResult;
+
+/// A fresh log for a case: its URL and a raw connection to it.
+type Fresh<'a> = dyn FnMut(&str) -> Result<(String, Box<dyn Raw>), Box<dyn std::error::Error>> + 'a;
+
 fn entry(number: usize, received: &str) -> Entry {
     Entry {
         decision_id: cordon_records::record::new_decision_id(),
         transaction_id: Some(format!("T-{number}")),
         received: received.to_string(),
         facts: format!("{{\"id\":\"T-{number}\", \"date\":\"2025-06-01\"}}").into_bytes(),
-        outcome: format!("{{\"license_required\":{}}}", number % 2 == 0),
+        outcome: format!("{{\"license_required\":{}}}", number.is_multiple_of(2)),
         trace: "[]".to_string(),
         policy: "ear".to_string(),
         version: "2025-05-13".to_string(),
@@ -112,7 +118,7 @@ impl Raw for postgres::Client {
 /// One way of tampering and what `verify` must say about it.
 struct Case {
     name: &'static str,
-    tamper: fn(&mut dyn Raw, &str) -> Result<(), Box<dyn std::error::Error>>,
+    tamper: Tamper,
     expect: fn(&Problem) -> bool,
 }
 
@@ -217,9 +223,7 @@ fn cases() -> Vec<Case> {
 }
 
 /// Runs every case on a fresh log made by `fresh` (a URL and a raw connection to it).
-fn check_cases(
-    fresh: &mut dyn FnMut(&str) -> Result<(String, Box<dyn Raw>), Box<dyn std::error::Error>>,
-) -> TestResult {
+fn check_cases(fresh: &mut Fresh<'_>) -> TestResult {
     for case in cases() {
         let (url, mut raw) = fresh(case.name)?;
         let signer = Signer::generate("test.example/records")?;

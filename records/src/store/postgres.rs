@@ -114,7 +114,7 @@ impl PostgresStore {
                         &[],
                     )
                     .map_err(|e| fail("cannot list its tables", e))?;
-                let tables: i64 = row.get(0);
+                let tables: i64 = get(&row, 0)?;
                 if tables != 5 {
                     return Err(RecordsError::new(format!(
                         "records database `{name}` holds no decision records (tables `records`, \
@@ -131,13 +131,24 @@ impl PostgresStore {
     }
 }
 
+/// A column of a row, or an error naming the column when its type is not what the log wrote.
+fn get<'a, T: postgres::types::FromSql<'a>>(row: &'a Row, index: usize) -> Result<T, RecordsError> {
+    row.try_get(index).map_err(|error| {
+        let name = row
+            .columns()
+            .get(index)
+            .map_or_else(|| index.to_string(), |column| column.name().to_string());
+        RecordsError::new(format!("column `{name}` cannot be read: {error}"))
+    })
+}
+
 fn current_head(client: &mut impl postgres::GenericClient) -> Result<Head, RecordsError> {
     let fail = |error: postgres::Error| RecordsError::new(format!("cannot read the head: {error}"));
     if let Some(row) = client
         .query_opt("SELECT size, chain, range FROM head WHERE id = 1", &[])
         .map_err(fail)?
     {
-        return head_of("head", row.get(0), row.get(1), row.get(2));
+        return head_of("head", get(&row, 0)?, get(&row, 1)?, get(&row, 2)?);
     }
     Ok(read_base(client)?.map_or_else(Head::empty, |base| base.head))
 }
@@ -151,8 +162,8 @@ fn read_base(client: &mut impl postgres::GenericClient) -> Result<Option<Base>, 
         .map_err(|error| RecordsError::new(format!("cannot read the pruned prefix: {error}")))?;
     row.map(|row| {
         Ok(Base {
-            head: head_of("base", row.get(0), row.get(1), row.get(2))?,
-            note: row.get(3),
+            head: head_of("base", get(&row, 0)?, get(&row, 1)?, get(&row, 2)?)?,
+            note: get(&row, 3)?,
         })
     })
     .transpose()
@@ -335,7 +346,7 @@ impl Store for PostgresStore {
             .query("SELECT size, note FROM checkpoints ORDER BY size", &[])
             .map_err(|e| self.error("cannot read the checkpoints", e))?;
         rows.iter()
-            .map(|row| Ok((to_u64(row.get(0), "checkpoint size")?, row.get(1))))
+            .map(|row| Ok((to_u64(get(row, 0)?, "checkpoint size")?, get(row, 1)?)))
             .collect()
     }
 
@@ -393,7 +404,7 @@ impl Store for PostgresStore {
             .client
             .query_opt("SELECT value FROM meta WHERE key = $1", &[&key])
             .map_err(|e| self.error(&format!("cannot read `{key}`"), e))?;
-        Ok(row.map(|row| row.get(0)))
+        row.map(|row| get(&row, 0)).transpose()
     }
 
     fn meta_or_set(&mut self, key: &str, value: &str) -> Result<String, RecordsError> {
@@ -419,12 +430,12 @@ impl Store for PostgresStore {
         rows.iter()
             .map(|row| {
                 Ok(VersionCount {
-                    policy: row.get(0),
-                    version: row.get(1),
-                    content_hash: row.get(2),
-                    records: to_u64(row.get(3), "count")?,
-                    first_received: row.get(4),
-                    last_received: row.get(5),
+                    policy: get(row, 0)?,
+                    version: get(row, 1)?,
+                    content_hash: get(row, 2)?,
+                    records: to_u64(get(row, 3)?, "count")?,
+                    first_received: get(row, 4)?,
+                    last_received: get(row, 5)?,
                 })
             })
             .collect()
@@ -438,7 +449,7 @@ impl Store for PostgresStore {
                 &[&time],
             )
             .map_err(|e| self.error("cannot find records by time", e))?;
-        let first: Option<i64> = row.get(0);
+        let first: Option<i64> = get(&row, 0)?;
         first.map(|first| to_u64(first, "record")).transpose()
     }
 }
