@@ -200,6 +200,34 @@ fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
     assert!(report.contains("PO-1 (record 1)"), "{report}");
     assert!(report.contains("decided only under 2025-01-13"), "{report}");
 
+    let corrected = cordon(&[
+        "records",
+        "correct",
+        &url,
+        "2",
+        "--policy",
+        "policies/ear",
+        "--facts",
+        "examples/h100-to-india.json",
+        "--records-key",
+        &key.to_string_lossy(),
+    ])?;
+    assert_eq!(text(&corrected.stdout), "record 4 corrects record 2\n");
+    let correction: serde_json::Value =
+        serde_json::from_slice(&cordon(&["records", "show", &url, "4"])?.stdout)?;
+    assert_eq!(correction["corrects"].as_u64(), Some(2));
+    let missing = cordon(&[
+        "records",
+        "correct",
+        &url,
+        "99",
+        "--policy",
+        "policies/ear",
+        "--facts",
+        "examples/h100-to-india.json",
+    ])?;
+    assert!(text(&missing.stderr).contains("no record 99"));
+
     let refused = cordon(&["records", "prune", &url, "--before", "2025-01-01"])?;
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("15 CFR 762.6"));

@@ -67,6 +67,25 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+    /// Correct a record: decide the corrected facts and append a new record that names the one
+    /// it corrects (records are never changed).
+    Correct {
+        url: String,
+        /// The sequence number of the record to correct.
+        sequence: u64,
+        /// The policy directory.
+        #[arg(long)]
+        policy: PathBuf,
+        /// The corrected transaction (one JSON object).
+        #[arg(long)]
+        facts: PathBuf,
+        /// Pin a version; default: the version in force on the transaction's date.
+        #[arg(long)]
+        version: Option<String>,
+        /// Sign a checkpoint of the log with this key once the correction is recorded.
+        #[arg(long)]
+        records_key: Option<PathBuf>,
+    },
     /// Print the log's latest signed checkpoint, to keep a copy elsewhere.
     Checkpoint { url: String },
     /// Decide recorded transactions again under another version and report what would change,
@@ -281,6 +300,48 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                     }
                 }
             }
+            ExitCode::SUCCESS
+        }
+        Command::Correct {
+            url,
+            sequence,
+            policy,
+            facts,
+            version,
+            records_key,
+        } => {
+            let signer = records_key.as_ref().map(read_signer).transpose()?;
+            let mut store = open(url)?;
+            let corrected = store
+                .find(&sequence.to_string())
+                .map_err(|error| error.to_string())?;
+            if !corrected.iter().any(|record| record.sequence == *sequence) {
+                return Err(format!("the log has no record {sequence} to correct"));
+            }
+            let received = cordon_records::now();
+            let text = std::fs::read_to_string(facts).map_err(|error| {
+                format!("cannot read facts file `{}`: {error}", facts.display())
+            })?;
+            let policy = Policy::load(policy).map_err(|error| error.to_string())?;
+            let decision = cordon_engine::decide_text(
+                &policy,
+                version.as_deref(),
+                &text,
+                cordon_engine::Detail::Trace,
+            )
+            .map_err(|error| error.to_string())?;
+            let mut entry =
+                cordon_records::Entry::of_decision(&decision, text.as_bytes(), received);
+            entry.corrects = Some(*sequence);
+            let options = cordon_records::Options {
+                signer,
+                ..cordon_records::Options::default()
+            };
+            let appender =
+                cordon_records::Appender::start(store, options).map_err(|e| e.to_string())?;
+            let recorded = appender.append(entry).map_err(|error| error.to_string())?;
+            appender.close().map_err(|error| error.to_string())?;
+            writeln!(out, "record {recorded} corrects record {sequence}").map_err(write_error)?;
             ExitCode::SUCCESS
         }
         Command::Checkpoint { url } => {
