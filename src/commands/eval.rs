@@ -215,9 +215,9 @@ fn next_block(
 
 /// Decides lines on all cores and returns what to print for them, one record a line in input
 /// order (a line that is not UTF-8, or blank, is an error record), and whether any failed.
-/// `first` is the number of the first line. With `records`, each piece of lines is printed
-/// only once the records of its decisions are durable; a decision that cannot be recorded is
-/// the error of the whole run.
+/// `first` is the number of the first line. With `records`, the lines are returned only once
+/// the records of their decisions are durable; a decision that cannot be recorded is the error
+/// of the whole run.
 fn decide_lines(
     policy: &Policy,
     args: &Args,
@@ -229,7 +229,7 @@ fn decide_lines(
 ) -> Result<(Vec<Vec<u8>>, bool), String> {
     const PIECE: usize = 64;
     let print_trace = args.explain || (format == Format::Json && !args.no_trace);
-    let results: Vec<Result<(Vec<u8>, bool), String>> = lines
+    let results: Vec<(Vec<u8>, bool, Vec<cordon_records::Pending>)> = lines
         .par_chunks(PIECE)
         .enumerate()
         .map_init(Workspace::default, |workspace, (piece, lines)| {
@@ -264,15 +264,21 @@ fn decide_lines(
                     }
                 }
             }
-            for pending in pending {
-                pending.wait().map_err(|error| record_error(&error))?;
-            }
-            Ok((out, failed))
+            (out, failed, pending)
         })
         .collect();
-    let results = results.into_iter().collect::<Result<Vec<_>, String>>()?;
-    let failed = results.iter().any(|(_, failed)| *failed);
-    Ok((results.into_iter().map(|(out, _)| out).collect(), failed))
+    // Every record of the lines is durable before any of them is printed; the pieces' records
+    // were handed over as they were decided, so they share few commits.
+    let mut outputs = Vec::with_capacity(results.len());
+    let mut failed = false;
+    for (out, piece_failed, pending) in results {
+        for pending in pending {
+            pending.wait().map_err(|error| record_error(&error))?;
+        }
+        outputs.push(out);
+        failed |= piece_failed;
+    }
+    Ok((outputs, failed))
 }
 
 fn record_error(error: &cordon_records::RecordsError) -> String {
