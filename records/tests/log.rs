@@ -513,3 +513,43 @@ fn replay_groups_changes_and_attributes_them_to_rules() -> TestResult {
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
 }
+
+#[test]
+fn a_checkpoint_kept_elsewhere_catches_a_tail_removed_with_its_traces() -> TestResult {
+    let directory = temp_dir("kept");
+    let path = directory.join("log.db");
+    let url = format!("sqlite:{}", path.display());
+    let signer = Signer::generate("test.example/records")?;
+    let key = signer.verifier();
+    write_log(&url, signer)?;
+    let (_, kept) = open(&url, Create::No)?
+        .checkpoints()?
+        .pop()
+        .ok_or("no checkpoint")?;
+    // The last records removed, and the head and the checkpoints made to agree.
+    let connection = rusqlite::Connection::open(&path)?;
+    connection.execute_batch(
+        "DROP TRIGGER records_never_deleted;
+         DELETE FROM records WHERE sequence > 15;
+         DELETE FROM checkpoints WHERE size > 15;
+         DELETE FROM head;",
+    )?;
+    let alone = verify(open(&url, Create::No)?.as_mut(), Some(&key), &[])?;
+    assert_eq!(alone.problem, None, "the log alone cannot tell");
+    let kept = [("checkpoint file `kept`".to_string(), kept)];
+    let report = verify(open(&url, Create::No)?.as_mut(), Some(&key), &kept)?;
+    assert!(
+        matches!(
+            report.problem,
+            Some(Problem::Removed {
+                first: 16,
+                last: 20,
+                ..
+            })
+        ),
+        "{:?}",
+        report.problem
+    );
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}
