@@ -5,7 +5,8 @@
 //! to the appender and waits until it is durable before taking the next.
 //!
 //! `cargo run --release -p cordon-records --example throughput -- [--clients N] [--seconds S]
-//! [--postgres URL]` (the PostgreSQL rows need `--postgres` or `CORDON_TEST_POSTGRES`).
+//! [--connections C] [--postgres URL]` (the PostgreSQL rows need `--postgres` or
+//! `CORDON_TEST_POSTGRES`; the last row uses C connections, 64 unless told).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use cordon_records::{Appender, Create, Entry, Options, open};
 enum Sink {
     None,
     Shared(Arc<Appender>),
-    /// One appender (one connection) per client.
+    /// Several appenders (one connection each), client `i` using appender `i % count`.
     PerClient(Arc<Vec<Appender>>),
 }
 
@@ -81,9 +82,10 @@ fn run(
                                 appender.append(entry()).map_err(|e| e.to_string())?;
                             }
                             Sink::PerClient(appenders) => {
-                                appenders[client]
-                                    .append(entry())
-                                    .map_err(|e| e.to_string())?;
+                                let appender = appenders
+                                    .get(client % appenders.len().max(1))
+                                    .ok_or("no connection")?;
+                                appender.append(entry()).map_err(|e| e.to_string())?;
                             }
                         }
                         done.fetch_add(1, Ordering::Relaxed);
@@ -102,6 +104,15 @@ fn run(
     Ok(done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64())
 }
 
+/// The appender's transactions and their mean size.
+fn batches(appender: &Appender) {
+    let (transactions, records) = appender.committed();
+    println!(
+        "  {transactions} transactions, {:.1} records each",
+        records as f64 / transactions.max(1) as f64
+    );
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let arguments: Vec<String> = std::env::args().collect();
     let option = |name: &str| {
@@ -112,6 +123,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let clients: usize = option("--clients").map_or(Ok(64), |n| n.parse())?;
     let seconds: f64 = option("--seconds").map_or(Ok(5.0), |n| n.parse())?;
+    let connections: usize = option("--connections").map_or(Ok(64), |n| n.parse())?;
     let postgres = option("--postgres").or_else(|| std::env::var("CORDON_TEST_POSTGRES").ok());
     let policy = Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/ear"))?;
     let lines = batch(20_000)?;
@@ -138,6 +150,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     appender.close()?;
     println!("SQLite (WAL, synchronous=FULL)              {rate:>9.0} recorded decisions/s");
+    batches(&appender);
     let report = cordon_records::verify::verify(open(&url, Create::No)?.as_mut(), None, &[])?;
     println!("  verify: {} records, {:?}", report.records, report.problem);
 
@@ -160,7 +173,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         )?;
         appender.close()?;
         println!("PostgreSQL, 1 group-commit connection       {rate:>9.0} recorded decisions/s");
-        let appenders = (0..clients)
+        batches(&appender);
+        let appenders = (0..connections.clamp(1, clients))
             .map(|_| Appender::start(open(&url, Create::Yes)?, Options::default()))
             .collect::<Result<Vec<_>, _>>()?;
         let appenders = Arc::new(appenders);
@@ -175,7 +189,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             appender.close()?;
         }
         println!(
-            "PostgreSQL, {clients} connections               {rate:>9.0} recorded decisions/s"
+            "PostgreSQL, {connections} connections               {rate:>9.0} recorded decisions/s"
         );
         let report = cordon_records::verify::verify(open(&url, Create::No)?.as_mut(), None, &[])?;
         println!("  verify: {} records, {:?}", report.records, report.problem);

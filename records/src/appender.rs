@@ -8,6 +8,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Waker};
@@ -117,6 +118,14 @@ struct Job {
 pub struct Appender {
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     writer: Mutex<Option<std::thread::JoinHandle<Result<(), RecordsError>>>>,
+    counts: Arc<Counts>,
+}
+
+/// How many transactions the writer committed, and how many records they held.
+#[derive(Default)]
+struct Counts {
+    transactions: AtomicU64,
+    records: AtomicU64,
 }
 
 impl Appender {
@@ -134,6 +143,8 @@ impl Appender {
             .map_or(0, |(size, _)| *size)
             .max(store.base()?.map_or(0, |base| base.head.size));
         let (sender, receiver) = mpsc::channel::<Job>();
+        let counts = Arc::new(Counts::default());
+        let writer_counts = Arc::clone(&counts);
         let writer = std::thread::Builder::new()
             .name("cordon-records".to_string())
             .spawn(move || {
@@ -144,6 +155,7 @@ impl Appender {
                     last_checkpoint,
                     last_checkpoint_time: Instant::now(),
                     head,
+                    counts: writer_counts,
                 };
                 writer.run(&receiver)
             })
@@ -153,7 +165,17 @@ impl Appender {
         Ok(Appender {
             sender: Mutex::new(Some(sender)),
             writer: Mutex::new(Some(writer)),
+            counts,
         })
+    }
+
+    /// The transactions committed so far and the records they held (their ratio is the mean
+    /// batch of the group commit).
+    pub fn committed(&self) -> (u64, u64) {
+        (
+            self.counts.transactions.load(Ordering::Relaxed),
+            self.counts.records.load(Ordering::Relaxed),
+        )
     }
 
     /// Hands an entry to the writer; the answer comes through the [`Pending`].
@@ -218,6 +240,7 @@ struct Writer {
     last_checkpoint: u64,
     last_checkpoint_time: Instant,
     head: Head,
+    counts: Arc<Counts>,
 }
 
 impl Writer {
@@ -267,6 +290,10 @@ impl Writer {
         });
         match result {
             Ok(head) => {
+                self.counts.transactions.fetch_add(1, Ordering::Relaxed);
+                self.counts
+                    .records
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 let first = head.size + 1 - batch.len() as u64;
                 for (index, job) in batch.drain(..).enumerate() {
                     job.slot.fill(Ok(first + index as u64));
