@@ -250,3 +250,109 @@ fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
 }
+
+#[test]
+fn records_commands_name_what_is_wrong_without_panicking() -> TestResult {
+    let directory = temp_dir("hostile")?;
+    let garbage = directory.join("garbage.db");
+    std::fs::write(&garbage, "this is not a database, just text\n".repeat(200))?;
+    let facts = directory.join("orders.jsonl");
+    std::fs::write(&facts, transactions(1, 3)?)?;
+    let path = directory.join("records.db");
+    let url = format!("sqlite:{}", path.display());
+    let eval = cordon(&[
+        "eval",
+        "--policy",
+        "policies/ear",
+        "--facts",
+        &facts.to_string_lossy(),
+        "--records",
+        &url,
+    ])?;
+    assert!(eval.status.success(), "{}", text(&eval.stderr));
+    let key = directory.join("key");
+    assert!(
+        cordon(&["records", "keygen", &key.to_string_lossy()])?
+            .status
+            .success()
+    );
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["records".into(), "verify".into(), "mysql://x".into()],
+            "neither `sqlite:PATH`",
+        ),
+        (
+            vec![
+                "records".into(),
+                "verify".into(),
+                format!("sqlite:{}", garbage.display()),
+            ],
+            "is it an SQLite file",
+        ),
+        (
+            vec!["records".into(), "show".into(), url.clone(), "nope".into()],
+            "no record has",
+        ),
+        (
+            vec![
+                "records".into(),
+                "export".into(),
+                url.clone(),
+                "--since".into(),
+                "soon".into(),
+            ],
+            "neither a date",
+        ),
+        (
+            vec![
+                "records".into(),
+                "verify".into(),
+                url.clone(),
+                "--key".into(),
+                key.to_string_lossy().into(),
+            ],
+            "is not a public key",
+        ),
+        (
+            vec![
+                "eval".into(),
+                "--policy".into(),
+                "policies/ear".into(),
+                "--facts".into(),
+                facts.to_string_lossy().into(),
+                "--records".into(),
+                "sqlite:/nonexistent/directory/records.db".into(),
+            ],
+            "cannot open it",
+        ),
+        (
+            vec![
+                "records".into(),
+                "replay".into(),
+                url.clone(),
+                "--policy".into(),
+                "policies/ear".into(),
+                "--version".into(),
+                "1999-01-01".into(),
+            ],
+            "no version `1999-01-01`",
+        ),
+    ];
+    for (arguments, expected) in cases {
+        let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+        let output = cordon(&arguments)?;
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}: {stderr}");
+        assert!(stderr.contains(expected), "{arguments:?}: {stderr}");
+    }
+    // A corrupt row is named, not a crash.
+    let connection = rusqlite::Connection::open(&path)?;
+    connection.execute_batch(
+        "DROP TRIGGER records_never_updated; UPDATE records SET chain = x'00' WHERE sequence = 2;",
+    )?;
+    let corrupt = cordon(&["records", "verify", &url])?;
+    assert_eq!(corrupt.status.code(), Some(2));
+    assert!(text(&corrupt.stderr).contains("record 2: its chain hash is not 32 bytes"));
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}
