@@ -2,6 +2,7 @@
 //! SQLite and, when `CORDON_TEST_POSTGRES` names a database, in PostgreSQL), retention, and
 //! replay attributed to rules.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use cordon_records::checkpoint::{Checkpoint, Signer, Verifier};
@@ -269,7 +270,11 @@ fn postgres_url() -> Option<String> {
     match std::env::var("CORDON_TEST_POSTGRES") {
         Ok(url) if !url.is_empty() => Some(url),
         _ => {
-            println!("skipped: set CORDON_TEST_POSTGRES to a database URL to run this test");
+            // Straight to stderr, past the test harness's capture, so that the skip is seen.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: a PostgreSQL test (set CORDON_TEST_POSTGRES to a database URL to run it)"
+            );
             None
         }
     }
