@@ -558,3 +558,40 @@ fn a_checkpoint_kept_elsewhere_catches_a_tail_removed_with_its_traces() -> TestR
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
 }
+
+/// Polls a future to its end on this thread (a service would `.await` it on its runtime).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut context = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut context) {
+            std::task::Poll::Ready(output) => return output,
+            std::task::Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+#[test]
+fn an_async_caller_awaits_its_record() -> TestResult {
+    let directory = temp_dir("async");
+    let url = format!("sqlite:{}", directory.join("log.db").display());
+    let appender = Appender::start(open(&url, Create::Yes)?, Options::default())?;
+    let first = appender.submit(entry(1, &cordon_records::now()));
+    let second = appender.submit(entry(2, &cordon_records::now()));
+    assert_eq!(block_on(first)?, 1);
+    assert_eq!(block_on(second)?, 2);
+    appender.close()?;
+    // After close nothing more is taken: the caller is told, and nothing is answered as recorded.
+    let late = block_on(appender.submit(entry(3, &cordon_records::now())));
+    assert!(late.is_err());
+    assert_eq!(open(&url, Create::No)?.head()?.size, 2);
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}
