@@ -40,6 +40,8 @@ enum Command {
     Lsp(commands::lsp::Args),
     /// Decision records (`eval --records`): verify, show, export, count, replay and prune them.
     Records(commands::records::Args),
+    /// Serve decisions over HTTP (`POST /v1/decide`), reloading the policy when it changes.
+    Serve(commands::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Command::Rust(args) => commands::rust::run(&args),
         Command::Lsp(args) => commands::lsp::run(&args),
         Command::Records(args) => commands::records::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -26,6 +26,7 @@ use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
 use crate::compile::{CompiledConclusion, Ir, OutcomeField, OutcomeKind, Program};
 use crate::facts::{FactError, Facts, Slot};
 use crate::questions::{Answers, answer, read};
+use crate::semantics::{self, push_candidate};
 use crate::value::{Value, eccn_within, number_order};
 
 /// The state of one evaluation: which rules applied and what they concluded. A caller deciding
@@ -64,14 +65,8 @@ impl<'a> Scratch<'a> {
     }
 }
 
-/// A value a rule concluded for a single outcome.
-#[derive(Clone, Copy, Debug)]
-pub struct Candidate<'a> {
-    pub rule: u16,
-    pub value: Value<'a>,
-    /// Whether a rule that concluded a different value prevails over this one.
-    pub overruled: bool,
-}
+/// A value a rule concluded for a single outcome (resolved by [`crate::semantics`]).
+pub type Candidate<'a> = semantics::Candidate<Value<'a>>;
 
 pub struct Context<'p, 'f, 's, 'a> {
     pub program: &'p Program,
@@ -499,58 +494,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
     }
 }
 
-/// Adds a rule's value to an outcome's candidates: the candidates it prevails over with a
-/// different value are overruled, and it is if one of them prevails over it.
-#[inline(always)]
-fn push_candidate<'a>(
-    candidates: &mut Vec<Candidate<'a>>,
-    rule: u16,
-    value: Value<'a>,
-    prevails: impl Fn(u16, u16) -> bool,
-) {
-    let mut overruled = false;
-    for other in candidates.iter_mut() {
-        if !other.value.equals(value) {
-            other.overruled |= prevails(rule, other.rule);
-            overruled |= prevails(other.rule, rule);
-        }
-    }
-    candidates.push(Candidate {
-        rule,
-        value,
-        overruled,
-    });
-}
-
-/// Among the values rules concluded for one outcome, the one that prevails: the first that no
-/// rule concluding a different value prevails over; for an outcome that takes the most
-/// restrictive value, the first of the greatest of those.
-pub fn resolve<'a>(candidates: &[Candidate<'a>], most_restrictive: bool) -> Option<Candidate<'a>> {
-    let mut standing = candidates.iter().filter(|candidate| !candidate.overruled);
-    let first = standing.next().copied();
-    if !most_restrictive {
-        return first;
-    }
-    standing.fold(first, |chosen, candidate| match chosen {
-        Some(chosen) if candidate.value.compare(chosen.value) == Some(Ordering::Greater) => {
-            Some(*candidate)
-        }
-        chosen => chosen,
-    })
-}
-
-/// Two rules that conclude different values for one outcome where neither prevails: the chosen
-/// one and the first other. An outcome that takes the most restrictive value has none.
-pub fn conflict(candidates: &[Candidate<'_>], most_restrictive: bool) -> Option<(u16, u16)> {
-    if most_restrictive {
-        return None;
-    }
-    let chosen = resolve(candidates, false)?;
-    candidates
-        .iter()
-        .find(|candidate| !candidate.overruled && !candidate.value.equals(chosen.value))
-        .map(|candidate| (chosen.rule, candidate.rule))
-}
+pub use crate::semantics::{conflict, resolve};
 
 /// Whether an outcome (by index) takes the most restrictive of its values.
 pub fn most_restrictive(program: &Program, field: usize) -> bool {

@@ -46,10 +46,13 @@
 //! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
 //! [`compile`] turns it into a flat program, whose conditions [`branch`] lowers to branch code;
 //! [`facts`] reads a transaction against its schema;
-//! [`eval`] runs the rules; [`explain`] and [`decision`] say what was decided and why.
+//! [`eval`] runs the rules, resolving each outcome as [`semantics`] states (the one statement the
+//! written Rust and the symbolic run of [`diff`] share); [`explain`] and [`decision`] say what was
+//! decided and why.
 //! Evaluation never runs salsa; values borrow from the transaction and the program, so a rule's
 //! condition is evaluated without allocating.
 
+pub mod batch;
 pub mod branch;
 pub mod compile;
 pub mod decision;
@@ -61,6 +64,7 @@ pub mod json;
 pub mod native;
 pub mod policy;
 pub mod questions;
+pub mod semantics;
 pub mod testing;
 pub mod value;
 

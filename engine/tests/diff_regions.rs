@@ -1,15 +1,23 @@
 //! The regions view of `cordon diff` checked against the engine itself: every witness decides as
-//! its region says under both versions, and random transactions that decide differently always
-//! fall in a reported region with their change. A summary of each EAR comparison is a snapshot.
+//! its region says under both versions, and 100,000 random transactions per pair of EAR versions
+//! are held to the regions' `when` (read as a program reads the JSON, by the evaluator below):
+//! each that decides differently satisfies the `when` of a region reporting its change, and each
+//! that satisfies a region's `when` decides as the region says. A summary of each EAR comparison
+//! is a snapshot.
 
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::TestRunner;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
 use serde_json::{Value as Json, json};
 
-use cordon_engine::diff::regions::{self, Exhaustive, Membership, RegionDiff};
+use cordon_engine::diff::regions::{self, Exhaustive, RegionDiff};
+use cordon_engine::facts::exact_decimal;
 use cordon_engine::{CompiledVersion, Policy, decide_with};
 
 /// Every two consecutive EAR versions.
@@ -47,37 +55,45 @@ fn ear_diffs() -> &'static Vec<(
     })
 }
 
-/// What the engine decides for a transaction, as a region reports it.
+/// What the engine decides for a transaction, as a region reports it; a refusal is an error.
 fn decided(version: &CompiledVersion, facts: &Json, region: &RegionDiff) -> Json {
-    let decision = decide_with(version, facts, false).expect("a witness is a valid transaction");
-    regions::project(&region.from, &region.to, &decision.outcome)
+    match decide_with(version, facts, false) {
+        Ok(decision) => regions::project(&region.from, &region.to, &decision.outcome),
+        Err(error) => json!({ "error": error.to_string() }),
+    }
+}
+
+/// Whether the engine decides as the region says (an error where it says one).
+fn agrees(expected: &Json, decided: &Json) -> bool {
+    match expected.get("error") {
+        Some(_) => decided.get("error").is_some(),
+        None => expected == decided,
+    }
 }
 
 fn check_witnesses(from: &CompiledVersion, to: &CompiledVersion, diff: &Exhaustive) {
     assert!(diff.exact, "{} -> {}: {:?}", from.id, to.id, diff.caveats);
-    let membership = Membership::new(from, to);
     for region in &diff.regions {
         assert_ne!(
             region.from, region.to,
             "a region where nothing changes: {:?}",
             region.conditions
         );
-        assert_eq!(
-            decided(from, &region.witness, region),
-            region.from,
-            "{:?}",
-            region.witness
-        );
-        assert_eq!(
-            decided(to, &region.witness, region),
-            region.to,
-            "{:?}",
-            region.witness
-        );
+        for (version, expected) in [(from, &region.from), (to, &region.to)] {
+            let decided = decided(version, &region.witness, region);
+            assert!(
+                agrees(expected, &decided),
+                "{}: {decided} where the region says {expected}, for {}",
+                version.id,
+                region.witness
+            );
+        }
         assert!(
-            membership.contains(region, &region.witness),
-            "witness outside its region: {:?}",
-            region.conditions
+            region_holds(diff, region, &region.witness),
+            "witness outside its region: {:?}\n{}\n{}",
+            region.conditions,
+            when_json(region),
+            region.witness
         );
     }
 }
@@ -99,6 +115,7 @@ fn purpose_built_witnesses_decide_as_reported() {
         "removed-rule",
         "most-restrictive",
         "largest-decimal",
+        "schema-widened",
     ] {
         let policy = Policy::load(&Path::new("../tests/diff").join(case)).expect("case loads");
         let (from, to) = (&policy.versions[0], &policy.versions[1]);
@@ -243,45 +260,290 @@ fn transaction() -> impl Strategy<Value = Json> {
         )
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+/// A region's `when` as the JSON has it.
+fn when_json(region: &RegionDiff) -> Json {
+    serde_json::to_value(region).expect("a region serialises")["when"].clone()
+}
 
-    /// Every field a random transaction changes in is the change of a reported region that
-    /// holds the transaction (regions of one change may overlap); every region that holds it
-    /// reports what the engine decides.
-    #[test]
-    fn differing_transactions_fall_in_a_reported_region(facts in transaction()) {
-        for (from, to, diff) in ear_diffs() {
-            let membership = Membership::new(from, to);
-            let (Ok(before), Ok(after)) = (decide_with(from, &facts, false), decide_with(to, &facts, false)) else {
-                continue;
-            };
-            for ((field, old), (_, new)) in before.outcome.iter().zip(&after.outcome) {
-                let holding: Vec<_> = diff
-                    .regions
-                    .iter()
-                    .filter(|region| region.from.get(field).is_some() && membership.contains(region, &facts))
-                    .collect();
-                // Each change of the field: its value, or one member of a set added or removed.
-                let changes: Vec<(Json, Json)> = match (old, new) {
-                    (Json::Array(a), Json::Array(b)) => a
-                        .iter()
-                        .filter(|m| !b.contains(m))
-                        .map(|m| (json!([m]), json!([])))
-                        .chain(b.iter().filter(|m| !a.contains(m)).map(|m| (json!([]), json!([m]))))
-                        .collect(),
-                    _ if old == new => Vec::new(),
-                    _ => vec![(old.clone(), new.clone())],
-                };
-                for region in &holding {
-                    let change = (region.from[field].clone(), region.to[field].clone());
-                    prop_assert!(changes.contains(&change), "{} -> {}: a region reports {field} {:?} for {facts}", from.id, to.id, change);
-                }
-                for change in &changes {
-                    let reported = holding.iter().any(|region| (region.from[field].clone(), region.to[field].clone()) == *change);
-                    prop_assert!(reported, "{} -> {}: {field} changes {:?} but no region holds {facts}", from.id, to.id, change);
-                }
+fn region_holds(diff: &Exhaustive, region: &RegionDiff, facts: &Json) -> bool {
+    when_holds(&when_json(region), &with_defaults(diff, facts))
+}
+
+/// The transaction as the engine reads it: each fact with a default that it leaves out, given.
+fn with_defaults(diff: &Exhaustive, facts: &Json) -> Json {
+    let mut facts = facts.clone();
+    for (path, value) in &diff.defaults {
+        let mut at = &mut facts;
+        let keys: Vec<&str> = path.split('.').collect();
+        for key in &keys[..keys.len() - 1] {
+            at = &mut at[*key];
+        }
+        let last = keys[keys.len() - 1];
+        if at.get(last).is_none_or(Json::is_null) {
+            at[last] = value.clone();
+        }
+    }
+    facts
+}
+
+/// `when`: every clause has a test that holds.
+fn when_holds(when: &Json, facts: &Json) -> bool {
+    when.as_array().is_some_and(|clauses| {
+        clauses.iter().all(|clause| {
+            clause
+                .as_array()
+                .is_some_and(|tests| tests.iter().any(|test| test_holds(test, facts)))
+        })
+    })
+}
+
+/// A fact's value; `null` is a fact left out.
+fn fact<'j>(facts: &'j Json, path: &str) -> Option<&'j Json> {
+    path.split('.')
+        .try_fold(facts, |value, key| value.get(key))
+        .filter(|value| !value.is_null())
+}
+
+fn decimal(value: &Json) -> Option<Decimal> {
+    value
+        .as_number()
+        .and_then(|n| exact_decimal(&n.to_string()))
+}
+
+/// A number computed from facts: `{"fact": p}`, a number, `{"+": [a, b]}`, ..., `{"neg": a}`.
+fn number(expr: &Json, facts: &Json) -> Option<Decimal> {
+    if expr.is_number() {
+        return decimal(expr);
+    }
+    let (op, operands) = expr.as_object()?.iter().next()?;
+    if op == "fact" {
+        return decimal(fact(facts, operands.as_str()?)?);
+    }
+    if op == "neg" {
+        return Some(-number(operands, facts)?);
+    }
+    let [a, b] = operands.as_array()?.as_slice() else {
+        return None;
+    };
+    let (a, b) = (number(a, facts)?, number(b, facts)?);
+    match op.as_str() {
+        "+" => a.checked_add(b),
+        "-" => a.checked_sub(b),
+        "*" => a.checked_mul(b),
+        "/" => a.checked_div(b),
+        "max" => Some(a.max(b)),
+        "min" => Some(a.min(b)),
+        _ => None,
+    }
+}
+
+fn within(eccn: &str, heading: &str) -> bool {
+    eccn == heading
+        || eccn
+            .strip_prefix(heading)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// One test of a clause, as the README states them.
+fn test_holds(test: &Json, facts: &Json) -> bool {
+    let op = test["op"].as_str().expect("an op");
+    let expected = &test["value"];
+    let ignore_case = test["ignore_case"].as_bool().unwrap_or(false);
+    let actual: Option<Json> = match (test.get("fact"), test.get("number")) {
+        (Some(path), _) => fact(facts, path.as_str().expect("a path")).cloned(),
+        (None, Some(expr)) => number(expr, facts)
+            .map(|value| serde_json::from_str(&value.normalize().to_string()).expect("a number")),
+        (None, None) => panic!("a test names a fact or a number: {test}"),
+    };
+    match op {
+        "present" => return actual.is_some(),
+        "absent" => return actual.is_none(),
+        _ => {}
+    }
+    let Some(actual) = actual else {
+        return false;
+    };
+    let order = |a: &Json, b: &Json| -> Option<std::cmp::Ordering> {
+        match (decimal(a), decimal(b)) {
+            (Some(a), Some(b)) => Some(a.cmp(&b)),
+            _ => match (a.as_str(), b.as_str()) {
+                (Some(a), Some(b)) if ignore_case => Some(a.to_lowercase().cmp(&b.to_lowercase())),
+                (Some(a), Some(b)) => Some(a.cmp(b)),
+                _ => (a == b).then_some(std::cmp::Ordering::Equal),
+            },
+        }
+    };
+    let equal = |a: &Json, b: &Json| order(a, b) == Some(std::cmp::Ordering::Equal);
+    let strings = |value: &Json| -> Vec<String> {
+        value
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|item| item.as_str().map(str::to_string))
+            .collect()
+    };
+    let any_within = || {
+        strings(&actual)
+            .iter()
+            .any(|e| strings(expected).iter().any(|h| within(e, h)))
+    };
+    let all_within = || {
+        strings(&actual)
+            .iter()
+            .all(|e| strings(expected).iter().any(|h| within(e, h)))
+    };
+    let compared = order(&actual, expected);
+    use std::cmp::Ordering::*;
+    match op {
+        "==" => equal(&actual, expected),
+        "!=" => !equal(&actual, expected),
+        "<" => compared == Some(Less),
+        "<=" => matches!(compared, Some(Less | Equal)),
+        ">" => compared == Some(Greater),
+        ">=" => matches!(compared, Some(Greater | Equal)),
+        "in" => expected
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|v| equal(&actual, v)),
+        "not_in" => !expected
+            .as_array()
+            .expect("a list")
+            .iter()
+            .any(|v| equal(&actual, v)),
+        "contains" => strings(&actual)
+            .iter()
+            .any(|e| Some(e.as_str()) == expected.as_str()),
+        "not_contains" => !strings(&actual)
+            .iter()
+            .any(|e| Some(e.as_str()) == expected.as_str()),
+        "any_within" => any_within(),
+        "not_any_within" => !any_within(),
+        "all_within" => all_within(),
+        "not_all_within" => !all_within(),
+        other => panic!("unknown op {other}"),
+    }
+}
+
+/// One transaction held to one comparison's regions, both ways: each field it changes in is the
+/// change of a region whose `when` it satisfies, and each region whose `when` it satisfies
+/// reports a change it makes.
+fn check_transaction(
+    (from, to, diff): &(&CompiledVersion, &CompiledVersion, Exhaustive),
+    whens: &[Json],
+    facts: &Json,
+) -> Result<(), String> {
+    let (Ok(before), Ok(after)) = (
+        decide_with(from, facts, false),
+        decide_with(to, facts, false),
+    ) else {
+        return Ok(());
+    };
+    let facts = &with_defaults(diff, facts);
+    for ((field, old), (_, new)) in before.outcome.iter().zip(&after.outcome) {
+        let holding: Vec<&RegionDiff> = diff
+            .regions
+            .iter()
+            .zip(whens)
+            .filter(|(region, when)| region.from.get(field).is_some() && when_holds(when, facts))
+            .map(|(region, _)| region)
+            .collect();
+        // Each change of the field: its value, or one member of a set added or removed.
+        let changes: Vec<(Json, Json)> = match (old, new) {
+            (Json::Array(a), Json::Array(b)) => a
+                .iter()
+                .filter(|m| !b.contains(m))
+                .map(|m| (json!([m]), json!([])))
+                .chain(
+                    b.iter()
+                        .filter(|m| !a.contains(m))
+                        .map(|m| (json!([]), json!([m]))),
+                )
+                .collect(),
+            _ if old == new => Vec::new(),
+            _ => vec![(old.clone(), new.clone())],
+        };
+        for region in &holding {
+            let change = (region.from[field].clone(), region.to[field].clone());
+            if !changes.contains(&change) {
+                return Err(format!(
+                    "{} -> {}: a region whose `when` holds reports {field} {change:?}, the engine decides {changes:?}, for {facts}\nconditions: {:?}",
+                    from.id, to.id, region.conditions
+                ));
+            }
+        }
+        for change in &changes {
+            let reported = holding
+                .iter()
+                .any(|region| (region.from[field].clone(), region.to[field].clone()) == *change);
+            if !reported {
+                return Err(format!(
+                    "{} -> {}: {field} changes {change:?} but no region's `when` holds {facts}",
+                    from.id, to.id
+                ));
             }
         }
     }
+    Ok(())
+}
+
+/// 100,000 random transactions (a fixed seed) against every consecutive pair of EAR versions.
+#[test]
+fn random_transactions_decide_as_the_regions_say() {
+    let mut runner = TestRunner::deterministic();
+    let strategy = transaction();
+    let transactions: Vec<Json> = (0..100_000)
+        .map(|_| {
+            strategy
+                .new_tree(&mut runner)
+                .expect("a transaction")
+                .current()
+        })
+        .collect();
+    for pair in ear_diffs() {
+        let whens: Vec<Json> = pair.2.regions.iter().map(when_json).collect();
+        let failures: Vec<String> = transactions
+            .par_iter()
+            .filter_map(|facts| check_transaction(pair, &whens, facts).err())
+            .collect();
+        assert!(
+            failures.is_empty(),
+            "{} of 100,000 transactions: {}",
+            failures.len(),
+            failures
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n\n")
+        );
+    }
+}
+
+/// The values only the newer schema allows are explored (an enum value, quantities under the
+/// older least value), and a list that needs three elements is found, not taken for empty.
+#[test]
+fn both_schemas_and_long_lists_are_explored() {
+    let policy = Policy::load(Path::new("../tests/diff/schema-widened")).expect("case loads");
+    let (from, to) = (&policy.versions[0], &policy.versions[1]);
+    let diff = regions::exhaustive(from, to);
+    let refused = |text: &str| {
+        diff.regions.iter().any(|region| {
+            region.from["error"]
+                .as_str()
+                .is_some_and(|error| error.contains(text))
+                && region.to.get("error").is_none()
+        })
+    };
+    assert!(refused("no value \"module\""), "{:#?}", diff.regions);
+    assert!(refused("at least 10"), "{:#?}", diff.regions);
+    let three = diff.regions.iter().any(|region| {
+        region.from["license_required"] == json!(true)
+            && region.to["license_required"] == json!(false)
+            && region.witness["item"]["produced_with"]
+                .as_array()
+                .is_some_and(|list| list.len() == 3)
+    });
+    assert!(three, "{:#?}", diff.regions);
+    check_witnesses(from, to, &diff);
 }

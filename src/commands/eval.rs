@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use rayon::prelude::*;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
-use cordon_engine::facts::FactError;
-use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace, decide_text_in};
+pub(crate) use cordon_engine::batch::split_lines;
+use cordon_engine::batch::{self, BLANK, is_blank, line_error};
+use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace};
 use cordon_records::{Appender, Create, Entry};
 
 use crate::commands::text;
@@ -112,56 +113,10 @@ fn empty_file(path: &std::path::Path) -> String {
     )
 }
 
-/// Whether bytes hold nothing but whitespace (no bytes at all, or blank lines).
-fn is_blank(bytes: &[u8]) -> bool {
-    std::str::from_utf8(bytes).is_ok_and(|text| text.trim().is_empty())
-}
-
-/// The lines of a batch: the bytes between newlines, without a `\r` before the newline. The
-/// newline that ends the last line starts no line of its own; every other line counts, blank or
-/// not, so that a batch's output has a line for each of its lines.
-pub(crate) fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
-    let mut lines: Vec<&[u8]> = bytes
-        .split(|byte| *byte == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .collect();
-    if bytes.is_empty() || bytes.ends_with(b"\n") {
-        lines.pop();
-    }
-    lines
-}
-
-/// The error of a blank line.
-const BLANK: &str = "a blank line: it holds no transaction";
-
-/// The error of a line that is not UTF-8: where it stops being UTF-8.
-fn not_utf8(line: &[u8], error: &std::str::Utf8Error) -> String {
-    let at = error.valid_up_to();
-    format!(
-        "not valid UTF-8: byte {} of the line (0x{:02x}) is not part of a character",
-        at + 1,
-        line.get(at).copied().unwrap_or_default()
-    )
-}
-
-/// An error about a line as a whole, in the form the engine gives one (no fact path).
-fn line_error(message: String) -> DecideError {
-    DecideError::Facts {
-        errors: vec![FactError {
-            path: String::new(),
-            message,
-        }],
-    }
-}
-
 /// The record of a line that could not be decided.
 fn push_error(out: &mut Vec<u8>, number: usize, error: &DecideError, format: Format) {
     match format {
-        Format::Json => {
-            let record = json!({ "line": number, "error": error });
-            out.extend_from_slice(record.to_string().as_bytes());
-            out.push(b'\n');
-        }
+        Format::Json => batch::write_error_line(out, number, error),
         Format::Text => {
             out.extend_from_slice(
                 format!("line {number}: error: {}\n", error_line(error)).as_bytes(),
@@ -239,13 +194,8 @@ fn decide_lines(
             for (index, line) in lines.iter().enumerate() {
                 let number = first + piece * PIECE + index;
                 let received = records.map(|_| cordon_records::now());
-                let decided = match std::str::from_utf8(line) {
-                    Ok(text) if !text.trim().is_empty() => {
-                        decide_text_in(policy, args.version.as_deref(), text, detail, workspace)
-                    }
-                    Ok(_) => Err(line_error(BLANK.to_string())),
-                    Err(error) => Err(line_error(not_utf8(line, &error))),
-                };
+                let decided =
+                    batch::decide_line(policy, args.version.as_deref(), line, detail, workspace);
                 match decided {
                     Ok(decision) => {
                         if let (Some(records), Some(received)) = (records, received) {

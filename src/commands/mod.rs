@@ -8,5 +8,6 @@ pub mod fmt;
 pub mod lsp;
 pub mod records;
 pub mod rust;
+pub mod serve;
 pub mod test;
 pub mod text;

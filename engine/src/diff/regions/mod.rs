@@ -20,9 +20,11 @@ mod domain;
 pub mod emit;
 mod space;
 mod symbolic;
+pub mod when;
 mod witness;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -45,6 +47,9 @@ pub struct Exhaustive {
     pub caveats: Vec<String>,
     /// How many regions of the input space were decided (alike or not) before merging.
     pub explored: usize,
+    /// The value a transaction that leaves out a fact with a default is read with (as the engine
+    /// reads it), for testing a transaction against a region's `when`.
+    pub defaults: BTreeMap<String, Json>,
     pub regions: Vec<RegionDiff>,
 }
 
@@ -82,9 +87,9 @@ pub struct RegionDiff {
     pub rules: Vec<RuleChange>,
     /// A complete transaction in the region, as `cordon eval` takes it.
     pub witness: Json,
-    /// The region as answers: it is the union of these sets of answers.
-    #[serde(skip)]
-    cubes: Vec<Answers>,
+    /// The region as data: clauses that all hold, each a list of tests of which one holds (see
+    /// [`when`]).
+    pub when: Vec<when::Clause>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -96,13 +101,20 @@ pub struct RuleChange {
 }
 
 /// What a region reports of one field: the field's values in each version; for a set, the one
-/// member added or removed (present on one side, absent on the other); the whole outcomes when
-/// one side could not decide.
+/// member added or removed (present on one side, absent on the other); the error when one side
+/// could not decide (beside the field's value on the other).
 fn changes_of(field: &str, before: &Json, after: &Json) -> Vec<(Json, Json)> {
-    if before.get("error").is_some() || after.get("error").is_some() {
-        return vec![(before.clone(), after.clone())];
-    }
     let one = |value: Json| Json::Object(Map::from_iter([(field.to_string(), value)]));
+    if before.get("error").is_some() || after.get("error").is_some() {
+        let side = |outcome: &Json| {
+            if outcome.get("error").is_some() {
+                outcome.clone()
+            } else {
+                one(outcome.get(field).cloned().unwrap_or(Json::Null))
+            }
+        };
+        return vec![(side(before), side(after))];
+    }
     match (before.get(field), after.get(field)) {
         (Some(Json::Array(old)), Some(Json::Array(new))) => {
             let added = new
@@ -125,8 +137,14 @@ fn changes_of(field: &str, before: &Json, after: &Json) -> Vec<(Json, Json)> {
 /// A decision's outcome as a region reports it (see [`changes_of`]): `from` and `to` are the
 /// region's, `outcome` the engine's.
 pub fn project(from: &Json, to: &Json, outcome: &[(String, Json)]) -> Json {
-    let Json::Object(fields) = from else {
-        return from.clone();
+    // The fields the region reports: those of the side that decided.
+    let reported = if from.get("error").is_some() {
+        to
+    } else {
+        from
+    };
+    let Json::Object(fields) = reported else {
+        return reported.clone();
     };
     if fields.contains_key("error") {
         return Json::Object(outcome.iter().cloned().collect());
@@ -154,132 +172,6 @@ pub fn project(from: &Json, to: &Json, outcome: &[(String, Json)]) -> Json {
             })
             .collect(),
     )
-}
-
-/// Tells whether a transaction lies in a reported region: the check the property tests of the
-/// analysis rest on.
-pub struct Membership<'v> {
-    space: Space<'v>,
-}
-
-impl<'v> Membership<'v> {
-    pub fn new(from: &'v CompiledVersion, to: &'v CompiledVersion) -> Membership<'v> {
-        Membership {
-            space: Space::new(&from.hir, &to.hir),
-        }
-    }
-
-    /// Whether the transaction (the contract's facts JSON) meets every condition of one of the
-    /// region's sets of answers.
-    pub fn contains(&self, region: &RegionDiff, facts: &Json) -> bool {
-        let Some(point) = self.point(facts) else {
-            return false;
-        };
-        let run = Run::new(&self.space, 0, &point);
-        // An answer about an optional fact the transaction leaves out says nothing about it: a
-        // region that dropped `present(...)` when merging holds such transactions too.
-        let absent = |atom: &Atom| {
-            !matches!(atom, Atom::Present(_))
-                && self.space.facts.get(&atom.fact()).is_some_and(|info| {
-                    info.mode == cordon_lang::hir::FieldMode::Optional
-                        && lookup(facts, &atom.fact()).is_none_or(Json::is_null)
-                })
-        };
-        region.cubes.iter().any(|cube| {
-            cube.iter().all(|(atom, truth)| {
-                if absent(atom) {
-                    return true;
-                }
-                let answer = match atom {
-                    Atom::Text {
-                        fact,
-                        text,
-                        any_case,
-                    } => lookup(facts, fact).and_then(Json::as_str).map(|value| {
-                        if *any_case {
-                            value.to_lowercase() == *text
-                        } else {
-                            value == text
-                        }
-                    }),
-                    Atom::List { fact, pred } => {
-                        let list = string_list(facts, fact);
-                        let predicate = &self.space.list_predicates[*pred];
-                        let everything = Region::everything();
-                        Run::new(&self.space, predicate.side, &everything)
-                            .list_holds(predicate.body, predicate.variable, predicate.all, &list)
-                            .ok()
-                    }
-                    Atom::Contains { fact, element } => {
-                        Some(string_list(facts, fact).contains(element))
-                    }
-                    other => run.ask(other.clone()).ok(),
-                };
-                answer == Some(*truth)
-            })
-        })
-    }
-
-    /// The region holding just this transaction.
-    fn point(&self, facts: &Json) -> Option<Region> {
-        let mut region = Region::everything();
-        for (path, info) in &self.space.facts {
-            let value = lookup(facts, path);
-            if info.mode == cordon_lang::hir::FieldMode::Optional {
-                region
-                    .present
-                    .insert(path.clone(), value.is_some_and(|v| !v.is_null()));
-            }
-            // `null` is an optional fact left out, as the engine reads it.
-            let Some(value) = value.filter(|value| !value.is_null()) else {
-                continue;
-            };
-            match &info.kind {
-                Kind::Bool => {
-                    region.bools.insert(path.clone(), value.as_bool()?);
-                }
-                Kind::Number { integer, .. } => {
-                    let number = crate::facts::exact_decimal(&value.to_string())?;
-                    let mut interval = Interval::any(*integer);
-                    interval.low = Some((number, true));
-                    interval.high = Some((number, true));
-                    region.numbers.insert(path.clone(), interval);
-                }
-                Kind::Date => {
-                    let date: jiff::civil::Date = value.as_str()?.parse().ok()?;
-                    region.dates = (date, date);
-                }
-                Kind::Country => {
-                    let mut set = crate::value::CountrySet::default();
-                    set.insert(crate::value::country_index(value.as_str()?)?);
-                    region.countries.insert(path.clone(), set);
-                }
-                Kind::Enum(_) => {
-                    region
-                        .enums
-                        .insert(path.clone(), BTreeSet::from([value.as_str()?.to_string()]));
-                }
-                _ => {}
-            }
-        }
-        Some(region)
-    }
-}
-
-fn lookup<'j>(facts: &'j Json, path: &str) -> Option<&'j Json> {
-    path.split('.').try_fold(facts, |value, key| value.get(key))
-}
-
-fn string_list(facts: &Json, path: &str) -> Vec<String> {
-    lookup(facts, path)
-        .and_then(Json::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A region where both versions have decided, and decide differently.
@@ -329,7 +221,10 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
                 cones: &cones,
                 splits: &splits,
             };
-            (*field, explore(&space, &scope, Region::everything()))
+            (
+                *field,
+                explore(&space, &scope, Region::everything(), [None, None]),
+            )
         })
         .collect();
     let mut caveats: Vec<String> = Vec::new();
@@ -352,9 +247,13 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
     }
     let mut regions = Vec::new();
     for (before, after, leaves) in groups.values() {
-        for (conditions, cubes, members) in readable(&space, merge(leaves)) {
+        for (conditions, stated, members) in readable(&space, merge(leaves)) {
             let number = regions.len() + 1;
             let id = format!("diff-{number}");
+            let when = when::clauses(&space, &stated).unwrap_or_else(|message| {
+                caveats.push(format!("region `{id}` has no `when`: {message}"));
+                Vec::new()
+            });
             let Some((_, witness)) = members
                 .iter()
                 .find_map(|leaf| Some((leaf, witness::witness(&space, &leaf.region, &id)?)))
@@ -376,6 +275,8 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
                             ));
                         }
                     }
+                    // The analysis expected the refusal.
+                    Err(crate::DecideError::Facts { .. }) if expected.get("error").is_some() => {}
                     Err(error) => caveats.push(format!(
                         "witness `{id}` under version {}: {error}",
                         version.id
@@ -397,14 +298,32 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
                 from: before.clone(),
                 to: after.clone(),
                 witness,
-                cubes,
+                when,
             });
+        }
+    }
+    let mut defaults = BTreeMap::new();
+    for (path, info) in &space.facts {
+        if let cordon_lang::hir::FieldMode::Default(literal) = &info.mode {
+            defaults.insert(path.clone(), crate::json::literal_json(literal));
+        }
+    }
+    for side in 0..2 {
+        for (path, info) in space::facts_of(space.versions[side]) {
+            if let cordon_lang::hir::FieldMode::Default(literal) = &info.mode
+                && defaults.get(&path) != Some(&crate::json::literal_json(literal))
+            {
+                caveats.push(format!(
+                    "`{path}` has different defaults in the two versions; `defaults` has the first"
+                ));
+            }
         }
     }
     Exhaustive {
         exact: caveats.is_empty(),
         caveats,
         explored: count,
+        defaults,
         regions,
     }
 }
@@ -422,18 +341,30 @@ struct Scope<'f> {
 /// thousands).
 const MOST_SPLITS: usize = 2_000_000;
 
-fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
-    let decided = Run::new(space, 0, &region)
-        .only(&scope.cones[0])
-        .outcome()
-        .and_then(|from| {
-            Ok((
-                from,
-                Run::new(space, 1, &region)
-                    .only(&scope.cones[1])
-                    .outcome()?,
-            ))
-        });
+/// Each side's outcome where it is already known for a whole region (and so for every part of
+/// it): a split for one side does not run the other again.
+type Known = [Option<Arc<Outcome>>; 2];
+
+fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region, known: Known) -> Found {
+    let run = |side: usize| match &known[side] {
+        Some(outcome) => Ok(Arc::clone(outcome)),
+        None => Run::new(space, side, &region)
+            .only(&scope.cones[side])
+            .outcome()
+            .map(Arc::new),
+    };
+    let mut known: Known = [None, None];
+    let decided = match (run(0), run(1)) {
+        (Ok(from), Ok(to)) => Ok(((*from).clone(), (*to).clone())),
+        (Err(stop), to) => {
+            known[1] = to.ok();
+            Err(stop)
+        }
+        (Ok(from), Err(stop)) => {
+            known[0] = Some(from);
+            Err(stop)
+        }
+    };
     match decided {
         Ok((from, to)) => {
             let field = |outcome: &Outcome| match outcome {
@@ -473,7 +404,7 @@ fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region) -> Found {
             let half = |truth| {
                 space
                     .assume(&region, &atom, truth)
-                    .map(|half| explore(space, scope, half))
+                    .map(|half| explore(space, scope, half, known.clone()))
                     .unwrap_or_default()
             };
             let empty = |truth| space.assume(&region, &atom, truth).is_none();
@@ -642,22 +573,26 @@ fn outcome_json(outcome: &Outcome) -> Json {
     }
 }
 
+/// Each line of a region as its alternatives' answers.
+type Stated = Vec<Vec<when::Answers>>;
+
 /// Regions as conditions; regions whose conditions differ in one line only become one region
-/// whose line lists the alternatives (`... or ...`), which is exactly their union.
+/// whose line lists the alternatives (`... or ...`), which is exactly their union. Each line keeps
+/// the answers of each alternative, for [`when`].
 fn readable<'l>(
     space: &Space<'_>,
     merged: Vec<(Answers, Vec<&'l Leaf>)>,
-) -> Vec<(Vec<String>, Vec<Answers>, Vec<&'l Leaf>)> {
-    // Each line as its alternatives.
+) -> Vec<(Vec<String>, Stated, Vec<&'l Leaf>)> {
+    // Each line as its alternatives' text.
     type Lines = Vec<Vec<String>>;
-    let mut regions: Vec<(Lines, Vec<Answers>, Vec<&Leaf>)> = merged
+    let mut regions: Vec<(Lines, Stated, Vec<&Leaf>)> = merged
         .into_iter()
         .map(|(answers, members)| {
-            let lines = conditions(space, &answers)
+            let (lines, stated) = conditions(space, &answers)
                 .into_iter()
-                .map(|line| vec![line])
-                .collect();
-            (lines, vec![answers], members)
+                .map(|(line, answers)| (vec![line], vec![answers]))
+                .unzip();
+            (lines, stated, members)
         })
         .collect();
     loop {
@@ -673,11 +608,11 @@ fn readable<'l>(
                 let key = (rest, position);
                 match seen.get(&key) {
                     Some(&other) if !touched[other] && !gone[other] => {
-                        let cubes = std::mem::take(&mut regions[index].1);
+                        let stated = std::mem::take(&mut regions[index].1[position]);
                         let members = std::mem::take(&mut regions[index].2);
                         let target = &mut regions[other];
                         target.0[position].extend(lines[position].iter().cloned());
-                        target.1.extend(cubes);
+                        target.1[position].extend(stated);
                         target.2.extend(members);
                         touched[other] = true;
                         gone[index] = true;
@@ -700,7 +635,7 @@ fn readable<'l>(
     }
     regions
         .into_iter()
-        .map(|(lines, cubes, members)| {
+        .map(|(lines, stated, members)| {
             let lines = lines
                 .into_iter()
                 .map(|alternatives| match alternatives.as_slice() {
@@ -712,7 +647,7 @@ fn readable<'l>(
                         .join(" or "),
                 })
                 .collect();
-            (lines, cubes, members)
+            (lines, stated, members)
         })
         .collect()
 }
@@ -795,8 +730,9 @@ fn rule_changes(
     }
 }
 
-/// The region's answers as conditions counsel reads, one fact at a time in schema order.
-fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
+/// The region's answers as conditions counsel reads, one fact at a time in schema order, each
+/// with the answers it states.
+fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<(String, when::Answers)> {
     let mut by_fact: BTreeMap<usize, Vec<&(Atom, bool)>> = BTreeMap::new();
     for answer in answers {
         let fact = answer.0.fact();
@@ -948,7 +884,10 @@ fn conditions(space: &Space<'_>, answers: &Answers) -> Vec<String> {
             });
         }
         // One line per fact, so that regions differing in one fact merge into alternatives.
-        all.push(lines.join(" and "));
+        all.push((
+            lines.join(" and "),
+            answers.iter().map(|answer| (*answer).clone()).collect(),
+        ));
     }
     all
 }

@@ -1,15 +1,19 @@
 //! The input space two versions share: the facts and their kinds, the dates where a country's
 //! groups change, the groups' members on each side, and how a region is narrowed by an answer.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use indexmap::IndexMap;
 use jiff::civil::Date;
+use rustc_hash::FxHashMap as HashMap;
 
 use cordon_lang::hir::{self, Expr, FieldMode, Literal, Type};
 
 use super::domain::{Atom, Cmp, Interval, Num, Region, shift};
 use crate::value::{CountrySet, country_code, country_index, eccn_within};
+
+/// Facts by path, in schema order.
+pub type Facts = IndexMap<String, FactInfo, rustc_hash::FxBuildHasher>;
 
 /// What kind of value a fact holds.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,8 +54,14 @@ pub struct ListPredicate<'v> {
 
 pub struct Space<'v> {
     pub versions: [&'v hir::Version; 2],
-    /// Every leaf fact of either version's schema, by path, in schema order.
-    pub facts: IndexMap<String, FactInfo>,
+    /// Every leaf fact of either version's schema, by path, in schema order, with every value
+    /// either version allows (see [`union_of`]).
+    pub facts: Facts,
+    /// Each version's own schema: the values the other allows and it refuses make its decision
+    /// an error, as the engine's is.
+    pub own: [Facts; 2],
+    /// For each side: the facts whose values in [`Space::facts`] its own schema does not match.
+    pub widened: [Vec<String>; 2],
     /// Dates on which a group's members or an alias change, in either version.
     pub boundaries: Vec<Date>,
     /// For each side and group: the codes that count as members, in each segment between
@@ -81,10 +91,8 @@ const FAMILIAR: &[&str] = &[
 impl<'v> Space<'v> {
     pub fn new(from: &'v hir::Version, to: &'v hir::Version) -> Space<'v> {
         let versions = [from, to];
-        let mut facts = IndexMap::new();
-        for version in versions {
-            collect_facts(version, &version.facts, "", &mut facts);
-        }
+        let own = versions.map(facts_of);
+        let facts = union_of(&own);
         let mut boundaries: BTreeSet<Date> = BTreeSet::new();
         for version in versions {
             boundaries.extend(version.membership_change_dates());
@@ -173,7 +181,7 @@ impl<'v> Space<'v> {
         });
         let prevails = versions.map(hir::Version::prevails_over);
         let mut list_predicates = Vec::new();
-        let mut list_predicate_at = HashMap::new();
+        let mut list_predicate_at = HashMap::default();
         let mut eccns = BTreeSet::new();
         for (side, version) in versions.into_iter().enumerate() {
             let mut visit = |expr: &'v Expr| {
@@ -185,15 +193,42 @@ impl<'v> Space<'v> {
                 } = expr
                     && matches!(**over, Expr::Fact(_))
                 {
-                    list_predicate_at
-                        .insert(std::ptr::from_ref(expr) as usize, list_predicates.len());
-                    list_predicates.push(ListPredicate {
-                        side,
-                        all: *all,
-                        variable,
-                        body,
-                        text: crate::explain::text(expr),
+                    // The same quantifier in both versions (a body of literals alone means the
+                    // same in each) is one question, so that no region asks it twice.
+                    let mut literal_only = true;
+                    body.walk(&mut |inner| {
+                        if matches!(
+                            inner,
+                            Expr::Const(_)
+                                | Expr::Define(_)
+                                | Expr::Table(_)
+                                | Expr::Group(_)
+                                | Expr::Outcome(_)
+                                | Expr::Fact(_)
+                                | Expr::TransactionDate
+                        ) {
+                            literal_only = false;
+                        }
                     });
+                    let same = list_predicates
+                        .iter()
+                        .position(|known: &ListPredicate<'v>| {
+                            literal_only
+                                && known.all == *all
+                                && known.variable == variable.as_str()
+                                && known.body == &**body
+                        });
+                    let index = same.unwrap_or_else(|| {
+                        list_predicates.push(ListPredicate {
+                            side,
+                            all: *all,
+                            variable,
+                            body,
+                            text: crate::explain::text(expr),
+                        });
+                        list_predicates.len() - 1
+                    });
+                    list_predicate_at.insert(std::ptr::from_ref(expr) as usize, index);
                 }
                 if let Expr::Literal(literal) = expr {
                     collect_eccns(literal, &mut eccns);
@@ -226,9 +261,24 @@ impl<'v> Space<'v> {
         }) {
             eccns.insert(other.to_string());
         }
+        let widened = [0, 1].map(|side| {
+            facts
+                .iter()
+                .filter(|(path, info)| {
+                    own[side].get(*path).is_none_or(|own| {
+                        own.kind != info.kind
+                            || own.mode != info.mode
+                            || own.minimum != info.minimum
+                    })
+                })
+                .map(|(path, _)| path.clone())
+                .collect()
+        });
         Space {
             versions,
             facts,
+            own,
+            widened,
             boundaries,
             groups,
             aliases,
@@ -382,11 +432,14 @@ impl<'v> Space<'v> {
             },
             Atom::Text { fact, .. } | Atom::List { fact, .. } | Atom::Contains { fact, .. } => {
                 next.complex.insert(atom.clone(), truth);
-                let fits = match atom {
-                    Atom::Text { .. } => super::witness::text_for(&next, fact).is_some(),
-                    _ => super::witness::list_for(self, &next, fact).is_some(),
+                // Dropped only when it is proved that no transaction is left; when neither a
+                // transaction nor the proof is found the region is kept (and a region of it that
+                // decides differently without a witness is a caveat).
+                let empty = match atom {
+                    Atom::Text { .. } => matches!(super::witness::text_for(&next, fact), Ok(None)),
+                    _ => matches!(super::witness::list_for(self, &next, fact), Ok(None)),
                 };
-                fits.then_some(next)
+                (!empty).then_some(next)
             }
         }
     }
@@ -435,19 +488,55 @@ pub fn decided_by_interval(
     }
 }
 
+/// The facts of both schemas, each with every value either allows: a fact one version lacks or
+/// leaves optional is optional, an enum has the values of both, a number the lower least value.
+/// A fact of different kinds in the two is kept as the first has it (and read as an error where
+/// the kinds differ).
+fn union_of(own: &[Facts; 2]) -> Facts {
+    let mut facts = own[0].clone();
+    for (path, info) in &own[1] {
+        match facts.get_mut(path) {
+            None => {
+                facts.insert(path.clone(), info.clone());
+            }
+            Some(known) => {
+                if let (Kind::Enum(values), Kind::Enum(more)) = (&mut known.kind, &info.kind) {
+                    for value in more {
+                        if !values.contains(value) {
+                            values.push(value.clone());
+                        }
+                    }
+                }
+                if info.mode == FieldMode::Optional {
+                    known.mode = FieldMode::Optional;
+                }
+                known.minimum = match (known.minimum, info.minimum) {
+                    (Some(a), Some(b)) => Some(if a.0 < b.0 || (a.0 == b.0 && a.1) {
+                        a
+                    } else {
+                        b
+                    }),
+                    _ => None,
+                };
+            }
+        }
+    }
+    for (path, info) in &mut facts {
+        if own.iter().any(|side| !side.contains_key(path)) {
+            info.mode = FieldMode::Optional;
+        }
+    }
+    facts
+}
+
 /// Every leaf fact of a version's schema, by path, in schema order.
-pub fn facts_of(version: &hir::Version) -> IndexMap<String, FactInfo> {
-    let mut facts = IndexMap::new();
+pub fn facts_of(version: &hir::Version) -> Facts {
+    let mut facts = IndexMap::default();
     collect_facts(version, &version.facts, "", &mut facts);
     facts
 }
 
-fn collect_facts(
-    version: &hir::Version,
-    record: &hir::Record,
-    prefix: &str,
-    into: &mut IndexMap<String, FactInfo>,
-) {
+fn collect_facts(version: &hir::Version, record: &hir::Record, prefix: &str, into: &mut Facts) {
     for field in &record.fields {
         let path = if prefix.is_empty() {
             field.name.clone()

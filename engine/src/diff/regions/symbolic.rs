@@ -2,7 +2,9 @@
 //! runs them (same order, windows, `unless`, priority), and every question about the facts is
 //! answered by the region or handed back as the atom to split the region on.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -12,6 +14,7 @@ use cordon_lang::hir::{self, BinaryOp, Builtin, Expr, Field, FieldMode, Literal,
 
 use super::domain::{Atom, Cmp, Num, Region, shift};
 use super::space::{Kind, Space, decided_by_interval, single_fact};
+use crate::semantics;
 use crate::value::eccn_within;
 
 /// Why an evaluation stopped before the outcome was known.
@@ -70,11 +73,11 @@ impl<'s, 'v> Run<'s, 'v> {
             side,
             version,
             region,
-            defines: HashMap::new(),
+            defines: HashMap::default(),
             variables: Vec::new(),
             applied: vec![false; version.rules.len()],
-            sets: HashMap::new(),
-            candidates: HashMap::new(),
+            sets: HashMap::default(),
+            candidates: HashMap::default(),
             only: None,
         }
     }
@@ -85,8 +88,75 @@ impl<'s, 'v> Run<'s, 'v> {
         self
     }
 
+    /// Where the region holds values the other version's schema allows and this one's refuses:
+    /// the engine's refusal (as an error outcome), or the atom to split on first.
+    fn refused(&self) -> Eval<Option<String>> {
+        let id = &self.version.manifest.id;
+        for path in &self.space.widened[self.side] {
+            let Some(info) = self.space.facts.get(path) else {
+                continue;
+            };
+            let own = self.space.own[self.side].get(path);
+            let present = if info.mode == FieldMode::Optional {
+                self.ask(Atom::Present(path.clone()))?
+            } else {
+                true
+            };
+            let Some(own) = own else {
+                if present {
+                    return Ok(Some(format!("`{path}`: version {id} has no such fact")));
+                }
+                continue;
+            };
+            if !present {
+                if own.mode != FieldMode::Optional && !matches!(own.mode, FieldMode::Default(_)) {
+                    return Ok(Some(format!(
+                        "`{path}`: missing (version {id} requires it)"
+                    )));
+                }
+                continue;
+            }
+            match (&info.kind, &own.kind) {
+                (Kind::Enum(values), Kind::Enum(known)) => {
+                    for value in values.iter().filter(|value| !known.contains(value)) {
+                        if self.ask(Atom::EnumIs(path.clone(), value.clone()))? {
+                            return Ok(Some(format!(
+                                "`{path}`: version {id} has no value {value:?}"
+                            )));
+                        }
+                    }
+                }
+                (kind, known) if kind != known => {
+                    return Err(Stop::Fail(format!(
+                        "`{path}` is of different kinds in the two versions"
+                    )));
+                }
+                _ => {}
+            }
+            if let Some((least, included)) = own.minimum
+                && own.minimum != info.minimum
+            {
+                let cmp = if included {
+                    Cmp::Less
+                } else {
+                    Cmp::LessOrEqual
+                };
+                let below = Atom::Compare(cmp, Num::Fact(path.clone()), Num::Const(least));
+                if self.ask(below)? {
+                    return Ok(Some(format!(
+                        "`{path}`: version {id} requires at least {least}"
+                    )));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Runs every rule; the outcome, or the atom the region must be split on.
     pub fn outcome(mut self) -> Result<Outcome, Stop> {
+        if let Some(refusal) = self.refused()? {
+            return Ok(Err(refusal));
+        }
         let version = self.version;
         for (index, rule) in version.rules.iter().enumerate() {
             if self.only.is_some_and(|only| !only.contains(&index)) {
@@ -180,63 +250,55 @@ impl<'s, 'v> Run<'s, 'v> {
         Ok(Ok((outcome, applied)))
     }
 
-    /// Whether no candidate with a different value comes from a rule that prevails over this
-    /// one's (as the engine resolves an outcome).
-    fn unbeaten(&self, candidates: &[(usize, Json)], (rule, value): &(usize, Json)) -> bool {
+    /// The values rules concluded for an outcome, as [`semantics`] resolves them: in rule order,
+    /// ranked by the outcome's order when it takes the most restrictive value.
+    fn candidates<'j>(
+        &self,
+        concluded: &'j [(usize, Json)],
+        field: &Field,
+    ) -> Vec<semantics::Candidate<Ranked<'j>>> {
+        let order = self.version.restrictiveness(field);
         let prevails = &self.space.prevails[self.side];
-        !candidates
-            .iter()
-            .any(|(other, other_value)| other_value != value && prevails[*other].contains(rule))
+        let mut candidates = Vec::with_capacity(concluded.len());
+        for (rule, json) in concluded {
+            let rank = order.and_then(|order| {
+                order
+                    .variants
+                    .iter()
+                    .position(|variant| json.as_str() == Some(variant.as_str()))
+            });
+            semantics::push_candidate(
+                &mut candidates,
+                rule_number(*rule),
+                Ranked { json, rank },
+                |a, b| {
+                    prevails
+                        .get(usize::from(a))
+                        .is_some_and(|over| over.contains(&usize::from(b)))
+                },
+            );
+        }
+        candidates
     }
 
-    /// The value of the first unbeaten candidate; for an outcome that takes the most restrictive
-    /// value, the most restrictive unbeaten value (the last in its ordered enum).
-    fn resolve(&self, candidates: &[(usize, Json)], field: &Field) -> Option<Json> {
-        let mut unbeaten = candidates
-            .iter()
-            .filter(|candidate| self.unbeaten(candidates, candidate))
-            .map(|(_, value)| value);
-        match self.version.restrictiveness(field) {
-            None => unbeaten.next().cloned(),
-            Some(order) => {
-                let rank = |value: &Json| {
-                    order
-                        .variants
-                        .iter()
-                        .position(|variant| value.as_str() == Some(variant.as_str()))
-                };
-                unbeaten
-                    .fold(None::<&Json>, |chosen, value| match chosen {
-                        Some(chosen) if rank(value) <= rank(chosen) => Some(chosen),
-                        _ => Some(value),
-                    })
-                    .cloned()
-            }
-        }
+    /// The value that decides the outcome (see [`semantics::resolve`]).
+    fn resolve(&self, concluded: &[(usize, Json)], field: &Field) -> Option<Json> {
+        let most_restrictive = self.version.restrictiveness(field).is_some();
+        semantics::resolve(&self.candidates(concluded, field), most_restrictive)
+            .map(|chosen| chosen.value.json.clone())
     }
 
-    /// Another unbeaten candidate with a different value, that the chosen one does not prevail
-    /// over: the rules disagree and neither prevails. An outcome that takes the most restrictive
-    /// value has no conflicts.
-    fn conflict(&self, candidates: &[(usize, Json)], field: &Field) -> Option<String> {
-        if self.version.restrictiveness(field).is_some() {
-            return None;
-        }
-        let field = &field.name;
-        let prevails = &self.space.prevails[self.side];
-        let (chosen_rule, chosen) = candidates
-            .iter()
-            .find(|candidate| self.unbeaten(candidates, candidate))?;
-        let (other, _) = candidates.iter().find(|candidate| {
-            candidate.1 != *chosen
-                && !prevails[*chosen_rule].contains(&candidate.0)
-                && self.unbeaten(candidates, candidate)
-        })?;
-        let name = |index: usize| self.version.rules[index].name.clone();
+    /// The rules that disagree with neither prevailing (see [`semantics::conflict`]).
+    fn conflict(&self, concluded: &[(usize, Json)], field: &Field) -> Option<String> {
+        let most_restrictive = self.version.restrictiveness(field).is_some();
+        let (chosen, other) =
+            semantics::conflict(&self.candidates(concluded, field), most_restrictive)?;
+        let name = |index: u16| self.version.rules[usize::from(index)].name.clone();
         Some(format!(
-            "rules `{}` and `{}` conclude different values for `{field}` and neither prevails",
-            name(*chosen_rule),
-            name(*other)
+            "rules `{}` and `{}` conclude different values for `{}` and neither prevails",
+            name(chosen),
+            name(other),
+            field.name
         ))
     }
 
@@ -841,6 +903,29 @@ impl<'s, 'v> Run<'s, 'v> {
             }
         })
     }
+}
+
+/// A concluded value as the symbolic run holds it: its JSON, and its place in the outcome's
+/// order when the outcome takes the most restrictive value.
+#[derive(Clone, Copy)]
+struct Ranked<'j> {
+    json: &'j Json,
+    rank: Option<usize>,
+}
+
+impl semantics::Concluded for Ranked<'_> {
+    fn same(self, other: Self) -> bool {
+        self.json == other.json
+    }
+
+    fn greater(self, other: Self) -> bool {
+        matches!((self.rank, other.rank), (Some(a), Some(b)) if a > b)
+    }
+}
+
+/// A rule's index as the engine numbers rules (a version has fewer than 65,536).
+fn rule_number(index: usize) -> u16 {
+    u16::try_from(index).unwrap_or(u16::MAX)
 }
 
 /// A set member as the decision writes it: the ECCN or the enum value.

@@ -92,8 +92,14 @@ pub fn range(space: &Space<'_>, region: &Region, num: &Num) -> (Option<Decimal>,
     }
 }
 
-/// A text that meets the region's answers about a text fact.
-pub fn text_for(region: &Region, fact: &str) -> Option<String> {
+/// A text that meets the region's answers about a text fact: `Ok(None)` when it is proved that
+/// none does, `Err` when neither a text nor the proof was found (the region is then kept).
+///
+/// Without an equality answered yes, fresh texts distinct even without regard to case are tried,
+/// one more than there are answers, so one of them meets every inequality. With one, the text is
+/// that text (or, without regard to case, the text, its upper case or its title case; a text
+/// without cased letters has no other spelling).
+pub fn text_for(region: &Region, fact: &str) -> Result<Option<String>, String> {
     let answers: Vec<(&str, bool, bool)> = region
         .complex
         .iter()
@@ -106,14 +112,7 @@ pub fn text_for(region: &Region, fact: &str) -> Option<String> {
             _ => None,
         })
         .collect();
-    let mut candidates: Vec<String> = Vec::new();
-    for (text, _, _) in &answers {
-        candidates.push(text.to_string());
-        candidates.push(text.to_uppercase());
-        candidates.push(title_case(text));
-    }
-    candidates.push("Other product".to_string());
-    candidates.into_iter().find(|candidate| {
+    let meets = |candidate: &String| {
         answers.iter().all(|(text, any_case, truth)| {
             let equal = if *any_case {
                 candidate.to_lowercase() == *text
@@ -122,7 +121,48 @@ pub fn text_for(region: &Region, fact: &str) -> Option<String> {
             };
             equal == *truth
         })
-    })
+    };
+    let exact = answers
+        .iter()
+        .find(|(_, any_case, truth)| *truth && !any_case);
+    if let Some((text, _, _)) = exact {
+        let text = text.to_string();
+        return Ok(meets(&text).then_some(text));
+    }
+    let folded = answers
+        .iter()
+        .find(|(_, any_case, truth)| *truth && *any_case);
+    if let Some((text, _, _)) = folded {
+        let candidates = [text.to_string(), text.to_uppercase(), title_case(text)];
+        if let Some(found) = candidates.iter().find(|candidate| meets(candidate)) {
+            return Ok(Some(found.clone()));
+        }
+        let uncased = text.chars().all(|c| !c.is_lowercase() && !c.is_uppercase());
+        return if uncased
+            || answers
+                .iter()
+                .any(|(other, any_case, truth)| *truth && *any_case && other != text)
+        {
+            Ok(None)
+        } else {
+            Err(format!(
+                "no text found for `{fact}` among the spellings of {text:?}"
+            ))
+        };
+    }
+    let found = (1..=answers.len() + 1)
+        .map(|n| {
+            if n == 1 {
+                "Other product".to_string()
+            } else {
+                format!("Other product {n}")
+            }
+        })
+        .find(|candidate| meets(candidate));
+    // Unreachable by the counting above, but a proof only where it holds.
+    found
+        .map(Some)
+        .ok_or_else(|| format!("no text found for `{fact}`"))
 }
 
 fn title_case(text: &str) -> String {
@@ -137,51 +177,87 @@ fn title_case(text: &str) -> String {
         .join(" ")
 }
 
-/// A list of ECCNs that meets the region's answers about a list fact: the shortest found among
-/// the ECCNs either version names (with a paragraph under each, and one under none of them).
-pub fn list_for(space: &Space<'_>, region: &Region, fact: &str) -> Option<Vec<String>> {
+/// A list of ECCNs that meets the region's answers about a list fact: `Ok(None)` when it is
+/// proved that none does, `Err` when a predicate could not be evaluated on an element.
+///
+/// Each answer about the list either forbids elements (`any` answered no, `all` answered yes, an
+/// element answered not contained) or needs one (`any` yes, `all` no, contained). Elements are
+/// drawn from the ECCNs either version names, a paragraph under each and one under none of them:
+/// every ECCN falls within exactly the named headings one of those does, so a predicate of an
+/// element that tests `within` headings cannot tell it from that one. A list exists exactly when
+/// each need has an element no answer forbids; it is those elements.
+pub fn list_for(
+    space: &Space<'_>,
+    region: &Region,
+    fact: &str,
+) -> Result<Option<Vec<String>>, String> {
     let answers: Vec<(&Atom, bool)> = region
         .complex
         .iter()
         .filter(|(atom, _)| matches!(atom, Atom::List { fact: f, .. } | Atom::Contains { fact: f, .. } if f == fact))
         .map(|(atom, truth)| (atom, *truth))
         .collect();
-    let meets = |list: &[String]| {
-        answers.iter().all(|(atom, truth)| {
-            let holds = match atom {
-                Atom::List { pred, .. } => {
-                    let predicate = &space.list_predicates[*pred];
-                    let everything = Region::everything();
-                    let mut run = Run::new(space, predicate.side, &everything);
-                    run.list_holds(predicate.body, predicate.variable, predicate.all, list)
-                        .ok()
-                }
-                Atom::Contains { element, .. } => Some(list.contains(element)),
-                _ => None,
-            };
-            holds == Some(*truth)
-        })
+    // Whether the element satisfies the predicate's body.
+    let satisfies = |pred: usize, element: &String| -> Result<bool, String> {
+        let predicate = &space.list_predicates[pred];
+        let everything = Region::everything();
+        let mut run = Run::new(space, predicate.side, &everything);
+        run.list_holds(
+            predicate.body,
+            predicate.variable,
+            false,
+            std::slice::from_ref(element),
+        )
+        .map_err(|_| format!("`{}` could not be evaluated on {element}", predicate.text))
     };
-    if meets(&[]) {
-        return Some(Vec::new());
+    let allowed = |element: &String| -> Result<bool, String> {
+        for (atom, truth) in &answers {
+            let forbidden = match (atom, truth) {
+                (Atom::List { pred, .. }, false) if !space.list_predicates[*pred].all => {
+                    satisfies(*pred, element)?
+                }
+                (Atom::List { pred, .. }, true) if space.list_predicates[*pred].all => {
+                    !satisfies(*pred, element)?
+                }
+                (Atom::Contains { element: other, .. }, false) => other == element,
+                _ => false,
+            };
+            if forbidden {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    let mut list: Vec<String> = Vec::new();
+    for (atom, truth) in &answers {
+        let needed: Vec<String> = match (atom, truth) {
+            (Atom::Contains { element, .. }, true) => vec![element.clone()],
+            (Atom::List { pred, .. }, holds) if space.list_predicates[*pred].all != *holds => {
+                // `any` yes: an element that satisfies; `all` no: one that does not.
+                let mut found = None;
+                for element in &space.eccns {
+                    if satisfies(*pred, element)? == *holds && allowed(element)? {
+                        found = Some(element.clone());
+                        break;
+                    }
+                }
+                match found {
+                    Some(element) => vec![element],
+                    None => return Ok(None),
+                }
+            }
+            _ => Vec::new(),
+        };
+        for element in needed {
+            if !allowed(&element)? {
+                return Ok(None);
+            }
+            if !list.contains(&element) {
+                list.push(element);
+            }
+        }
     }
-    let eccns = &space.eccns;
-    if let Some(one) = eccns
-        .iter()
-        .map(|eccn| vec![eccn.clone()])
-        .find(|one| meets(one))
-    {
-        return Some(one);
-    }
-    eccns
-        .iter()
-        .enumerate()
-        .flat_map(|(index, first)| {
-            eccns[index + 1..]
-                .iter()
-                .map(move |second| vec![first.clone(), second.clone()])
-        })
-        .find(|two| meets(two))
+    Ok(Some(list))
 }
 
 /// Values for the numeric facts that meet every answer, including those about several facts at
@@ -368,13 +444,13 @@ pub fn witness(space: &Space<'_>, region: &Region, id: &str) -> Option<Json> {
                     .find(|code| domain.contains(**code))?;
                 Json::String(country_code(*code))
             }
-            Kind::Text => Json::String(text_for(region, fact)?),
+            Kind::Text => Json::String(text_for(region, fact).ok().flatten()?),
             Kind::Enum(variants) => {
                 let allowed = space.enum_values(region, fact);
                 Json::String(variants.iter().find(|v| allowed.contains(*v))?.clone())
             }
             Kind::EccnList => {
-                let list = list_for(space, region, fact)?;
+                let list = list_for(space, region, fact).ok().flatten()?;
                 if list.is_empty() && matches!(info.mode, FieldMode::Default(_)) {
                     continue;
                 }
@@ -400,5 +476,50 @@ fn insert_path(root: &mut Map<String, Json>, path: &str, value: Json) {
                 insert_path(inner, rest, value);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(answers: &[(&str, bool, bool)]) -> Region {
+        let mut region = Region::everything();
+        for (text, any_case, truth) in answers {
+            region.complex.insert(
+                Atom::Text {
+                    fact: "item.model".to_string(),
+                    text: text.to_string(),
+                    any_case: *any_case,
+                },
+                *truth,
+            );
+        }
+        region
+    }
+
+    /// A region is called empty only on a proof: a text equal to "abc" without regard to case but
+    /// none of three spellings still has others (`aBc`); a text without cased letters has one
+    /// spelling; two different texts cannot both be equal to it.
+    #[test]
+    fn texts_are_decided_exactly() {
+        let spellings = region(&[
+            ("abc", true, true),
+            ("abc", false, false),
+            ("ABC", false, false),
+            ("Abc", false, false),
+        ]);
+        assert!(text_for(&spellings, "item.model").is_err());
+        let uncased = region(&[("910", true, true), ("910", false, false)]);
+        assert_eq!(text_for(&uncased, "item.model"), Ok(None));
+        let two = region(&[("a", false, true), ("b", false, true)]);
+        assert_eq!(text_for(&two, "item.model"), Ok(None));
+        // Inequalities alone always leave a text, whatever they exclude.
+        let unlike = region(&[
+            ("other product", true, false),
+            ("Other product 2", false, false),
+        ]);
+        let found = text_for(&unlike, "item.model").ok().flatten();
+        assert_eq!(found.as_deref(), Some("Other product 3"));
     }
 }
