@@ -356,3 +356,127 @@ fn records_commands_name_what_is_wrong_without_panicking() -> TestResult {
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
 }
+
+/// Posts one transaction over a fresh connection; the decision id when it was answered `200`.
+fn post(address: &str, body: &str) -> Option<String> {
+    use std::io::Write as _;
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    let request = format!(
+        "POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    if !response.starts_with("HTTP/1.1 200") {
+        return None;
+    }
+    let json = response.split_once("\r\n\r\n")?.1;
+    let decision: serde_json::Value = serde_json::from_str(json).ok()?;
+    decision["decision_id"].as_str().map(str::to_string)
+}
+
+/// Starts `cordon serve --records` on a free port and waits until it answers.
+fn serve(url: &str) -> Result<(std::process::Child, String), Box<dyn std::error::Error>> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args([
+            "serve",
+            "--policy",
+            "policies/ear",
+            "--no-watch",
+            "--addr",
+            &address,
+        ])
+        .args(["--records", url])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()?;
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(&address).is_ok() {
+            return Ok((child, address));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Err("cordon serve did not start".into())
+}
+
+#[test]
+fn a_killed_service_keeps_every_decision_it_answered() -> TestResult {
+    let directory = temp_dir("serve")?;
+    let url = format!("sqlite:{}", directory.join("records.db").display());
+    let body = transactions(1, 1)?;
+    let (mut child, address) = serve(&url)?;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let answered: Vec<String> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..16)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut answered = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        if let Some(id) = post(&address, &body) {
+                            answered.push(id);
+                        }
+                    }
+                    answered
+                })
+            })
+            .collect();
+        // SIGKILL in the middle of the load.
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let _ = child.kill();
+        let _ = child.wait();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        clients
+            .into_iter()
+            .flat_map(|client| client.join().unwrap_or_default())
+            .collect()
+    });
+    assert!(
+        !answered.is_empty(),
+        "no decision was answered before the kill"
+    );
+    let mut store = cordon_records::open(&url, cordon_records::Create::No)?;
+    let mut recorded = std::collections::HashSet::new();
+    cordon_records::for_each(
+        store.as_mut(),
+        &cordon_records::Window::default(),
+        |record| {
+            recorded.insert(record.entry.decision_id.clone());
+            Ok(())
+        },
+    )?;
+    for id in &answered {
+        assert!(
+            recorded.contains(id),
+            "decision {id} was answered but not recorded"
+        );
+    }
+    // Restarted, the service appends after what survived, and the log verifies.
+    let (mut child, address) = serve(&url)?;
+    // It answers once its policy is loaded.
+    let mut after = None;
+    for _ in 0..200 {
+        after = post(&address, &body);
+        if after.is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let after = after.ok_or("no answer after the restart")?;
+    let _ = child.kill();
+    let _ = child.wait();
+    let verified = cordon(&["records", "verify", &url])?;
+    assert!(verified.status.success(), "{}", text(&verified.stdout));
+    let shown = cordon(&["records", "show", &url, &after])?;
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}
