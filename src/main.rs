@@ -38,6 +38,8 @@ enum Command {
     Rust(commands::rust::Args),
     /// Serve the language server protocol over stdin and stdout, for editors.
     Lsp(commands::lsp::Args),
+    /// Decision records (`eval --records`): verify, show, export, count, replay and prune them.
+    Records(commands::records::Args),
     /// Serve decisions over HTTP (`POST /v1/decide`), reloading the policy when it changes.
     Serve(commands::serve::Args),
 }
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(&args),
         Command::Rust(args) => commands::rust::run(&args),
         Command::Lsp(args) => commands::lsp::run(&args),
+        Command::Records(args) => commands::records::run(&args),
         Command::Serve(args) => commands::serve::run(&args),
     };
     match result {

@@ -167,22 +167,52 @@ async fn one(app: App, query: Query, request: Request) -> Result<Response, ApiEr
     };
     let id = app.decision_ids(1).first().copied().unwrap_or_default();
     let detail = query.detail;
+    let recording = service.records.is_some();
+    let received = cordon_records::now();
     let decided = service
         .pool
         .run(move || {
             let text = std::str::from_utf8(&text).unwrap_or("");
             let mut workspace = Workspace::default();
-            decide_text_in(&policy, pin.as_deref(), text, detail, &mut workspace).map(|decision| {
-                let mut out = Vec::with_capacity(1024);
-                write_decision(&mut out, id, &decision);
-                out.pop();
-                let outcome = outcome_label(&decision);
-                (out, decision.policy.version, outcome)
-            })
+            // A record keeps the trace whatever the answer shows.
+            let decide_detail = if recording && detail == Detail::Outcome {
+                Detail::Trace
+            } else {
+                detail
+            };
+            decide_text_in(&policy, pin.as_deref(), text, decide_detail, &mut workspace).map(
+                |mut decision| {
+                    let entry = recording.then(|| {
+                        let mut entry = cordon_records::Entry::of_decision(
+                            &decision,
+                            text.as_bytes(),
+                            received,
+                        );
+                        entry.decision_id = id.to_string();
+                        entry
+                    });
+                    if detail == Detail::Outcome {
+                        decision.trace.clear();
+                    }
+                    let mut out = Vec::with_capacity(1024);
+                    write_decision(&mut out, id, &decision);
+                    out.pop();
+                    let outcome = outcome_label(&decision);
+                    (out, decision.policy.version, outcome, entry)
+                },
+            )
         })
         .await?;
     match decided {
-        Ok((json, version, outcome)) => {
+        Ok((json, version, outcome, entry)) => {
+            // The decision is answered only once its record is durable.
+            if let (Some(records), Some(entry)) = (&service.records, entry) {
+                records.submit(entry).await.map_err(|error| {
+                    ApiError::unavailable(format!(
+                        "the decision could not be recorded, so it is not answered: {error}"
+                    ))
+                })?;
+            }
             service.metrics.decided(&version, &outcome, 1);
             let mut response = (
                 [(
@@ -329,6 +359,11 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
     let service = &app.0;
     if content_length(request.headers()).is_some_and(|length| length > service.max_batch as u64) {
         return Err(ApiError::too_large(service.max_batch));
+    }
+    if service.records.is_some() {
+        return Err(ApiError::bad_request(
+            "batches are not recorded yet: with `--records`, send one transaction a request",
+        ));
     }
     let resolved = service.policies.resolve(query.version.as_deref())?;
     let mut reader = Reader {

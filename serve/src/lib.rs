@@ -58,6 +58,11 @@ pub struct Options {
     pub shutdown_grace: Duration,
     /// Reload when the policy directory changes (SIGHUP reloads either way).
     pub watch: bool,
+    /// Record every decision in this log (`sqlite:PATH` or `postgres://...`) before answering
+    /// it (see `cordon-records`).
+    pub records: Option<String>,
+    /// The key that signs the records' checkpoints (`cordon records keygen`).
+    pub records_key: Option<PathBuf>,
 }
 
 impl Options {
@@ -75,6 +80,8 @@ impl Options {
             header_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(30),
             watch: true,
+            records: None,
+            records_key: None,
         }
     }
 }

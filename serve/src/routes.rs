@@ -33,6 +33,8 @@ pub struct Service {
     pub max_body: usize,
     pub max_batch: usize,
     pub body_timeout: Duration,
+    /// Where each decision is recorded before it is answered (`--records`).
+    pub records: Option<cordon_records::Appender>,
     ids: Mutex<ulid::Generator>,
 }
 
@@ -47,6 +49,34 @@ pub struct RequestLog {
     pub version: Option<String>,
 }
 
+/// The appender of the records `options` name, if any.
+fn open_records(options: &Options) -> Result<Option<cordon_records::Appender>, String> {
+    let Some(url) = &options.records else {
+        return Ok(None);
+    };
+    let signer = match &options.records_key {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read key file `{}`: {error}", path.display()))?;
+            let source = format!("key file `{}`", path.display());
+            Some(
+                cordon_records::checkpoint::Signer::parse(&text, &source)
+                    .map_err(|error| error.to_string())?,
+            )
+        }
+        None => None,
+    };
+    let store = cordon_records::open(url, cordon_records::Create::Yes)
+        .map_err(|error| error.to_string())?;
+    let options = cordon_records::Options {
+        signer,
+        ..cordon_records::Options::default()
+    };
+    cordon_records::Appender::start(store, options)
+        .map(Some)
+        .map_err(|error| error.to_string())
+}
+
 impl App {
     pub fn new(options: &Options) -> Result<App, String> {
         Ok(App(Arc::new(Service {
@@ -57,6 +87,7 @@ impl App {
             max_body: options.max_body,
             max_batch: options.max_batch,
             body_timeout: options.request_timeout,
+            records: open_records(options)?,
             ids: Mutex::new(ulid::Generator::new()),
         })))
     }

@@ -285,6 +285,18 @@ all transactions: {} where the versions decide differently ({})",
 }
 
 fn text_corpus(out: &mut String, report: &Report, corpus: &CorpusDiff) {
+    out.push_str(&corpus_text(
+        corpus,
+        &report.from.version,
+        &report.to.version,
+        "line",
+    ));
+}
+
+/// The corpus view for a terminal; `unit` is what a transaction's number counts (`line` of a
+/// corpus, `record` of decision records).
+pub(crate) fn corpus_text(corpus: &CorpusDiff, from: &str, to: &str, unit: &str) -> String {
+    let mut out = String::new();
     let _ = writeln!(
         out,
         "\ncorpus: {}, {} changed, {}",
@@ -299,27 +311,34 @@ fn text_corpus(out: &mut String, report: &Report, corpus: &CorpusDiff) {
             plural(group.count, "transaction"),
             changes_text(group)
         );
-        let _ = writeln!(out, "      {}", transactions_text(group));
+        let transactions: Vec<String> = group
+            .transactions
+            .iter()
+            .map(|transaction| match &transaction.id {
+                Some(id) => format!("{id} ({unit} {})", transaction.line),
+                None => format!("{unit} {}", transaction.line),
+            })
+            .collect();
+        let _ = writeln!(out, "      {}", transactions.join(", "));
         if !group.fired_only_in_from.is_empty() {
             let _ = writeln!(
                 out,
-                "      decided only under {}: {}",
-                report.from.version,
+                "      decided only under {from}: {}",
                 rules_text(&group.fired_only_in_from)
             );
         }
         if !group.fired_only_in_to.is_empty() {
             let _ = writeln!(
                 out,
-                "      decided only under {}: {}",
-                report.to.version,
+                "      decided only under {to}: {}",
                 rules_text(&group.fired_only_in_to)
             );
         }
     }
     for error in &corpus.errors {
-        let _ = writeln!(out, "  line {}: error: {}", error.line, error.error);
+        let _ = writeln!(out, "  {unit} {}: error: {}", error.line, error.error);
     }
+    out
 }
 
 /// Text inside a markdown table cell.

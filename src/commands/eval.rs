@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 pub(crate) use cordon_engine::batch::split_lines;
 use cordon_engine::batch::{self, BLANK, is_blank, line_error};
 use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace};
+use cordon_records::{Appender, Create, Entry};
 
 use crate::commands::text;
 
@@ -40,6 +41,19 @@ pub struct Args {
     /// Leave the trace out of JSON decisions (faster for large batches).
     #[arg(long)]
     pub no_trace: bool,
+    /// Record every decision, before it is printed, in this log (`sqlite:PATH` or
+    /// `postgres://...`): the facts as received, the outcome, the trace and the version.
+    #[arg(long)]
+    pub records: Option<String>,
+    /// With `--records`: sign checkpoints of the log with this key (`cordon records keygen`).
+    #[arg(long, requires = "records")]
+    pub records_key: Option<PathBuf>,
+}
+
+/// A decision ready to print, and whether its trace is printed (it is recorded either way).
+struct Decided {
+    decision: Decision,
+    print_trace: bool,
 }
 
 pub(crate) enum Input {
@@ -156,7 +170,9 @@ fn next_block(
 
 /// Decides lines on all cores and returns what to print for them, one record a line in input
 /// order (a line that is not UTF-8, or blank, is an error record), and whether any failed.
-/// `first` is the number of the first line.
+/// `first` is the number of the first line. With `records`, the lines are returned only once
+/// the records of their decisions are durable; a decision that cannot be recorded is the error
+/// of the whole run.
 fn decide_lines(
     policy: &Policy,
     args: &Args,
@@ -164,31 +180,78 @@ fn decide_lines(
     detail: Detail,
     lines: &[&[u8]],
     first: usize,
-) -> (Vec<Vec<u8>>, bool) {
+    records: Option<&Appender>,
+) -> Result<(Vec<Vec<u8>>, bool), String> {
     const PIECE: usize = 64;
-    let results: Vec<(Vec<u8>, bool)> = lines
+    let print_trace = args.explain || (format == Format::Json && !args.no_trace);
+    let results: Vec<(Vec<u8>, bool, Vec<cordon_records::Pending>)> = lines
         .par_chunks(PIECE)
         .enumerate()
         .map_init(Workspace::default, |workspace, (piece, lines)| {
             let mut out = Vec::new();
             let mut failed = false;
+            let mut pending = Vec::new();
             for (index, line) in lines.iter().enumerate() {
                 let number = first + piece * PIECE + index;
+                let received = records.map(|_| cordon_records::now());
                 let decided =
                     batch::decide_line(policy, args.version.as_deref(), line, detail, workspace);
                 match decided {
-                    Ok(decision) => push_decision(&mut out, decision, format, args.explain),
+                    Ok(decision) => {
+                        if let (Some(records), Some(received)) = (records, received) {
+                            let entry = Entry::of_decision(&decision, line, received);
+                            pending.push(records.submit(entry));
+                        }
+                        let decided = Decided {
+                            decision,
+                            print_trace,
+                        };
+                        push_decision(&mut out, decided, format, args.explain);
+                    }
                     Err(error) => {
                         failed = true;
                         push_error(&mut out, number, &error, format);
                     }
                 }
             }
-            (out, failed)
+            (out, failed, pending)
         })
         .collect();
-    let failed = results.iter().any(|(_, failed)| *failed);
-    (results.into_iter().map(|(out, _)| out).collect(), failed)
+    // Every record of the lines is durable before any of them is printed; the pieces' records
+    // were handed over as they were decided, so they share few commits.
+    let mut outputs = Vec::with_capacity(results.len());
+    let mut failed = false;
+    for (out, piece_failed, pending) in results {
+        for pending in pending {
+            pending.wait().map_err(|error| record_error(&error))?;
+        }
+        outputs.push(out);
+        failed |= piece_failed;
+    }
+    Ok((outputs, failed))
+}
+
+fn record_error(error: &cordon_records::RecordsError) -> String {
+    format!("cannot record a decision (nothing more is printed): {error}")
+}
+
+/// The records' appender `--records` asks for.
+fn open_records(args: &Args) -> Result<Option<Appender>, String> {
+    let Some(url) = &args.records else {
+        return Ok(None);
+    };
+    let signer = match &args.records_key {
+        Some(path) => Some(crate::commands::records::read_signer(path)?),
+        None => None,
+    };
+    let store = cordon_records::open(url, Create::Yes).map_err(|error| error.to_string())?;
+    let options = cordon_records::Options {
+        signer,
+        ..cordon_records::Options::default()
+    };
+    cordon_records::Appender::start(store, options)
+        .map(Some)
+        .map_err(|error| error.to_string())
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, String> {
@@ -203,24 +266,50 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     });
     // The trace is part of the decision unless left out; why-not only when explaining.
     // Text prints the trace only when explaining.
+    // A record keeps the trace whatever is printed.
     let detail = if args.explain {
         Detail::Explain
-    } else if args.no_trace || format == Format::Text {
+    } else if (args.no_trace || format == Format::Text) && args.records.is_none() {
         Detail::Outcome
     } else {
         Detail::Trace
     };
+    let records = open_records(args)?;
+    let result = run_with(args, &policy, format, detail, records.as_ref());
+    if let Some(records) = records {
+        records.close().map_err(|error| record_error(&error))?;
+    }
+    result
+}
+
+fn run_with(
+    args: &Args,
+    policy: &Policy,
+    format: Format,
+    detail: Detail,
+    records: Option<&Appender>,
+) -> Result<ExitCode, String> {
     let input = read_input(&args.facts)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let write_error = |error: std::io::Error| format!("cannot write the decisions: {error}");
     match input {
         Input::One(text) => {
-            let result =
-                cordon_engine::decide_text(&policy, args.version.as_deref(), &text, detail);
+            let received = cordon_records::now();
+            let result = cordon_engine::decide_text(policy, args.version.as_deref(), &text, detail);
             match result {
                 Ok(decision) => {
-                    write_decision(&mut out, decision, format, args.explain)
+                    if let Some(records) = records {
+                        let entry = Entry::of_decision(&decision, text.as_bytes(), received);
+                        records
+                            .append(entry)
+                            .map_err(|error| record_error(&error))?;
+                    }
+                    let decided = Decided {
+                        decision,
+                        print_trace: args.explain || (format == Format::Json && !args.no_trace),
+                    };
+                    write_decision(&mut out, decided, format, args.explain)
                         .and_then(|()| out.flush())
                         .map_err(write_error)?;
                     Ok(ExitCode::SUCCESS)
@@ -237,8 +326,15 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 .then(|| indicatif::ProgressBar::new(lines.len() as u64));
             let mut failed = false;
             for (index, group) in lines.chunks(8192).enumerate() {
-                let (outputs, group_failed) =
-                    decide_lines(&policy, args, format, detail, group, index * 8192 + 1);
+                let (outputs, group_failed) = decide_lines(
+                    policy,
+                    args,
+                    format,
+                    detail,
+                    group,
+                    index * 8192 + 1,
+                    records,
+                )?;
                 failed |= group_failed;
                 for output in outputs {
                     out.write_all(&output).map_err(write_error)?;
@@ -320,7 +416,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                         }
                     }
                     let (outputs, block_failed) =
-                        decide_lines(&policy, args, format, detail, &lines, first);
+                        decide_lines(policy, args, format, detail, &lines, first, records)?;
                     failed |= block_failed;
                     first += lines.len();
                     if decided.send(outputs).is_err() {
@@ -375,7 +471,7 @@ fn error_line(error: &DecideError) -> String {
 
 fn write_decision(
     out: &mut impl Write,
-    decision: Decision,
+    decision: Decided,
     format: Format,
     explain: bool,
 ) -> std::io::Result<()> {
@@ -385,7 +481,14 @@ fn write_decision(
 }
 
 /// A decision as printed: one line of JSON (with `why_not` when explaining), or text.
-fn push_decision(out: &mut Vec<u8>, decision: Decision, format: Format, explain: bool) {
+fn push_decision(out: &mut Vec<u8>, decided: Decided, format: Format, explain: bool) {
+    let Decided {
+        mut decision,
+        print_trace,
+    } = decided;
+    if !print_trace {
+        decision.trace.clear();
+    }
     match format {
         Format::Json => decision.write_json_line(out),
         Format::Text => out.extend_from_slice(text::decision(&decision, explain).as_bytes()),

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod eval;
 pub mod fmt;
 pub mod lsp;
+pub mod records;
 pub mod rust;
 pub mod serve;
 pub mod test;

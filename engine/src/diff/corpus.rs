@@ -69,7 +69,8 @@ impl std::fmt::Display for FieldChange {
     }
 }
 
-/// A transaction: its line in the corpus (1-based) and its `id` when it has one.
+/// A transaction: its line in the corpus (1-based), or the number its caller gave it (see
+/// [`compare_numbered`]), and its `id` when it has one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TransactionRef {
     pub line: usize,
@@ -133,6 +134,27 @@ pub fn compare(policy: &Policy, from: &str, to: &str, lines: &[String]) -> Corpu
         .enumerate()
         .map(|(index, line)| compare_line(policy, from, to, index + 1, line))
         .collect();
+    group(compared)
+}
+
+/// [`compare`] for transactions numbered by the caller rather than by their place (decision
+/// records, by sequence number): each number is what [`TransactionRef::line`] and
+/// [`LineError::line`] then hold.
+pub fn compare_numbered(
+    policy: &Policy,
+    from: &str,
+    to: &str,
+    transactions: &[(usize, String)],
+) -> CorpusDiff {
+    let compared: Vec<Compared> = transactions
+        .par_iter()
+        .map(|(number, text)| compare_line(policy, from, to, *number, text))
+        .collect();
+    group(compared)
+}
+
+/// Groups compared transactions by their exact set of changes.
+fn group(compared: Vec<Compared>) -> CorpusDiff {
     let mut diff = CorpusDiff {
         transactions: 0,
         changed: 0,
