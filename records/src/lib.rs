@@ -43,6 +43,32 @@ pub use appender::{Appender, Options, Pending};
 pub use record::{Entry, Record, now};
 pub use store::{Create, Store, Window, open};
 
+/// The appender of the log at `url` (created if it is not there), its checkpoints signed with the
+/// private key in `key_file` when one is given: what `cordon eval --records` and `cordon serve
+/// --records` start.
+pub fn start(url: &str, key_file: Option<&std::path::Path>) -> Result<Appender, RecordsError> {
+    let signer = match key_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                RecordsError::new(format!(
+                    "cannot read key file `{}`: {error}",
+                    path.display()
+                ))
+            })?;
+            Some(checkpoint::Signer::parse(
+                &text,
+                &format!("key file `{}`", path.display()),
+            )?)
+        }
+        None => None,
+    };
+    let options = Options {
+        signer,
+        ..Options::default()
+    };
+    Appender::start(open(url, Create::Yes)?, options)
+}
+
 /// Why records could not be written or read: a sentence naming what and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordsError {

@@ -51,29 +51,11 @@ pub struct RequestLog {
 
 /// The appender of the records `options` name, if any.
 fn open_records(options: &Options) -> Result<Option<cordon_records::Appender>, String> {
-    let Some(url) = &options.records else {
-        return Ok(None);
-    };
-    let signer = match &options.records_key {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| format!("cannot read key file `{}`: {error}", path.display()))?;
-            let source = format!("key file `{}`", path.display());
-            Some(
-                cordon_records::checkpoint::Signer::parse(&text, &source)
-                    .map_err(|error| error.to_string())?,
-            )
-        }
-        None => None,
-    };
-    let store = cordon_records::open(url, cordon_records::Create::Yes)
-        .map_err(|error| error.to_string())?;
-    let options = cordon_records::Options {
-        signer,
-        ..cordon_records::Options::default()
-    };
-    cordon_records::Appender::start(store, options)
-        .map(Some)
+    options
+        .records
+        .as_deref()
+        .map(|url| cordon_records::start(url, options.records_key.as_deref()))
+        .transpose()
         .map_err(|error| error.to_string())
 }
 

@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 pub(crate) use cordon_engine::batch::split_lines;
 use cordon_engine::batch::{self, BLANK, is_blank, line_error};
 use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace};
-use cordon_records::{Appender, Create, Entry};
+use cordon_records::{Appender, Entry};
 
 use crate::commands::text;
 
@@ -237,20 +237,10 @@ fn record_error(error: &cordon_records::RecordsError) -> String {
 
 /// The records' appender `--records` asks for.
 fn open_records(args: &Args) -> Result<Option<Appender>, String> {
-    let Some(url) = &args.records else {
-        return Ok(None);
-    };
-    let signer = match &args.records_key {
-        Some(path) => Some(crate::commands::records::read_signer(path)?),
-        None => None,
-    };
-    let store = cordon_records::open(url, Create::Yes).map_err(|error| error.to_string())?;
-    let options = cordon_records::Options {
-        signer,
-        ..cordon_records::Options::default()
-    };
-    cordon_records::Appender::start(store, options)
-        .map(Some)
+    args.records
+        .as_deref()
+        .map(|url| cordon_records::start(url, args.records_key.as_deref()))
+        .transpose()
         .map_err(|error| error.to_string())
 }
 

@@ -118,7 +118,7 @@ pub enum Command {
 }
 
 /// The signing key in `path`.
-pub(crate) fn read_signer(path: &PathBuf) -> Result<Signer, String> {
+fn read_signer(path: &PathBuf) -> Result<Signer, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read key file `{}`: {error}", path.display()))?;
     Signer::parse(&text, &format!("key file `{}`", path.display())).map_err(|e| e.to_string())
