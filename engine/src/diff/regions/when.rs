@@ -123,128 +123,121 @@ fn fact_clauses(
     line: &[Answers],
     dates: &[(Date, Date)],
 ) -> Result<Vec<Clause>, String> {
-    let mut all = Vec::new();
-    {
-        let Some(fact) = line_fact(line) else {
-            return Ok(all);
-        };
-        let kind = space.facts.get(&fact).map(|info| &info.kind);
-        let optional = space
-            .facts
-            .get(&fact)
-            .is_some_and(|info| info.mode == FieldMode::Optional);
-        let only = |accept: &dyn Fn(&Atom) -> bool| {
-            line.iter()
-                .flatten()
-                .all(|(atom, _)| matches!(atom, Atom::Present(_)) || accept(atom))
-        };
-        let absent = line.iter().any(|alternative| {
-            alternative
+    let Some(fact) = line_fact(line) else {
+        return Ok(Vec::new());
+    };
+    let kind = space.facts.get(&fact).map(|info| &info.kind);
+    let optional = space
+        .facts
+        .get(&fact)
+        .is_some_and(|info| info.mode == FieldMode::Optional);
+    let only = |accept: &dyn Fn(&Atom) -> bool| {
+        line.iter()
+            .flatten()
+            .all(|(atom, _)| matches!(atom, Atom::Present(_)) || accept(atom))
+    };
+    let absent = line.iter().any(is_absent);
+    let clauses = if fact == "date" && only(&|atom| matches!(atom, Atom::DateBefore(_))) {
+        pieces_clauses(
+            &fact,
+            date_pieces(line)
                 .iter()
-                .any(|(atom, truth)| matches!(atom, Atom::Present(_)) && !truth)
+                .map(|(low, high)| {
+                    (
+                        (*low != Date::MIN).then_some((*low, true)),
+                        (*high != Date::MAX).then_some((*high, true)),
+                    )
+                })
+                .collect(),
+            &|value: Date| Json::String(value.to_string()),
+            &|high: Date, low: Date| shift(high, 1) == low,
+            false,
+        )
+    } else if let Some(Kind::Number { .. }) = kind
+        && only(&|atom| {
+            matches!(atom, Atom::Compare(_, left, right)
+                if single_fact(left, right).is_some_and(|(f, _, _)| f == fact))
+        })
+    {
+        number_clauses(space, &fact, line, absent)
+    } else if let Some(Kind::Country) = kind
+        && only(&|atom| matches!(atom, Atom::InGroup { .. } | Atom::CountryIs(..)))
+    {
+        country_clauses(space, &fact, line, dates, absent)
+    } else if let Some(Kind::Enum(_)) = kind
+        && only(&|atom| matches!(atom, Atom::EnumIs(..)))
+    {
+        let all = space.enum_values(&Region::everything(), &fact);
+        let sets = line.iter().filter(|a| !is_absent(a)).map(|alternative| {
+            let mut values = all.clone();
+            for (atom, truth) in alternative {
+                if let Atom::EnumIs(_, value) = atom {
+                    values.retain(|v| (v == value) == *truth);
+                }
+            }
+            values
         });
-        let clauses = if fact == "date" && only(&|atom| matches!(atom, Atom::DateBefore(_))) {
-            pieces_clauses(
-                &fact,
-                date_pieces(line)
-                    .iter()
-                    .map(|(low, high)| {
-                        (
-                            (*low != Date::MIN).then_some((*low, true)),
-                            (*high != Date::MAX).then_some((*high, true)),
-                        )
-                    })
-                    .collect(),
-                &|value: Date| Json::String(value.to_string()),
-                &|high: Date, low: Date| shift(high, 1) == low,
-                false,
-            )
-        } else if let Some(Kind::Number { .. }) = kind
-            && only(&|atom| {
-                matches!(atom, Atom::Compare(_, left, right)
-                    if single_fact(left, right).is_some_and(|(f, _, _)| f == fact))
-            })
-        {
-            number_clauses(space, &fact, line, absent)
-        } else if let Some(Kind::Country) = kind
-            && only(&|atom| matches!(atom, Atom::InGroup { .. } | Atom::CountryIs(..)))
-        {
-            country_clauses(space, &fact, line, dates, absent)
-        } else if let Some(Kind::Enum(_)) = kind
-            && only(&|atom| matches!(atom, Atom::EnumIs(..)))
-        {
-            let all = space.enum_values(&Region::everything(), &fact);
-            let sets = line.iter().filter(|a| !is_absent(a)).map(|alternative| {
-                let mut values = all.clone();
-                for (atom, truth) in alternative {
-                    if let Atom::EnumIs(_, value) = atom {
-                        values.retain(|v| (v == value) == *truth);
-                    }
+        let union: std::collections::BTreeSet<String> = sets.flatten().collect();
+        let strings = |values: Vec<&String>| values.into_iter().map(|v| json!(v)).collect();
+        set_clause(
+            &fact,
+            strings(union.iter().collect()),
+            strings(all.difference(&union).collect()),
+            absent,
+        )
+    } else if let Some(Kind::Bool) = kind
+        && only(&|atom| matches!(atom, Atom::Bool(_)))
+    {
+        let mut values = Vec::new();
+        for alternative in line.iter().filter(|a| !is_absent(a)) {
+            let mut possible = vec![true, false];
+            for (atom, truth) in alternative {
+                if let Atom::Bool(_) = atom {
+                    possible.retain(|value| value == truth);
                 }
-                values
-            });
-            let union: std::collections::BTreeSet<String> = sets.flatten().collect();
-            let strings = |values: Vec<&String>| values.into_iter().map(|v| json!(v)).collect();
-            set_clause(
+            }
+            values.extend(possible);
+        }
+        values.sort_unstable();
+        values.dedup();
+        match values.as_slice() {
+            [one] => vec![with_absent(
+                vec![test(&fact, "==", Json::Bool(*one))],
                 &fact,
-                strings(union.iter().collect()),
-                strings(all.difference(&union).collect()),
                 absent,
-            )
-        } else if let Some(Kind::Bool) = kind
-            && only(&|atom| matches!(atom, Atom::Bool(_)))
-        {
-            let mut values = Vec::new();
-            for alternative in line.iter().filter(|a| !is_absent(a)) {
-                let mut possible = vec![true, false];
-                for (atom, truth) in alternative {
-                    if let Atom::Bool(_) = atom {
-                        possible.retain(|value| value == truth);
-                    }
-                }
-                values.extend(possible);
+            )],
+            _ => set_clause(&fact, vec![json!(true), json!(false)], vec![], absent),
+        }
+    } else if let Some(Kind::Text) = kind
+        && let Some((texts, ignore_case)) = equal_texts(line)
+    {
+        let mut tests = vec![Test {
+            ignore_case,
+            ..match texts.as_slice() {
+                [one] => test(&fact, "==", json!(one)),
+                many => test(&fact, "in", json!(many)),
             }
-            values.sort_unstable();
-            values.dedup();
-            match values.as_slice() {
-                [one] => vec![with_absent(
-                    vec![test(&fact, "==", Json::Bool(*one))],
-                    &fact,
-                    absent,
-                )],
-                _ => set_clause(&fact, vec![json!(true), json!(false)], vec![], absent),
-            }
-        } else if let Some(Kind::Text) = kind
-            && let Some((texts, ignore_case)) = equal_texts(line)
-        {
-            let mut tests = vec![Test {
-                ignore_case,
-                ..match texts.as_slice() {
-                    [one] => test(&fact, "==", json!(one)),
-                    many => test(&fact, "in", json!(many)),
-                }
-            }];
-            if absent {
-                tests.push(test(&fact, "absent", Json::Null));
-            }
-            vec![tests]
-        } else if only(&|_| false) {
-            // Presence alone.
-            let present = line.iter().any(|alternative| !is_absent(alternative));
-            match (present, absent) {
-                (true, true) => Vec::new(),
-                (true, false) => vec![vec![test(&fact, "present", Json::Null)]],
-                (false, _) => vec![vec![test(&fact, "absent", Json::Null)]],
-            }
-        } else {
-            distribute(space, line)?
-        };
-        // A required fact is always given: `present` says nothing of it.
-        all.extend(clauses.into_iter().filter(|clause| {
-            optional || !matches!(clause.as_slice(), [only] if only.op == "present")
-        }));
-    }
-    Ok(all)
+        }];
+        if absent {
+            tests.push(test(&fact, "absent", Json::Null));
+        }
+        vec![tests]
+    } else if only(&|_| false) {
+        // Presence alone.
+        let present = line.iter().any(|alternative| !is_absent(alternative));
+        match (present, absent) {
+            (true, true) => Vec::new(),
+            (true, false) => vec![vec![test(&fact, "present", Json::Null)]],
+            (false, _) => vec![vec![test(&fact, "absent", Json::Null)]],
+        }
+    } else {
+        distribute(space, line)?
+    };
+    // A required fact is always given: `present` says nothing of it.
+    Ok(clauses
+        .into_iter()
+        .filter(|clause| optional || !matches!(clause.as_slice(), [only] if only.op == "present"))
+        .collect())
 }
 
 /// A text line whose alternatives each say the text equals one text (all with or all without
