@@ -10,7 +10,7 @@ pub mod postgres;
 pub mod sqlite;
 
 use crate::RecordsError;
-use crate::hash::{CompactRange, GENESIS, Hash, chain_hash, leaf_hash};
+use crate::hash::{CompactRange, GENESIS, Hash, chain_hash, hash_from_slice, leaf_hash};
 use crate::record::{Entry, Record};
 
 /// The end of the log: how many records were ever appended (pruned ones included), the chain
@@ -180,3 +180,63 @@ pub(crate) fn head_of(
 /// The columns of a record, in the order both backends select them.
 pub(crate) const COLUMNS: &str = "sequence, decision_id, transaction_id, received, facts, outcome, \
      trace, policy, version, content_hash, engine_version, corrects, chain";
+
+/// The raw columns of a record row, before they are checked.
+pub(crate) type RawRecord = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    Vec<u8>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Vec<u8>,
+);
+
+/// A record from its columns, naming it when one is corrupt.
+pub(crate) fn record_of(raw: RawRecord) -> Result<Record, RecordsError> {
+    let (
+        sequence,
+        decision_id,
+        transaction_id,
+        received,
+        facts,
+        outcome,
+        trace,
+        policy,
+        version,
+        content_hash,
+        engine_version,
+        corrects,
+        chain,
+    ) = raw;
+    let sequence = to_u64(sequence, "record")?;
+    let chain = hash_from_slice(&chain).ok_or_else(|| {
+        RecordsError::new(format!("record {sequence}: its chain hash is not 32 bytes"))
+    })?;
+    let corrects = corrects
+        .map(|corrects| to_u64(corrects, &format!("record {sequence} corrects record")))
+        .transpose()?;
+    Ok(Record {
+        sequence,
+        entry: Entry {
+            decision_id,
+            transaction_id,
+            received,
+            facts,
+            outcome,
+            trace,
+            policy,
+            version,
+            content_hash,
+            engine_version,
+            corrects,
+        },
+        chain,
+    })
+}

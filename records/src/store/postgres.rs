@@ -6,9 +6,11 @@
 
 use postgres::{Client, NoTls, Row};
 
-use super::{Base, COLUMNS, Create, Head, Store, VersionCount, Window, head_of, to_i64, to_u64};
+use super::{
+    Base, COLUMNS, Create, Head, RawRecord, Store, VersionCount, Window, head_of, record_of,
+    to_i64, to_u64,
+};
 use crate::RecordsError;
-use crate::hash::hash_from_slice;
 use crate::record::{Entry, Record};
 
 /// The advisory lock that orders appends (and the creation of the tables).
@@ -169,40 +171,33 @@ fn read_base(client: &mut impl postgres::GenericClient) -> Result<Option<Base>, 
     .transpose()
 }
 
-fn record_of(row: &Row) -> Result<Record, RecordsError> {
-    let column = |index: usize, error: postgres::Error| {
-        RecordsError::new(format!("a record's column {index} cannot be read: {error}"))
-    };
-    let sequence = to_u64(row.try_get(0).map_err(|e| column(0, e))?, "record")?;
+/// A record from its row: each column read (naming the one that cannot be), then checked as every
+/// store checks it ([`record_of`]).
+fn record_from_row(row: &Row) -> Result<Record, RecordsError> {
+    let sequence: i64 = row.try_get(0).map_err(|error| {
+        RecordsError::new(format!("a record's column 0 cannot be read: {error}"))
+    })?;
     let at = |index: usize, error: postgres::Error| {
         RecordsError::new(format!(
             "record {sequence}: column {index} cannot be read: {error}"
         ))
     };
-    let chain: Vec<u8> = row.try_get(12).map_err(|e| at(12, e))?;
-    let chain = hash_from_slice(&chain).ok_or_else(|| {
-        RecordsError::new(format!("record {sequence}: its chain hash is not 32 bytes"))
-    })?;
-    let corrects: Option<i64> = row.try_get(11).map_err(|e| at(11, e))?;
-    Ok(Record {
+    let raw: RawRecord = (
         sequence,
-        entry: Entry {
-            decision_id: row.try_get(1).map_err(|e| at(1, e))?,
-            transaction_id: row.try_get(2).map_err(|e| at(2, e))?,
-            received: row.try_get(3).map_err(|e| at(3, e))?,
-            facts: row.try_get(4).map_err(|e| at(4, e))?,
-            outcome: row.try_get(5).map_err(|e| at(5, e))?,
-            trace: row.try_get(6).map_err(|e| at(6, e))?,
-            policy: row.try_get(7).map_err(|e| at(7, e))?,
-            version: row.try_get(8).map_err(|e| at(8, e))?,
-            content_hash: row.try_get(9).map_err(|e| at(9, e))?,
-            engine_version: row.try_get(10).map_err(|e| at(10, e))?,
-            corrects: corrects
-                .map(|corrects| to_u64(corrects, "corrected record"))
-                .transpose()?,
-        },
-        chain,
-    })
+        row.try_get(1).map_err(|e| at(1, e))?,
+        row.try_get(2).map_err(|e| at(2, e))?,
+        row.try_get(3).map_err(|e| at(3, e))?,
+        row.try_get(4).map_err(|e| at(4, e))?,
+        row.try_get(5).map_err(|e| at(5, e))?,
+        row.try_get(6).map_err(|e| at(6, e))?,
+        row.try_get(7).map_err(|e| at(7, e))?,
+        row.try_get(8).map_err(|e| at(8, e))?,
+        row.try_get(9).map_err(|e| at(9, e))?,
+        row.try_get(10).map_err(|e| at(10, e))?,
+        row.try_get(11).map_err(|e| at(11, e))?,
+        row.try_get(12).map_err(|e| at(12, e))?,
+    );
+    record_of(raw)
 }
 
 impl Store for PostgresStore {
@@ -322,7 +317,7 @@ impl Store for PostgresStore {
                 ],
             )
             .map_err(|e| self.error(&format!("cannot read records after {after}"), e))?;
-        rows.iter().map(record_of).collect()
+        rows.iter().map(record_from_row).collect()
     }
 
     fn find(&mut self, id: &str) -> Result<Vec<Record>, RecordsError> {
@@ -337,7 +332,7 @@ impl Store for PostgresStore {
                 &[&id, &sequence],
             )
             .map_err(|e| self.error(&format!("cannot look up `{id}`"), e))?;
-        rows.iter().map(record_of).collect()
+        rows.iter().map(record_from_row).collect()
     }
 
     fn checkpoints(&mut self) -> Result<Vec<(u64, String)>, RecordsError> {

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
-use super::{Base, COLUMNS, Create, Head, Store, VersionCount, Window, head_of, to_i64, to_u64};
+use super::{
+    Base, COLUMNS, Create, Head, RawRecord, Store, VersionCount, Window, head_of, record_of,
+    to_i64, to_u64,
+};
 use crate::RecordsError;
-use crate::hash::hash_from_slice;
 use crate::record::{Entry, Record};
 
 const SCHEMA: &str = "
@@ -177,23 +179,6 @@ fn current_head(connection: &Connection) -> Result<Head, RecordsError> {
     Ok(read_base(connection)?.map_or_else(Head::empty, |base| base.head))
 }
 
-/// The raw columns of a record row, before they are checked.
-type RawRecord = (
-    i64,
-    String,
-    Option<String>,
-    String,
-    Vec<u8>,
-    String,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Vec<u8>,
-);
-
 fn raw_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
     Ok((
         row.get(0)?,
@@ -210,49 +195,6 @@ fn raw_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawRecord> {
         row.get(11)?,
         row.get(12)?,
     ))
-}
-
-/// A record from its columns, naming it when one is corrupt.
-pub(crate) fn record_of(raw: RawRecord) -> Result<Record, RecordsError> {
-    let (
-        sequence,
-        decision_id,
-        transaction_id,
-        received,
-        facts,
-        outcome,
-        trace,
-        policy,
-        version,
-        content_hash,
-        engine_version,
-        corrects,
-        chain,
-    ) = raw;
-    let sequence = to_u64(sequence, "record")?;
-    let chain = hash_from_slice(&chain).ok_or_else(|| {
-        RecordsError::new(format!("record {sequence}: its chain hash is not 32 bytes"))
-    })?;
-    let corrects = corrects
-        .map(|corrects| to_u64(corrects, &format!("record {sequence} corrects record")))
-        .transpose()?;
-    Ok(Record {
-        sequence,
-        entry: Entry {
-            decision_id,
-            transaction_id,
-            received,
-            facts,
-            outcome,
-            trace,
-            policy,
-            version,
-            content_hash,
-            engine_version,
-            corrects,
-        },
-        chain,
-    })
 }
 
 impl Store for SqliteStore {
