@@ -43,41 +43,97 @@ pub use appender::{Appender, Options, Pending};
 pub use record::{Entry, Record, now};
 pub use store::{Create, Store, Window, open};
 
-/// The appender of the log at `url` (created if it is not there), its checkpoints signed with the
-/// private key in `key_file` when one is given: what `cordon eval --records` and `cordon serve
-/// --records` start.
-pub fn start(url: &str, key_file: Option<&std::path::Path>) -> Result<Appender, RecordsError> {
-    let signer = match key_file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|error| {
-                RecordsError::new(format!(
-                    "cannot read key file `{}`: {error}",
-                    path.display()
-                ))
-            })?;
-            Some(checkpoint::Signer::parse(
-                &text,
-                &format!("key file `{}`", path.display()),
-            )?)
+/// Where decisions are recorded and how the log is checkpointed: what `cordon eval --records`
+/// and `cordon serve --records` are given.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The log: `sqlite:PATH` or `postgres://...`.
+    pub url: String,
+    /// The private key that signs checkpoints (`cordon records keygen`); without one, none are
+    /// written.
+    pub key_file: Option<std::path::PathBuf>,
+    /// Sign a checkpoint once this many records were appended since the last one...
+    pub checkpoint_every: u64,
+    /// ...or once this long has passed since the last one, if records were appended since.
+    pub checkpoint_interval: std::time::Duration,
+}
+
+impl Settings {
+    /// The log at `url` with the default checkpoint frequency and no key.
+    pub fn new(url: impl Into<String>) -> Settings {
+        let defaults = Options::default();
+        Settings {
+            url: url.into(),
+            key_file: None,
+            checkpoint_every: defaults.checkpoint_every,
+            checkpoint_interval: defaults.checkpoint_interval,
         }
-        None => None,
-    };
-    let options = Options {
-        signer,
-        ..Options::default()
-    };
-    Appender::start(open(url, Create::Yes)?, options)
+    }
+
+    /// The appender of the log (created if it is not there).
+    pub fn start(&self) -> Result<Appender, RecordsError> {
+        if self.checkpoint_every == 0 {
+            return Err(RecordsError::new(
+                "checkpoints every 0 records: give at least 1".to_string(),
+            ));
+        }
+        if self.checkpoint_interval.is_zero() {
+            return Err(RecordsError::new(
+                "checkpoints every 0 seconds: give at least 1".to_string(),
+            ));
+        }
+        let signer = match &self.key_file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|error| {
+                    RecordsError::new(format!(
+                        "cannot read key file `{}`: {error}",
+                        path.display()
+                    ))
+                })?;
+                Some(checkpoint::Signer::parse(
+                    &text,
+                    &format!("key file `{}`", path.display()),
+                )?)
+            }
+            None => None,
+        };
+        let options = Options {
+            signer,
+            checkpoint_every: self.checkpoint_every,
+            checkpoint_interval: self.checkpoint_interval,
+            ..Options::default()
+        };
+        Appender::start(open(&self.url, Create::Yes)?, options)
+    }
 }
 
 /// Why records could not be written or read: a sentence naming what and where.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordsError {
     message: String,
+    /// The record whose stored columns cannot be read as a record, if that is what is wrong.
+    corrupt: Option<u64>,
 }
 
 impl RecordsError {
     pub fn new(message: String) -> RecordsError {
-        RecordsError { message }
+        RecordsError {
+            message,
+            corrupt: None,
+        }
+    }
+
+    /// Record `sequence` is stored, but a column of it cannot be read (`why`).
+    pub fn corrupt(sequence: u64, why: &str) -> RecordsError {
+        RecordsError {
+            message: format!("record {sequence}: {why}"),
+            corrupt: Some(sequence),
+        }
+    }
+
+    /// The record that cannot be read, when that is the error.
+    pub fn corrupt_record(&self) -> Option<u64> {
+        self.corrupt
     }
 }
 

@@ -34,6 +34,10 @@ pub enum Problem {
     Reordered { sequence: u64, belongs_at: u64 },
     /// A checkpoint that does not match the records, or whose signature fails.
     Checkpoint { size: u64, why: String },
+    /// A record whose stored columns cannot be read as a record (a column was overwritten).
+    Unreadable { sequence: u64, why: String },
+    /// A correction that names a record that is not before it.
+    Correction { sequence: u64, corrects: u64 },
 }
 
 impl std::fmt::Display for Problem {
@@ -69,6 +73,11 @@ impl std::fmt::Display for Problem {
                 "records were reordered: the record at {sequence} belongs at {belongs_at}"
             ),
             Problem::Checkpoint { size, why } => write!(f, "checkpoint at size {size}: {why}"),
+            Problem::Unreadable { why, .. } => write!(f, "{why}: it was altered in the store"),
+            Problem::Correction { sequence, corrects } => write!(
+                f,
+                "record {sequence} corrects record {corrects}, which is not an earlier record"
+            ),
         }
     }
 }
@@ -230,13 +239,25 @@ pub fn verify(
     let mut at = 0;
     let mut last_read = range.size;
     let mut exhausted = false;
+    // A record that cannot be read: the records before it are verified, then it is named.
+    let mut unreadable: Option<(u64, String)> = None;
     loop {
         // Keep LOOKAHEAD records ahead of `at` in the buffer.
         if !exhausted && buffer.len() - at <= LOOKAHEAD {
             buffer.drain(..at);
             at = 0;
-            let page = store.read(last_read, PAGE, &Window::default())?;
-            exhausted = page.len() < PAGE;
+            let page = match store.read(last_read, PAGE, &Window::default()) {
+                Ok(page) => page,
+                Err(error) => match error.corrupt_record() {
+                    Some(sequence) if sequence > last_read => {
+                        unreadable = Some((sequence, error.to_string()));
+                        let before = usize::try_from(sequence - last_read - 1).unwrap_or(PAGE);
+                        store.read(last_read, before.min(PAGE), &Window::default())?
+                    }
+                    _ => return Err(error),
+                },
+            };
+            exhausted = page.len() < PAGE || unreadable.is_some();
             if let Some(last) = page.last() {
                 last_read = last.sequence;
             }
@@ -263,6 +284,16 @@ pub fn verify(
         let chain = chain_hash(&previous, leaf);
         if chain != record.chain {
             report.problem = Some(classify(&buffer[at..], &previous));
+            return Ok(report);
+        }
+        // A correction names an earlier record (the appender never writes another).
+        if let Some(corrects) = record.entry.corrects
+            && (corrects == 0 || corrects >= record.sequence)
+        {
+            report.problem = Some(Problem::Correction {
+                sequence: record.sequence,
+                corrects,
+            });
             return Ok(report);
         }
         previous = chain;
@@ -299,6 +330,10 @@ pub fn verify(
         }
     }
     let verified = range.size;
+    if let Some((sequence, why)) = unreadable {
+        report.problem = Some(Problem::Unreadable { sequence, why });
+        return Ok(report);
+    }
     // Checkpoints beyond the records: the records they cover were removed.
     if let Some(pending) = checkpoints.get(next_checkpoint) {
         report.problem = Some(Problem::Removed {

@@ -206,6 +206,11 @@ fn cases() -> Vec<Case> {
             expect: |problem| matches!(problem, Problem::Checkpoint { size: 10, .. }),
         },
         Case {
+            name: "a column overwritten",
+            tamper: |raw, _| raw.set_chain(5, &[0]),
+            expect: |problem| matches!(problem, Problem::Unreadable { sequence: 5, why } if why.contains("chain hash is not 32 bytes")),
+        },
+        Case {
             name: "checkpoint signed by another key",
             tamper: |raw, url| {
                 let mut store = open(url, Create::No)?;
@@ -592,6 +597,32 @@ fn an_async_caller_awaits_its_record() -> TestResult {
     let late = block_on(appender.submit(entry(3, &cordon_records::now())));
     assert!(late.is_err());
     assert_eq!(open(&url, Create::No)?.head()?.size, 2);
+    let _ = std::fs::remove_dir_all(&directory);
+    Ok(())
+}
+
+#[test]
+fn a_correction_must_name_an_earlier_record() -> TestResult {
+    let directory = temp_dir("correction");
+    let url = format!("sqlite:{}", directory.join("log.db").display());
+    let appender = Appender::start(open(&url, Create::Yes)?, Options::default())?;
+    appender.append(entry(1, &cordon_records::now()))?;
+    let mut correction = entry(2, &cordon_records::now());
+    correction.corrects = Some(1);
+    appender.append(correction)?;
+    let mut forward = entry(3, &cordon_records::now());
+    forward.corrects = Some(7);
+    appender.append(forward)?;
+    appender.close()?;
+    let report = verify(open(&url, Create::No)?.as_mut(), None, &[])?;
+    assert_eq!(
+        report.problem,
+        Some(Problem::Correction {
+            sequence: 3,
+            corrects: 7
+        })
+    );
+    assert_eq!(report.records, 2, "records 1 and 2 verify");
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
 }

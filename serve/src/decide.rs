@@ -207,11 +207,10 @@ async fn one(app: App, query: Query, request: Request) -> Result<Response, ApiEr
         Ok((json, version, outcome, entry)) => {
             // The decision is answered only once its record is durable.
             if let (Some(records), Some(entry)) = (&service.records, entry) {
-                records.submit(entry).await.map_err(|error| {
-                    ApiError::unavailable(format!(
-                        "the decision could not be recorded, so it is not answered: {error}"
-                    ))
-                })?;
+                records
+                    .submit(entry)
+                    .await
+                    .map_err(|error| ApiError::not_recorded(&error))?;
             }
             service.metrics.decided(&version, &outcome, 1);
             let mut response = (
@@ -237,8 +236,17 @@ const BLOCK: usize = 256 << 10;
 /// Blocks decided ahead of the one being written.
 const AHEAD: usize = 4;
 
+/// What a block of a batch answers: its lines, their tally, and (with `--records`) the records
+/// that must be durable before the lines are sent.
+#[derive(Default)]
+struct Block {
+    out: Vec<u8>,
+    tally: Tally,
+    records: Vec<cordon_records::Pending>,
+}
+
 /// Output of the blocks of one batch, in order.
-type Pending = oneshot::Receiver<Result<(Vec<u8>, Tally), ApiError>>;
+type Queued = oneshot::Receiver<Result<Block, ApiError>>;
 
 /// The reading side of a batch: the body, what is read but not yet decided, and where it is.
 struct Reader {
@@ -360,11 +368,6 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
     if content_length(request.headers()).is_some_and(|length| length > service.max_batch as u64) {
         return Err(ApiError::too_large(service.max_batch));
     }
-    if service.records.is_some() {
-        return Err(ApiError::bad_request(
-            "batches are not recorded yet: with `--records`, send one transaction a request",
-        ));
-    }
     let resolved = service.policies.resolve(query.version.as_deref())?;
     let mut reader = Reader {
         body: request.into_body(),
@@ -399,7 +402,7 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
     // A place in the engine's queue once there is something to decide (a client slow to send
     // its first line holds none), or 503 before anything is answered.
     let first_slot = service.pool.try_slot()?;
-    let (sender, receiver) = mpsc::channel::<Pending>(AHEAD);
+    let (sender, receiver) = mpsc::channel::<Queued>(AHEAD);
     let version = resolved.pin.clone();
     tokio::spawn(read_batch(
         app.clone(),
@@ -409,23 +412,33 @@ async fn stream(app: App, query: Query, request: Request) -> Result<Response, Ap
         first_slot,
         sender,
     ));
+    // A block's lines are sent once their records are durable; a decision that cannot be
+    // recorded is not answered, and the batch stops with an error line.
     let body = Body::from_stream(futures_util::stream::unfold(
-        (receiver, app.clone(), Tally::default()),
-        |(mut receiver, app, mut tally)| async move {
-            let Some(pending) = receiver.recv().await else {
+        (Some(receiver), app.clone(), Tally::default()),
+        |(receiver, app, mut tally)| async move {
+            let Some(mut receiver) = receiver else {
                 tally.record(&app.0.metrics);
                 return None;
             };
-            let chunk = match crate::pool::finish(pending).await {
-                Ok((chunk, block_tally)) => {
-                    tally.merge(block_tally);
-                    chunk
-                }
-                Err(error) => {
-                    let mut line = error.body.to_string().into_bytes();
-                    line.push(b'\n');
-                    line
-                }
+            let Some(queued) = receiver.recv().await else {
+                tally.record(&app.0.metrics);
+                return None;
+            };
+            let mut receiver = Some(receiver);
+            let chunk = match crate::pool::finish(queued).await {
+                Ok(block) => match durable(block.records).await {
+                    Ok(()) => {
+                        tally.merge(block.tally);
+                        block.out
+                    }
+                    Err(error) => {
+                        // Nothing after an unrecorded decision is answered.
+                        receiver = None;
+                        error_line(&error)
+                    }
+                },
+                Err(error) => error_line(&error),
             };
             Some((
                 Ok::<Bytes, std::convert::Infallible>(Bytes::from(chunk)),
@@ -456,7 +469,7 @@ async fn read_batch(
     detail: Detail,
     mut reader: Reader,
     first_slot: crate::pool::Slot,
-    sender: mpsc::Sender<Pending>,
+    sender: mpsc::Sender<Queued>,
 ) {
     let service = &app.0;
     let mut slot = Some(first_slot);
@@ -487,7 +500,16 @@ async fn read_batch(
                 write_error_line(&mut out, reader.line, &too_long(service.max_body));
                 let mut tally = Tally::default();
                 tally.error("too_large");
-                if !send_ready(&sender, Ok((out, tally))).await {
+                if !send_ready(
+                    &sender,
+                    Ok(Block {
+                        out,
+                        tally,
+                        ..Block::default()
+                    }),
+                )
+                .await
+                {
                     return;
                 }
                 reader.line += 1;
@@ -545,20 +567,44 @@ async fn read_batch(
         out.push(b'\n');
         let mut tally = Tally::default();
         tally.error("batch");
-        let _ = send_ready(&sender, Ok((out, tally))).await;
+        let _ = send_ready(
+            &sender,
+            Ok(Block {
+                out,
+                tally,
+                ..Block::default()
+            }),
+        )
+        .await;
     }
 }
 
-async fn send_ready(
-    sender: &mpsc::Sender<Pending>,
-    output: Result<(Vec<u8>, Tally), ApiError>,
-) -> bool {
+/// Waits until every record of a block is durable.
+async fn durable(records: Vec<cordon_records::Pending>) -> Result<(), ApiError> {
+    for pending in records {
+        pending
+            .await
+            .map_err(|error| ApiError::not_recorded(&error))?;
+    }
+    Ok(())
+}
+
+/// An error answered as one line of a batch.
+fn error_line(error: &ApiError) -> Vec<u8> {
+    let mut line = error.body.to_string().into_bytes();
+    line.push(b'\n');
+    line
+}
+
+async fn send_ready(sender: &mpsc::Sender<Queued>, output: Result<Block, ApiError>) -> bool {
     let (ready, pending) = oneshot::channel();
     let _ = ready.send(output);
     sender.send(pending).await.is_ok()
 }
 
-/// Decides a block of whole lines on the pool's threads: a line per line, in order.
+/// Decides a block of whole lines on the pool's threads: a line per line, in order. With
+/// `--records`, each decision is handed to the appender as it is made (with its trace, whatever
+/// the answer shows), and the block is sent once all of them are durable.
 fn decide_block(
     app: &App,
     policy: &Policy,
@@ -567,44 +613,65 @@ fn decide_block(
     block: &[u8],
     first: usize,
     longest: usize,
-) -> (Vec<u8>, Tally) {
+) -> Block {
     const PIECE: usize = 64;
+    let records = app.0.records.as_ref();
+    let decide_detail = if records.is_some() && detail == Detail::Outcome {
+        Detail::Trace
+    } else {
+        detail
+    };
     let lines = batch::split_lines(block);
     let ids = app.decision_ids(lines.len());
-    let pieces: Vec<(Vec<u8>, Tally)> = lines
+    let pieces: Vec<Block> = lines
         .par_chunks(PIECE)
         .zip(ids.par_chunks(PIECE))
         .enumerate()
         .map_init(Workspace::default, |workspace, (piece, (lines, ids))| {
-            let mut out = Vec::with_capacity(lines.len() * 512);
-            let mut tally = Tally::default();
+            let mut answer = Block {
+                out: Vec::with_capacity(lines.len() * 512),
+                ..Block::default()
+            };
             for (index, (line, id)) in lines.iter().zip(ids).enumerate() {
+                let received = records.map(|_| cordon_records::now());
                 let decided = if line.len() > longest {
                     Err(too_long(longest))
                 } else {
-                    decide_line(policy, pin, line, detail, workspace)
+                    decide_line(policy, pin, line, decide_detail, workspace)
                 };
                 match decided {
-                    Ok(decision) => {
-                        write_decision(&mut out, *id, &decision);
-                        tally.decided(&decision);
+                    Ok(mut decision) => {
+                        if let (Some(records), Some(received)) = (records, received) {
+                            let mut entry =
+                                cordon_records::Entry::of_decision(&decision, line, received);
+                            entry.decision_id = id.to_string();
+                            answer.records.push(records.submit(entry));
+                            if detail == Detail::Outcome {
+                                decision.trace.clear();
+                            }
+                        }
+                        write_decision(&mut answer.out, *id, &decision);
+                        answer.tally.decided(&decision);
                     }
                     Err(error) => {
-                        write_error_line(&mut out, first + piece * PIECE + index, &error);
-                        tally.error(error_kind(&error));
+                        write_error_line(&mut answer.out, first + piece * PIECE + index, &error);
+                        answer.tally.error(error_kind(&error));
                     }
                 }
             }
-            (out, tally)
+            answer
         })
         .collect();
-    let mut out = Vec::with_capacity(pieces.iter().map(|(out, _)| out.len()).sum());
-    let mut tally = Tally::default();
-    for (piece, piece_tally) in pieces {
-        out.extend_from_slice(&piece);
-        tally.merge(piece_tally);
+    let mut answer = Block {
+        out: Vec::with_capacity(pieces.iter().map(|piece| piece.out.len()).sum()),
+        ..Block::default()
+    };
+    for piece in pieces {
+        answer.out.extend_from_slice(&piece.out);
+        answer.tally.merge(piece.tally);
+        answer.records.extend(piece.records);
     }
-    (out, tally)
+    answer
 }
 
 /// The error of a line longer than the limit.

@@ -63,6 +63,18 @@ impl ApiError {
         }
     }
 
+    /// A decision whose record could not be made durable: it is not answered.
+    pub fn not_recorded(error: &cordon_records::RecordsError) -> ApiError {
+        ApiError {
+            retry_after: Some(1),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not_recorded",
+                format!("the decision could not be recorded, so it is not answered: {error}"),
+            )
+        }
+    }
+
     pub fn not_ready() -> ApiError {
         ApiError {
             retry_after: Some(1),

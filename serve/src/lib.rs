@@ -58,11 +58,8 @@ pub struct Options {
     pub shutdown_grace: Duration,
     /// Reload when the policy directory changes (SIGHUP reloads either way).
     pub watch: bool,
-    /// Record every decision in this log (`sqlite:PATH` or `postgres://...`) before answering
-    /// it (see `cordon-records`).
-    pub records: Option<String>,
-    /// The key that signs the records' checkpoints (`cordon records keygen`).
-    pub records_key: Option<PathBuf>,
+    /// Record every decision in this log before answering it (see `cordon-records`).
+    pub records: Option<cordon_records::Settings>,
 }
 
 impl Options {
@@ -81,7 +78,6 @@ impl Options {
             shutdown_grace: Duration::from_secs(30),
             watch: true,
             records: None,
-            records_key: None,
         }
     }
 }
@@ -175,7 +171,7 @@ async fn wait_for_stop(mut stopped: signal::Receiver<bool>) {
 /// `cordon serve`: logs as JSON lines on stderr, serves until SIGTERM or Ctrl-C, reloads on
 /// SIGHUP, then shuts down gracefully.
 pub fn run(options: Options) -> Result<(), String> {
-    init_logging();
+    init_logging()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("cordon-serve")
@@ -228,14 +224,22 @@ impl Signals {
     }
 }
 
-fn init_logging() {
-    let filter = std::env::var("CORDON_LOG")
-        .ok()
-        .and_then(|text| text.parse::<tracing_subscriber::filter::Targets>().ok())
-        .unwrap_or_else(|| {
-            tracing_subscriber::filter::Targets::new()
-                .with_default(tracing_subscriber::filter::LevelFilter::INFO)
-        });
+/// JSON lines on stderr: what `CORDON_LOG` asks for (`info`, `cordon_serve=debug,salsa=info`),
+/// else this service at `info` and the libraries under it (salsa's queries) at `warn`.
+fn init_logging() -> Result<(), String> {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    let filter = match std::env::var("CORDON_LOG") {
+        Ok(text) => text.parse::<Targets>().map_err(|error| {
+            format!(
+                "CORDON_LOG=`{text}` is not a log filter (`info`, `cordon_serve=debug`): {error}"
+            )
+        })?,
+        Err(_) => Targets::new()
+            .with_default(LevelFilter::WARN)
+            .with_target("cordon_serve", LevelFilter::INFO)
+            .with_target("cordon_records", LevelFilter::INFO)
+            .with_target("cordon_engine", LevelFilter::INFO),
+    };
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     let _ = tracing_subscriber::registry()
@@ -247,6 +251,7 @@ fn init_logging() {
         )
         .with(filter)
         .try_init();
+    Ok(())
 }
 
 /// SIGTERM or Ctrl-C (SIGINT).

@@ -53,8 +53,8 @@ pub struct RequestLog {
 fn open_records(options: &Options) -> Result<Option<cordon_records::Appender>, String> {
     options
         .records
-        .as_deref()
-        .map(|url| cordon_records::start(url, options.records_key.as_deref()))
+        .as_ref()
+        .map(cordon_records::Settings::start)
         .transpose()
         .map_err(|error| error.to_string())
 }

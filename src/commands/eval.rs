@@ -41,13 +41,8 @@ pub struct Args {
     /// Leave the trace out of JSON decisions (faster for large batches).
     #[arg(long)]
     pub no_trace: bool,
-    /// Record every decision, before it is printed, in this log (`sqlite:PATH` or
-    /// `postgres://...`): the facts as received, the outcome, the trace and the version.
-    #[arg(long)]
-    pub records: Option<String>,
-    /// With `--records`: sign checkpoints of the log with this key (`cordon records keygen`).
-    #[arg(long, requires = "records")]
-    pub records_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub recording: crate::commands::records::Recording,
 }
 
 /// A decision ready to print, and whether its trace is printed (it is recorded either way).
@@ -237,9 +232,10 @@ fn record_error(error: &cordon_records::RecordsError) -> String {
 
 /// The records' appender `--records` asks for.
 fn open_records(args: &Args) -> Result<Option<Appender>, String> {
-    args.records
-        .as_deref()
-        .map(|url| cordon_records::start(url, args.records_key.as_deref()))
+    args.recording
+        .settings()
+        .as_ref()
+        .map(cordon_records::Settings::start)
         .transpose()
         .map_err(|error| error.to_string())
 }
@@ -259,7 +255,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     // A record keeps the trace whatever is printed.
     let detail = if args.explain {
         Detail::Explain
-    } else if (args.no_trace || format == Format::Text) && args.records.is_none() {
+    } else if (args.no_trace || format == Format::Text) && args.recording.records.is_none() {
         Detail::Outcome
     } else {
         Detail::Trace

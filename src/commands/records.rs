@@ -18,6 +18,37 @@ pub struct Args {
     pub command: Command,
 }
 
+/// How `cordon eval` and `cordon serve` record their decisions.
+#[derive(clap::Args)]
+pub struct Recording {
+    /// Record every decision in this log (`sqlite:PATH` or `postgres://...`) before it is
+    /// printed or answered: the facts as received, the outcome, the trace and the version.
+    #[arg(long)]
+    pub records: Option<String>,
+    /// With `--records`: sign checkpoints of the log with this key (`cordon records keygen`).
+    #[arg(long, requires = "records")]
+    pub records_key: Option<PathBuf>,
+    /// With `--records-key`: sign a checkpoint once this many records were appended since the
+    /// last one...
+    #[arg(long, requires = "records_key", default_value_t = cordon_records::Options::default().checkpoint_every)]
+    pub checkpoint_every: u64,
+    /// ...or once this many seconds have passed since the last one, if records were appended.
+    #[arg(long, requires = "records_key", default_value_t = cordon_records::Options::default().checkpoint_interval.as_secs())]
+    pub checkpoint_seconds: u64,
+}
+
+impl Recording {
+    /// The log to record in, if one was given.
+    pub fn settings(&self) -> Option<cordon_records::Settings> {
+        self.records.as_ref().map(|url| cordon_records::Settings {
+            key_file: self.records_key.clone(),
+            checkpoint_every: self.checkpoint_every,
+            checkpoint_interval: std::time::Duration::from_secs(self.checkpoint_seconds),
+            ..cordon_records::Settings::new(url.clone())
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Json,

@@ -29,13 +29,8 @@ pub struct Args {
     /// Do not watch the policy directory (reload on SIGHUP only).
     #[arg(long)]
     pub no_watch: bool,
-    /// Record every decision in this log (`sqlite:PATH` or `postgres://...`) before answering
-    /// it; batches are refused while recording.
-    #[arg(long)]
-    pub records: Option<String>,
-    /// With `--records`: sign checkpoints of the log with this key (`cordon records keygen`).
-    #[arg(long, requires = "records")]
-    pub records_key: Option<PathBuf>,
+    #[command(flatten)]
+    pub recording: crate::commands::records::Recording,
 }
 
 pub fn run(args: &Args) -> Result<ExitCode, String> {
@@ -46,8 +41,7 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
     options.max_batch = args.max_batch;
     options.queue = args.queue;
     options.watch = !args.no_watch;
-    options.records = args.records.clone();
-    options.records_key = args.records_key.clone();
+    options.records = args.recording.settings();
     cordon_serve::run(options)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -216,11 +216,17 @@ pub(crate) fn record_of(raw: RawRecord) -> Result<Record, RecordsError> {
         chain,
     ) = raw;
     let sequence = to_u64(sequence, "record")?;
-    let chain = hash_from_slice(&chain).ok_or_else(|| {
-        RecordsError::new(format!("record {sequence}: its chain hash is not 32 bytes"))
-    })?;
+    let chain = hash_from_slice(&chain)
+        .ok_or_else(|| RecordsError::corrupt(sequence, "its chain hash is not 32 bytes"))?;
     let corrects = corrects
-        .map(|corrects| to_u64(corrects, &format!("record {sequence} corrects record")))
+        .map(|corrects| {
+            u64::try_from(corrects).map_err(|_| {
+                RecordsError::corrupt(
+                    sequence,
+                    &format!("it corrects record {corrects}, which is negative"),
+                )
+            })
+        })
         .transpose()?;
     Ok(Record {
         sequence,
