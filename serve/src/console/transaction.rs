@@ -452,10 +452,11 @@ fn control(
     });
     let hint = html! {
         p.hint #(hint_id) {
-            @if !field.docs.is_empty() { (field.docs.join(" ")) ". " }
+            @if !field.docs.is_empty() { (field.docs.join(" ")) " (" }
             (ty)
             @if let Some(minimum) = &minimum { ", " (minimum) }
             @if ty.element().is_some() && !matches!(ty.element(), Some(Type::Enum(_))) { "; separate them with commas" }
+            @if !field.docs.is_empty() { ")" }
         }
     };
     let error_text = html! {

@@ -134,7 +134,7 @@ class Console(unittest.TestCase):
         expect(page.get_by_text("(pinned)")).to_be_visible()
         self.assertEqual(page.locator("[data-outcome=license_required]").inner_text(), "yes")
         expect(page.get_by_role("heading", name="Which provisions decided")).to_be_visible()
-        page.screenshot(path=str(SHOTS / "try.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / "try.png"))
 
         # The link reproduces the question.
         link = page.get_by_role("link", name="Link to this question").get_attribute("href")
@@ -158,13 +158,14 @@ class Console(unittest.TestCase):
         expect(page.get_by_role("heading", name="Provisions changed (6)")).to_be_visible()
         # The regions arrive from the diff pool; the page reloads itself until they are here.
         expect(page.get_by_text("regions of the input space")).to_be_visible(timeout=180_000)
+        page.get_by_role("heading", name="Outcomes over all transactions").evaluate("e => e.scrollIntoView()")
         page.screenshot(path=str(SHOTS / "diff.png"))
 
         # A corpus, uploaded, grouped by change.
         page.get_by_label("A corpus").set_input_files(str(ROOT / "tests" / "diff" / "ear-corpus.jsonl"))
         page.get_by_role("button", name="Compare the corpus").click()
         expect(page.get_by_text("8 changed")).to_be_visible()
-        page.get_by_role("heading", name="Outcomes over a corpus").scroll_into_view_if_needed()
+        page.get_by_role("heading", name="Outcomes over a corpus").evaluate("e => e.scrollIntoView()")
         page.screenshot(path=str(SHOTS / "diff-corpus.png"))
 
         # A witness opens in the try view and is decided there.
