@@ -35,8 +35,8 @@ pub struct Service {
     pub body_timeout: Duration,
     /// Where each decision is recorded before it is answered (`--records`).
     pub records: Option<cordon_records::Appender>,
-    /// The console's exhaustive diffs, by the hashes of the two versions' sources.
-    pub console_regions: console::diff::RegionsCache,
+    /// What the console keeps: diffs by the hashes of the two versions' sources.
+    pub console: console::Console,
     ids: Mutex<ulid::Generator>,
 }
 
@@ -72,7 +72,7 @@ impl App {
             max_batch: options.max_batch,
             body_timeout: options.request_timeout,
             records: open_records(options)?,
-            console_regions: console::diff::RegionsCache::default(),
+            console: console::Console::default(),
             ids: Mutex::new(ulid::Generator::new()),
         })))
     }

@@ -113,7 +113,7 @@ impl RegionsCache {
                     .unwrap_or("the diff failed")
                     .to_string()),
             };
-            app.0.console_regions.finish(key, result);
+            app.0.console.regions.finish(key, result);
         });
         Regions::Running
     }
@@ -287,10 +287,11 @@ fn render(
 ) -> Result<Response, PageError> {
     let from_version = find_version(policy, from, Place::Diff)?;
     let to_version = find_version(policy, to, Place::Diff)?;
-    let changes = provisions::compare(&from_version.hir, &to_version.hir);
+    let changes = app.0.console.changes(from_version, to_version);
     let regions = app
         .0
-        .console_regions
+        .console
+        .regions
         .regions(app, policy, from_version, to_version);
     // A page showing an upload's result is not reloaded (that would ask to post it again).
     let refresh = match (&regions, &corpus) {

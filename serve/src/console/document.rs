@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use cordon_engine::diff::provisions::{self, Change, ProvisionChange};
+use cordon_engine::diff::provisions::{Change, ProvisionChange};
 use cordon_engine::diff::{VersionRef, in_force_text};
 use cordon_engine::text::text;
 use cordon_engine::{CompiledVersion, Policy};
@@ -113,8 +113,8 @@ pub async fn version(
         .amends
         .as_deref()
         .and_then(|amends| policy.versions.iter().find(|v| v.id == amends));
-    let changes: Vec<ProvisionChange> = base
-        .map(|base| provisions::compare(&base.hir, hir))
+    let changes = base
+        .map(|base| app.0.console.changes(base, version))
         .unwrap_or_default();
     let by_name: HashMap<(&str, &str), &ProvisionChange> = changes
         .iter()

@@ -16,11 +16,12 @@ pub mod document;
 pub mod layout;
 pub mod transaction;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::routing::get;
 
+use cordon_engine::diff::provisions::{self, ProvisionChange};
 use cordon_engine::{CompiledVersion, Policy};
 
 use crate::routes::App;
@@ -65,4 +66,45 @@ pub fn default_version(policy: &Policy) -> Option<&CompiledVersion> {
         .in_force_on(today)
         .ok()
         .or_else(|| policy.versions.last())
+}
+
+/// What the console keeps between requests: results that depend only on the sources of two
+/// versions, by their hashes (a reload that changes a version changes its hash).
+#[derive(Default)]
+pub struct Console {
+    pub regions: diff::RegionsCache,
+    changes: Mutex<Vec<(HashPair, Arc<Vec<ProvisionChange>>)>>,
+}
+
+/// Two versions, by the hashes of their sources.
+type HashPair = (String, String);
+
+/// How many pairs of versions keep their provision changes.
+const CHANGES_KEPT: usize = 64;
+
+impl Console {
+    /// `cordon_engine::diff::provisions::compare` of two versions, computed once per pair.
+    pub fn changes(
+        &self,
+        from: &CompiledVersion,
+        to: &CompiledVersion,
+    ) -> Arc<Vec<ProvisionChange>> {
+        let key = (from.hash.clone(), to.hash.clone());
+        let lock = || match self.changes.lock() {
+            Ok(changes) => changes,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some((_, changes)) = lock().iter().find(|(known, _)| *known == key) {
+            return changes.clone();
+        }
+        let changes = Arc::new(provisions::compare(&from.hir, &to.hir));
+        let mut kept = lock();
+        if !kept.iter().any(|(known, _)| *known == key) {
+            kept.push((key, changes.clone()));
+            if kept.len() > CHANGES_KEPT {
+                kept.remove(0);
+            }
+        }
+        changes
+    }
 }
