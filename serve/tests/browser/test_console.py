@@ -157,7 +157,7 @@ class Console(unittest.TestCase):
         expect(page.get_by_role("heading", level=1)).to_contain_text("from 2025-05-13 to 2026-01-15")
         expect(page.get_by_role("heading", name="Provisions changed (6)")).to_be_visible()
         # The regions arrive from the diff pool; the page reloads itself until they are here.
-        expect(page.get_by_text("regions of the input space")).to_be_visible(timeout=180_000)
+        expect(page.get_by_text("regions of the input space")).to_be_visible(timeout=300_000)
         page.get_by_role("heading", name="Outcomes over all transactions").evaluate("e => e.scrollIntoView()")
         page.screenshot(path=str(SHOTS / "diff.png"))
 
