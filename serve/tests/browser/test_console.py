@@ -116,6 +116,15 @@ class Console(unittest.TestCase):
     def test_try_a_transaction(self):
         page = self.page
         page.goto(self.base + "/try")
+        # Keyboard first: the first Tab reaches the skip link; every control has a label.
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()
+        unlabelled = page.evaluate(
+            """() => [...document.querySelectorAll('input, select')]
+                 .filter(e => e.labels.length === 0 && !e.getAttribute('aria-label'))
+                 .map(e => e.name)"""
+        )
+        self.assertEqual(unlabelled, [])
         facts = json.loads((ROOT / "examples" / "h100-to-india.json").read_text())
         for path, value in flatten(facts):
             control = field(page, path)
