@@ -47,6 +47,7 @@ async fn the_versions_page_is_the_policy_as_a_document() {
     }
     assert!(text.contains("AI Diffusion interim final rule, as written"));
     assert!(text.contains("90 FR 4544"));
+    assert!(text.contains("(in force today)"));
 
     let version = get(addr, "/versions/2025-01-13").await;
     assert_eq!(version.status, 200);

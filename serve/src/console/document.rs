@@ -27,7 +27,10 @@ use crate::routes::App;
 /// `/`: the versions, and where to go from here.
 pub async fn index(State(app): State<App>) -> Result<Response, PageError> {
     let policy = current_policy(&app, Place::Versions)?;
-    let today = super::default_version(&policy).map(|version| version.id.clone());
+    let today = policy
+        .in_force_on(super::today())
+        .ok()
+        .map(|version| version.id.clone());
     let body = html! {
         h1 { "Policy " code { (policy.name) } }
         p.lede {
@@ -36,13 +39,14 @@ pub async fn index(State(app): State<App>) -> Result<Response, PageError> {
             a href="/diff" { "review what changed" } " between two versions."
         }
         h2 { "Versions" }
-        (timeline(&policy, today.as_deref()))
+        (timeline(&policy, today.as_deref(), "in force today"))
     };
     Ok(shell("The policy", Place::Versions, None, body).into_response())
 }
 
-/// The versions in order, with their windows in force, sources and what each amends.
-fn timeline(policy: &Policy, chosen: Option<&str>) -> Markup {
+/// The versions in order, with their windows in force, sources and what each amends; the chosen
+/// one marked with what it is (`in force today`, `this version`).
+fn timeline(policy: &Policy, chosen: Option<&str>, chosen_is: &str) -> Markup {
     html! {
         ol.timeline aria-label="Versions, oldest first" {
             @for version in &policy.versions {
@@ -54,6 +58,7 @@ fn timeline(policy: &Policy, chosen: Option<&str>) -> Markup {
                         strong { (version.id) }
                     }
                     @if let Some(title) = &reference.title { " — " (title) }
+                    @if chosen == Some(version.id.as_str()) { " " strong { "(" (chosen_is) ")" } }
                     br;
                     span.muted { "In force: " (reference.in_force) }
                     @if let Some(amends) = &manifest.amends {
@@ -135,7 +140,7 @@ pub async fn version(
         (manifest(version))
         details.noprint {
             summary { "All versions" }
-            (timeline(&policy, Some(&version.id)))
+            (timeline(&policy, Some(&version.id), "this version"))
         }
         form.search role="search" method="get" action={ "/versions/" (version.id) } {
             div {

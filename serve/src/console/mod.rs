@@ -56,14 +56,18 @@ pub fn find_version<'a>(
         .map_err(|error| PageError::unknown_version(place, error.to_string()))
 }
 
+/// Today's date (UTC).
+pub fn today() -> jiff::civil::Date {
+    jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+}
+
 /// The version whose schema and document a page shows when none is named: the one in force
 /// today, else the newest.
 pub fn default_version(policy: &Policy) -> Option<&CompiledVersion> {
-    let today = jiff::Timestamp::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .date();
     policy
-        .in_force_on(today)
+        .in_force_on(today())
         .ok()
         .or_else(|| policy.versions.last())
 }
