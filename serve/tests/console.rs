@@ -98,6 +98,14 @@ async fn the_try_view_decides_what_the_form_says_and_puts_errors_by_their_field(
     assert!(text.contains("<option value=\"model_weights\">"));
     assert!(text.contains("item.model<span class=\"muted\"> (optional)</span>"));
     assert!(!text.contains("Which provisions decided"));
+    // The policy's own examples open as filled forms.
+    assert!(text.contains("Start from one of the policy's examples"));
+    let example = text.find(">h100_india</a>").unwrap();
+    let href = text[..example].rfind("href=\"").unwrap() + "href=\"".len();
+    let example = text[href..example - 1].replace("&amp;", "&");
+    let filled = get(addr, &example).await.text();
+    assert!(filled.contains("value=\"15832\""), "{example}");
+    assert!(filled.contains("data-outcome=\"license_required\""));
 
     // In force on its date (2025-05-13): no license.
     let facts = h100_to_india();

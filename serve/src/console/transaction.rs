@@ -376,6 +376,16 @@ fn form(
                 @for error in version_errors { p.error { (error.message) } }
             }
             p.hint { "The form follows the schema of version " a href={ "/versions/" (schema.id) } { (schema.id) } "." }
+            @if !schema.hir.examples.is_empty() {
+                details.noprint {
+                    summary { "Start from one of the policy's examples" }
+                    ul {
+                        @for (name, example) in &schema.hir.examples {
+                            li { a href=(link_for(&cordon_engine::json::fact_json(&example.facts), pin)) { (name) } }
+                        }
+                    }
+                }
+            }
             (fields(&schema.hir, &schema.hir.facts, "", values, errors))
             button type="submit" { "Decide" }
         }
