@@ -77,6 +77,11 @@ async fn the_versions_page_is_the_policy_as_a_document() {
     assert!(!hostile.text().contains("<script>x</script>"));
     assert!(hostile.text().contains("&lt;script&gt;"));
 
+    let bad = get(addr, "/versions/2025-01-13?colour=red").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.content_type().starts_with("text/html"));
+    assert!(bad.text().contains("unknown query parameter `colour`"));
+
     let unknown = get(addr, "/versions/1999-01-01").await;
     assert_eq!(unknown.status, 404);
     assert!(unknown.content_type().starts_with("text/html"));

@@ -9,10 +9,9 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
-use serde::Deserialize;
 
 use cordon_engine::diff::provisions::{Change, ProvisionChange};
 use cordon_engine::diff::{VersionRef, in_force_text};
@@ -73,10 +72,24 @@ fn timeline(policy: &Policy, chosen: Option<&str>, chosen_is: &str) -> Markup {
     }
 }
 
-#[derive(Deserialize)]
-pub struct Search {
-    #[serde(default)]
-    q: String,
+/// The search of `/versions/{id}?q=...`: its words, or an error page for a query that is not
+/// one.
+fn search_words(query: Option<&str>) -> Result<String, PageError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.unwrap_or("")).map_err(|error| {
+            PageError::bad_request(Place::Versions, format!("the query string: {error}"))
+        })?;
+    let mut words = String::new();
+    for (name, value) in pairs {
+        if name != "q" {
+            return Err(PageError::bad_request(
+                Place::Versions,
+                format!("unknown query parameter `{name}`: `q` (the search) is known"),
+            ));
+        }
+        words = value;
+    }
+    Ok(words)
 }
 
 /// One provision as the document lists it.
@@ -108,8 +121,9 @@ impl Entry<'_> {
 pub async fn version(
     State(app): State<App>,
     Path(id): Path<String>,
-    Query(search): Query<Search>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, PageError> {
+    let search = search_words(query.as_deref())?;
     let policy = current_policy(&app, Place::Versions)?;
     let version = find_version(&policy, &id, Place::Versions)?;
     let hir = &version.hir;
@@ -125,7 +139,7 @@ pub async fn version(
         .iter()
         .map(|change| ((change.kind.as_str(), change.name.as_str()), change))
         .collect();
-    let query = search.q.trim();
+    let query = search.trim();
     let entries: Vec<Entry> = entries(hir)
         .into_iter()
         .filter(|entry| query.is_empty() || entry.matches(query))
