@@ -12,9 +12,11 @@
 //! line per request, JSON errors); [`decide`] answers `POST /v1/decide` (one transaction, or a
 //! streamed `x-ndjson` batch); [`api`] the other endpoints; [`state`] holds the loaded policy,
 //! the sources loaded before it (for pins by hash) and reloads; [`watch`] notices changes;
-//! [`metrics`] counts; [`errors`] is the one shape of an error answer.
+//! [`metrics`] counts; [`errors`] is the one shape of an error answer; [`console`] gives the
+//! same policy as HTML pages for people (read-only).
 
 pub mod api;
+pub mod console;
 pub mod decide;
 pub mod errors;
 pub mod metrics;

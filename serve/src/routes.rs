@@ -20,7 +20,7 @@ use crate::errors::{ApiError, ErrorKind};
 use crate::metrics::Metrics;
 use crate::pool::Pool;
 use crate::state::{Policies, ReloadOutcome};
-use crate::{Options, api, decide};
+use crate::{Options, api, console, decide};
 
 /// What every handler shares.
 pub struct Service {
@@ -35,6 +35,8 @@ pub struct Service {
     pub body_timeout: Duration,
     /// Where each decision is recorded before it is answered (`--records`).
     pub records: Option<cordon_records::Appender>,
+    /// What the console keeps: diffs by the hashes of the two versions' sources.
+    pub console: console::Console,
     ids: Mutex<ulid::Generator>,
 }
 
@@ -70,6 +72,7 @@ impl App {
             max_batch: options.max_batch,
             body_timeout: options.request_timeout,
             records: open_records(options)?,
+            console: console::Console::default(),
             ids: Mutex::new(ulid::Generator::new()),
         })))
     }
@@ -165,6 +168,9 @@ impl App {
             .route("/ready", get(api::ready))
             .route("/metrics", get(api::metrics))
             .route("/v1/openapi.json", get(api::openapi))
+            // The console: the policy in a browser (HTML pages at `/`, `/versions/{id}`, `/try`,
+            // `/diff`).
+            .merge(console::routes())
             .fallback(not_found)
             .layer(CatchPanicLayer::custom(|_| {
                 tracing::error!("a handler panicked");
