@@ -614,3 +614,49 @@ async fn the_servers_pin_decides_requests_that_name_no_version() {
         "{refused}"
     );
 }
+
+#[tokio::test]
+async fn before_the_policy_has_loaded_ready_and_decide_answer_503_and_health_200() {
+    use tower::ServiceExt as _;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/ear");
+    // The service as `start` has it between binding and the end of the first load.
+    let app = cordon_serve::App::new(&cordon_serve::Options::new(root)).unwrap();
+    let ask = |method: &str, path: &str, body: &str| {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_string()))
+            .unwrap()
+    };
+    let health = app
+        .router()
+        .oneshot(ask("GET", "/health", ""))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    for (method, path, body) in [
+        ("GET", "/ready", ""),
+        ("POST", "/v1/decide", H100_INDIA),
+        ("GET", "/v1/versions", ""),
+    ] {
+        let answer = app.router().oneshot(ask(method, path, body)).await.unwrap();
+        assert_eq!(answer.status(), 503, "{method} {path}");
+        assert_eq!(
+            answer
+                .headers()
+                .get("retry-after")
+                .map(|value| value.as_bytes()),
+            Some(&b"1"[..]),
+            "{method} {path}"
+        );
+    }
+    // Once loaded, it is ready.
+    app.load_initial().await.unwrap();
+    let ready = app
+        .router()
+        .oneshot(ask("GET", "/ready", ""))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 200);
+}
