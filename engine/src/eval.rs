@@ -667,9 +667,13 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             return false;
         };
         let date = self.date();
-        rule.window.0.is_none_or(|from| date >= from)
-            && rule.window.1.is_none_or(|to| date <= to)
-            && !rule.unless.iter().any(|other| self.applied(*other))
+        let in_window = semantics::in_window(rule.window, |test| {
+            Ok::<bool, std::convert::Infallible>(match test {
+                semantics::DateTest::Before(day) => date < day,
+                semantics::DateTest::After(day) => date > day,
+            })
+        });
+        in_window == Ok(true) && !semantics::beaten(&rule.unless, |other| self.applied(*other))
     }
 
     /// Makes a rule (by index) the one errors name.

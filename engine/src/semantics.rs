@@ -1,9 +1,12 @@
-//! What a policy's rules mean when several conclude one outcome, stated once for every way the
-//! engine runs them: the interpreter ([`crate::eval`]), the Rust it writes ([`crate::native`],
-//! through `eval`), and the symbolic run of the exhaustive diff
-//! ([`crate::diff::regions`], over regions instead of transactions).
+//! What a policy's rules mean, stated once for every way the engine runs them: the interpreter
+//! ([`crate::eval`]), the Rust it writes ([`crate::native`], through `eval`), and the symbolic
+//! run of the exhaustive diff ([`crate::diff::regions`], over regions instead of transactions).
 //!
-//! Takes the values rules concluded for one outcome, in rule order, with the relation "rule `a`
+//! Which rules may apply: rules run in their order (a rule named in `unless` comes first), and a
+//! rule may apply when the transaction's date is inside its window ([`in_window`]) and no rule it
+//! names in `unless` applied ([`beaten`]).
+//!
+//! What several rules concluding one outcome resolve to: takes the values rules concluded for one outcome, in rule order, with the relation "rule `a`
 //! prevails over rule `b`" (priority, `notwithstanding`, closed); gives the value that decides
 //! (the first that no rule concluding a different value prevails over, or for a `most
 //! restrictive` outcome the first of the greatest of those) and the two rules that conflict when
@@ -11,7 +14,44 @@
 
 use std::cmp::Ordering;
 
+use jiff::civil::Date;
+
 use crate::value::Value;
+
+/// A question about the transaction's date that a window asks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateTest {
+    /// Is the date before this day?
+    Before(Date),
+    /// Is the date after this day?
+    After(Date),
+}
+
+/// Whether the transaction's date is inside a rule's window: on or after its first day and on or
+/// before its last, both ends included (an end not given is open). `test` answers each question
+/// about the date: at once for a transaction, or by splitting a region for the diff (whose `E`
+/// says what to split on).
+#[inline(always)]
+pub fn in_window<E>(
+    (from, through): (Option<Date>, Option<Date>),
+    mut test: impl FnMut(DateTest) -> Result<bool, E>,
+) -> Result<bool, E> {
+    if let Some(from) = from
+        && test(DateTest::Before(from))?
+    {
+        return Ok(false);
+    }
+    match through {
+        Some(through) => test(DateTest::After(through)).map(|after| !after),
+        None => Ok(true),
+    }
+}
+
+/// Whether a rule is beaten: a rule it names in `unless` applied.
+#[inline(always)]
+pub fn beaten<R>(unless: impl IntoIterator<Item = R>, mut applied: impl FnMut(R) -> bool) -> bool {
+    unless.into_iter().any(|rule| applied(rule))
+}
 
 /// What resolution needs of a concluded value: whether two are the same, and their order (for
 /// an outcome that takes the most restrictive value).

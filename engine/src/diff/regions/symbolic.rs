@@ -162,7 +162,7 @@ impl<'s, 'v> Run<'s, 'v> {
             if self.only.is_some_and(|only| !only.contains(&index)) {
                 continue;
             }
-            let beaten = rule.unless.iter().any(|name| {
+            let beaten = semantics::beaten(&rule.unless, |name| {
                 self.space.rule_index[self.side]
                     .get(name)
                     .is_some_and(|other| self.applied[*other])
@@ -644,16 +644,15 @@ impl<'s, 'v> Run<'s, 'v> {
         }
     }
 
-    fn in_window(&self, (from, through): (Option<Date>, Option<Date>)) -> Eval<bool> {
-        if let Some(from) = from
-            && self.date_before(from)?
-        {
-            return Ok(false);
-        }
-        match through {
-            Some(through) => self.date_before(shift(through, 1)),
-            None => Ok(true),
-        }
+    /// A window over a region: each question about the date is an atom to split on.
+    fn in_window(&self, window: (Option<Date>, Option<Date>)) -> Eval<bool> {
+        semantics::in_window(window, |test| match test {
+            semantics::DateTest::Before(day) => self.date_before(day),
+            // After `day`: not before the day after it.
+            semantics::DateTest::After(day) => {
+                self.date_before(shift(day, 1)).map(|before| !before)
+            }
+        })
     }
 
     fn date_before(&self, date: Date) -> Eval<bool> {
