@@ -37,13 +37,16 @@ def loads(text):
 
 @pytest.fixture(scope="session")
 def cli(cordon_bin):
-    """Runs `cordon ARGS...` and returns its JSON lines, parsed (exit status 0 or 1)."""
+    """Runs `cordon ARGS...` and returns its JSON lines, parsed, or with `whole=True` its one
+    JSON document (exit status 0 or 1)."""
 
-    def run(*args):
+    def run(*args, whole=False):
         done = subprocess.run(
             [str(cordon_bin), *map(str, args)], capture_output=True, text=True, cwd=ROOT
         )
         assert done.returncode in (0, 1), done.stderr
+        if whole:
+            return loads(done.stdout)
         return [loads(line) for line in done.stdout.splitlines()]
 
     return run
