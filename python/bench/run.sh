@@ -13,7 +13,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet maturin==1.16.0 pyarrow==22.0.0 pyspark==4.0.1
+  "$venv/bin/pip" install --quiet maturin==1.16.0 pyarrow==22.0.0 pandas==2.3.3 pyspark==4.0.1
 fi
 cargo build --quiet --release
 (cd python && VIRTUAL_ENV="$venv" PATH="$venv/bin:$PATH" maturin develop --quiet --release)
