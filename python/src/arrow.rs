@@ -15,10 +15,11 @@ use arrow_array::builder::{BooleanBuilder, Int64Builder, ListBuilder, StringBuil
 use arrow_array::cast::AsArray;
 use arrow_array::types::{
     Decimal32Type, Decimal64Type, Decimal128Type, Decimal256Type, Float32Type, Float64Type,
-    Int8Type, Int16Type, Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
+    TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use rayon::prelude::*;
 use serde_json::Value as Json;
 
@@ -49,7 +50,7 @@ fn unsupported(path: &str, data_type: &DataType) -> FactError {
     FactError {
         path: path.to_string(),
         message: format!(
-            "a column of type {data_type} cannot hold facts: give booleans, integers, decimals, floats, strings, dates (date32), lists or structs"
+            "a column of type {data_type} cannot hold facts: give booleans, integers, decimals, floats, strings, dates (date32, or timestamps at midnight without a time zone), lists or structs"
         ),
     }
 }
@@ -133,6 +134,37 @@ macro_rules! decimal {
     }};
 }
 
+macro_rules! timestamp {
+    ($array:expr, $type:ty, $per_second:expr, $path:expr) => {{
+        let array = $array.as_primitive::<$type>();
+        let path = $path;
+        Box::new(move |row, out: &mut Vec<u8>| {
+            let per_day: i64 = 86_400 * $per_second;
+            let value = array.value(row);
+            if value % per_day != 0 {
+                return Err(FactError {
+                    path: path.clone(),
+                    message: "a timestamp with a time of day is not a date: give the date"
+                        .to_string(),
+                });
+            }
+            write_date(value / per_day, &path, out)
+        })
+    }};
+}
+
+/// Writes the date `days` after 1970-01-01 as `YYYY-MM-DD`.
+fn write_date(days: i64, path: &str, out: &mut Vec<u8>) -> Result<(), FactError> {
+    let date = jiff::civil::date(1970, 1, 1)
+        .checked_add(jiff::Span::new().days(days))
+        .map_err(|_| FactError {
+            path: path.to_string(),
+            message: format!("{days} days after 1970-01-01 is not a date"),
+        })?;
+    write_text(&date.to_string(), out);
+    Ok(())
+}
+
 fn write_text(text: &str, out: &mut Vec<u8>) {
     // Writing a `str` as JSON into memory cannot fail.
     let _ = serde_json::to_writer(&mut *out, text);
@@ -191,16 +223,22 @@ fn writer<'a>(array: &'a dyn Array, path: String) -> Result<Writer<'a>, FactErro
         DataType::Date32 => {
             let array = array.as_primitive::<arrow_array::types::Date32Type>();
             Box::new(move |row, out: &mut Vec<u8>| {
-                let days = array.value(row);
-                let date = jiff::civil::date(1970, 1, 1)
-                    .checked_add(jiff::Span::new().days(i64::from(days)))
-                    .map_err(|_| FactError {
-                        path: path.clone(),
-                        message: format!("{days} days after 1970-01-01 is not a date"),
-                    })?;
-                write_text(&date.to_string(), out);
-                Ok(())
+                write_date(i64::from(array.value(row)), &path, out)
             })
+        }
+        // A timestamp without a time zone at midnight is a date (JSON readers and pandas give
+        // dates so); one with a time of day is an error of its row.
+        DataType::Timestamp(TimeUnit::Second, None) => {
+            timestamp!(array, TimestampSecondType, 1, path)
+        }
+        DataType::Timestamp(TimeUnit::Millisecond, None) => {
+            timestamp!(array, TimestampMillisecondType, 1_000, path)
+        }
+        DataType::Timestamp(TimeUnit::Microsecond, None) => {
+            timestamp!(array, TimestampMicrosecondType, 1_000_000, path)
+        }
+        DataType::Timestamp(TimeUnit::Nanosecond, None) => {
+            timestamp!(array, TimestampNanosecondType, 1_000_000_000, path)
         }
         DataType::Struct(_) => {
             let array = array.as_struct();

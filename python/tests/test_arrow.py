@@ -113,8 +113,22 @@ def test_a_bad_row_is_an_error_of_its_row_and_the_rest_go_on(policy):
     assert decided[0]["error"] is None and decided[2]["error"] is None
 
 
+def test_dates_may_be_date32_or_timestamps_at_midnight(policy):
+    table = corpus_table()
+    expected = rows(policy.decide_batch(table))
+    index = table.schema.get_field_index("date")
+    as_date = table.set_column(index, "date", table.column("date").cast(pa.date32()))
+    assert rows(policy.decide_batch(as_date)) == expected
+    as_timestamp = table.set_column(index, "date", table.column("date").cast(pa.timestamp("ms")))
+    assert rows(policy.decide_batch(as_timestamp)) == expected
+    noon = pa.array([1_000_000_000], type=pa.timestamp("s"))  # 2001-09-09 01:46:40
+    one = table.slice(0, 1).set_column(index, "date", noon)
+    error = json.loads(rows(policy.decide_batch(one))[0]["error"])
+    assert error["errors"] == [{"path": "date", "message": "a timestamp with a time of day is not a date: give the date"}]
+
+
 def test_a_column_that_cannot_hold_facts_is_refused_naming_it(policy):
-    batch = facts_batch(pa.timestamp("s"), [0, 1])
+    batch = facts_batch(pa.timestamp("s", tz="UTC"), [0, 1])
     with pytest.raises(cordon.FactError, match=r"item.performance_density: a column of type Timestamp") as raised:
         policy.decide_batch(batch)
     assert raised.value.path == "item.performance_density"
