@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.json
 
 import cordon
+import cordon.spark
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = str(ROOT / "policies" / "ear")
@@ -74,8 +75,6 @@ def main(path, count):
     assert errors == cli_errors, (errors, cli_errors)
 
     from pyspark.sql import SparkSession
-
-    import cordon.spark
 
     os.environ["PYSPARK_PYTHON"] = sys.executable
     spark = (
