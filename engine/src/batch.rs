@@ -69,6 +69,26 @@ pub fn decide_line<'a>(
     }
 }
 
+/// Decides lines on all cores, each thread reusing one [`Workspace`], and gives each line's
+/// decision or error in input order (a blank line or one that is not UTF-8 is an error of its
+/// own, as [`decide_line`] says). This is the batch of a caller that keeps the decisions rather
+/// than printing them (the Python package decides its batches here).
+pub fn decide_lines<'a>(
+    policy: &'a Policy,
+    pin: Option<&str>,
+    lines: &[&'a [u8]],
+    detail: Detail,
+) -> Vec<Result<Decision, DecideError>> {
+    use rayon::prelude::*;
+    lines
+        .par_iter()
+        .with_min_len(64)
+        .map_init(Workspace::default, |workspace, line| {
+            decide_line(policy, pin, line, detail, workspace)
+        })
+        .collect()
+}
+
 /// Appends the record of a line that could not be decided, `{"line": N, "error": {...}}`, with
 /// its newline.
 pub fn write_error_line(out: &mut Vec<u8>, number: usize, error: &DecideError) {

@@ -13,7 +13,7 @@ use serde_json::Value as Json;
 
 use crate::decision::TraceEntry;
 use crate::json::outcome_matches;
-use crate::{DecideError, Detail, Policy, decide_text};
+use crate::{DecideError, Decision, Detail, Policy, decide_text};
 
 /// The outcomes of a corpus compared between two versions.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -210,48 +210,54 @@ fn compare_line(policy: &Policy, from: &str, to: &str, line: usize, text: &str) 
         return Compared::Blank;
     }
     let decide = |pin| decide_text(policy, Some(pin), text, Detail::Trace);
-    match (decide(from), decide(to)) {
-        (Ok(before), Ok(after)) => {
-            let changes = outcome_changes(&before.outcome, &after.outcome);
-            if changes.is_empty() {
-                return Compared::Same;
-            }
-            Compared::Changed {
-                transaction: TransactionRef {
-                    line,
-                    id: after.id.clone(),
-                },
-                changes,
-                only_in_from: fired_only(&before.trace, &after.trace),
-                only_in_to: fired_only(&after.trace, &before.trace),
-            }
-        }
-        (Ok(before), Err(error)) => Compared::Changed {
-            transaction: TransactionRef {
-                line,
-                id: before.id.clone(),
-            },
-            changes: vec![validity(Json::from("valid"), error_value(&error))],
-            only_in_from: fired_only(&before.trace, &[]),
-            only_in_to: Vec::new(),
-        },
-        (Err(error), Ok(after)) => Compared::Changed {
-            transaction: TransactionRef {
-                line,
-                id: after.id.clone(),
-            },
-            changes: vec![validity(error_value(&error), Json::from("valid"))],
-            only_in_from: Vec::new(),
-            only_in_to: fired_only(&after.trace, &[]),
-        },
-        (Err(before), Err(after)) => Compared::Error(LineError {
+    let (before, after) = (decide(from), decide(to));
+    if let (Err(before), Err(after)) = (&before, &after) {
+        return Compared::Error(LineError {
             line,
             error: if before == after {
                 before.to_string()
             } else {
                 format!("under `{from}`: {before}; under `{to}`: {after}")
             },
-        }),
+        });
+    }
+    let changes = transaction_changes(&before, &after).unwrap_or_default();
+    if changes.is_empty() {
+        return Compared::Same;
+    }
+    let id = match (&before, &after) {
+        (_, Ok(decision)) | (Ok(decision), _) => decision.id.clone(),
+        (Err(_), Err(_)) => None,
+    };
+    let (before_trace, after_trace) = (trace_of(&before), trace_of(&after));
+    Compared::Changed {
+        transaction: TransactionRef { line, id },
+        changes,
+        only_in_from: fired_only(before_trace, after_trace),
+        only_in_to: fired_only(after_trace, before_trace),
+    }
+}
+
+/// The rules that decided a transaction (none when it could not be decided).
+fn trace_of(decided: &Result<Decision, DecideError>) -> &[TraceEntry] {
+    match decided {
+        Ok(decision) => &decision.trace,
+        Err(_) => &[],
+    }
+}
+
+/// What changed for one transaction between its decisions under two versions: the outcome
+/// fields that differ (none when it decides alike), or `decision: valid -> error: ...` when only
+/// one version decides it. `None` when neither version decides it.
+pub fn transaction_changes(
+    before: &Result<Decision, DecideError>,
+    after: &Result<Decision, DecideError>,
+) -> Option<Vec<FieldChange>> {
+    match (before, after) {
+        (Ok(before), Ok(after)) => Some(outcome_changes(&before.outcome, &after.outcome)),
+        (Ok(_), Err(error)) => Some(vec![validity(Json::from("valid"), error_value(error))]),
+        (Err(error), Ok(_)) => Some(vec![validity(error_value(error), Json::from("valid"))]),
+        (Err(_), Err(_)) => None,
     }
 }
 
