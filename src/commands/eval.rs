@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 pub(crate) use cordon_engine::batch::split_lines;
 use cordon_engine::batch::{self, BLANK, is_blank, line_error};
 use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace};
+use cordon_lang::load::{NotRegular, regular_file};
 use cordon_records::{Appender, Entry};
 
 use crate::commands::text;
@@ -96,24 +97,28 @@ pub(crate) fn read_input(path: &std::path::Path) -> Result<Input, String> {
 /// (opening a FIFO blocks, and a device can be read forever) and again once it is open. The
 /// error names the file and what it is.
 pub(crate) fn open_facts_file(path: &std::path::Path) -> Result<std::fs::File, String> {
-    let refuse = |error: &dyn std::fmt::Display| {
-        format!(
-            "facts file: {error}; facts are read from a regular file, or from stdin with `--facts -`"
-        )
+    let cannot = |reason: &dyn std::fmt::Display| {
+        format!("cannot read facts file `{}`: {reason}", path.display())
     };
-    cordon_lang::load::check_source(path).map_err(|error| refuse(&error))?;
-    let file = std::fs::File::open(path)
-        .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
-    let metadata = file
-        .metadata()
-        .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
+    let refuse = |what: &str| {
+        cannot(&format!(
+            "it is {what}, not a regular file (facts are read from a regular file, or from \
+             stdin with `--facts -`)"
+        ))
+    };
+    let checked = |problem| match problem {
+        NotRegular::Unreadable(error) => cannot(&error),
+        NotRegular::Other(what) => refuse(&what),
+    };
+    regular_file(path).map_err(checked)?;
+    let file = std::fs::File::open(path).map_err(|error| cannot(&error))?;
+    let metadata = file.metadata().map_err(|error| cannot(&error))?;
     if !metadata.is_file() {
         // Replaced by something else between the check and the opening.
-        cordon_lang::load::check_source(path).map_err(|error| refuse(&error))?;
-        return Err(refuse(&format!(
-            "`{}` is not a regular file",
-            path.display()
-        )));
+        regular_file(path).map_err(checked)?;
+        return Err(cannot(
+            &"it was replaced, as it was opened, by something that is not a regular file",
+        ));
     }
     Ok(file)
 }
