@@ -348,6 +348,37 @@ fn the_issues_policies_load_or_are_refused_without_a_panic() {
     }
 }
 
+/// Found by this target: where `count * 2` overflows under both versions, a region the analysis
+/// reports as changed has a witness neither version decides. It cannot say exactly there, so it
+/// says so (`exact: false`, a caveat naming the witness) rather than claim a change or panic.
+#[test]
+fn an_overflow_under_both_versions_is_a_caveat() {
+    let dir = scratch("overflow-both");
+    two_versions(
+        &dir,
+        &[("count * 2 < 0 or amount < 0".to_string(), true)],
+        &[(
+            "count != 79_228_162_514_264_337_593_543_950_335 or count * 2 < 0".to_string(),
+            false,
+        )],
+    );
+    let policy = Policy::load(&dir).unwrap_or_else(|error| panic!("{error}"));
+    let from = policy.pinned("2027-01-01").expect("the first version");
+    let to = policy.pinned("2027-03-01").expect("the second version");
+    let exhaustive = on_a_cli_stack("the comparison", || regions::exhaustive(from, to));
+    assert!(!exhaustive.exact, "{:?}", exhaustive.caveats);
+    assert!(
+        exhaustive
+            .caveats
+            .iter()
+            .any(|caveat| caveat.contains("witness")
+                && caveat.contains("beyond what an exact decimal holds")),
+        "{:?}",
+        exhaustive.caveats
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|cases| cases.parse().ok()).unwrap_or(48),
