@@ -632,3 +632,111 @@ fn loading_refuses_a_source_larger_than_the_limit() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--facts` names something that is no regular file: `eval` (a transaction or a batch) and
+/// `diff` refuse it promptly, naming it and what it is, and say how to read from a pipe.
+#[test]
+fn facts_that_are_no_regular_file_are_refused() {
+    let dir = scratch("facts-special");
+    let fifo = dir.join("fifo.json");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|status| status.success()), "mkfifo failed");
+    let mut cases = vec![(fifo, "a FIFO (named pipe)")];
+    for name in ["zero.json", "zero.jsonl"] {
+        let link = dir.join(name);
+        let linked = std::os::unix::fs::symlink("/dev/zero", &link);
+        assert!(linked.is_ok(), "{linked:?}");
+        cases.push((link, "a symlink to a character device"));
+    }
+    let looped = dir.join("loop.jsonl");
+    let other = dir.join("other.jsonl");
+    let linked = std::os::unix::fs::symlink(&other, &looped)
+        .and_then(|()| std::os::unix::fs::symlink(&looped, &other));
+    assert!(linked.is_ok(), "{linked:?}");
+    cases.push((looped, "a symlink loop"));
+    let directory = dir.join("directory.json");
+    let _ = std::fs::create_dir_all(&directory);
+    cases.push((directory, "a directory"));
+    for (path, what) in cases {
+        let path = path.to_string_lossy().into_owned();
+        for args in [
+            eval_args(&path),
+            vec![
+                "diff",
+                "--policy",
+                "policies/ear",
+                "--from",
+                "2025-01-13",
+                "--to",
+                "2025-05-13",
+                "--facts",
+                &path,
+            ],
+        ] {
+            let run = cordon(&args, b"", Stdout::Pipe);
+            let case = format!("cordon {}", args.join(" "));
+            run.assert_clean_failure(&case, &path);
+            run.assert_clean_failure(&case, what);
+            run.assert_clean_failure(&case, "--facts -");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_facts_file_larger_than_the_limit_is_refused() {
+    let dir = scratch("facts-large");
+    let file = dir.join("large.json");
+    let made = std::fs::File::create(&file).and_then(|large| large.set_len((16 << 20) + 1));
+    assert!(made.is_ok(), "{made:?}");
+    let file = file.to_string_lossy().into_owned();
+    let run = cordon(&eval_args(&file), b"", Stdout::Pipe);
+    run.assert_clean_failure("a facts file of 16 MiB and a byte", &file);
+    run.assert_clean_failure(
+        "a facts file of 16 MiB and a byte",
+        "larger than 16 MiB, the limit for one transaction",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A line of a `.jsonl` batch longer than the limit of one transaction is an error of its own
+/// line (not held whole in memory), and the lines after it are decided in their place; so is
+/// such a line at the end of the file without a newline.
+#[test]
+fn a_batch_line_longer_than_the_limit_is_an_error_of_its_line() {
+    let good = good();
+    let long = format!("{{\"id\": \"{}\"}}", "x".repeat(20 << 20));
+    let dir = scratch("facts-long-line");
+    for (name, batch, lines) in [
+        ("middle.jsonl", format!("{good}\n{long}\n{good}\n"), 3),
+        ("last.jsonl", format!("{good}\n{good}\n{long}"), 3),
+    ] {
+        let file = dir.join(name);
+        write(&file, batch);
+        let run = cordon(&eval_args(&file.to_string_lossy()), b"", Stdout::Pipe);
+        assert_eq!(run.code, Some(1), "{name}: {}", head(&run.stderr));
+        let records = records(&run.stdout);
+        assert_eq!(
+            records.len(),
+            lines,
+            "{name}: one output line per input line"
+        );
+        let long_line = if name == "middle.jsonl" { 2 } else { 3 };
+        for (index, record) in records.iter().enumerate() {
+            if index + 1 == long_line {
+                assert_eq!(record["line"], long_line, "{name}");
+                let error = message(record);
+                assert!(
+                    error.contains("longer than 16 MiB, the limit for one transaction"),
+                    "{name}: {error}"
+                );
+            } else {
+                assert_eq!(
+                    record["outcome"]["license_required"], false,
+                    "{name}: {record}"
+                );
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

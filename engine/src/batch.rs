@@ -30,6 +30,14 @@ pub fn is_blank(bytes: &[u8]) -> bool {
     std::str::from_utf8(bytes).is_ok_and(|text| text.trim().is_empty())
 }
 
+/// The largest transaction read from a file or a line of a batch: 16 MiB (a transaction of the
+/// EAR's schema is well under a kilobyte). A reader keeps at most this many bytes of a line and
+/// one more, so that [`decide_line`] can tell the line is too long without holding all of it.
+pub const MAX_TRANSACTION_BYTES: usize = 16 << 20;
+
+/// [`MAX_TRANSACTION_BYTES`] as people read it.
+pub const MAX_TRANSACTION_TEXT: &str = "16 MiB";
+
 /// The error of a blank line.
 pub const BLANK: &str = "a blank line: it holds no transaction";
 
@@ -53,8 +61,9 @@ pub fn line_error(message: String) -> DecideError {
     }
 }
 
-/// Decides one line of a batch (without its newline): a blank line or one that is not UTF-8 is
-/// an error of that line; any other is decided by [`decide_text_in`].
+/// Decides one line of a batch (without its newline): a blank line, one that is not UTF-8 or
+/// one longer than [`MAX_TRANSACTION_BYTES`] is an error of that line; any other is decided by
+/// [`decide_text_in`].
 pub fn decide_line<'a>(
     policy: &'a Policy,
     pin: Option<&str>,
@@ -62,6 +71,11 @@ pub fn decide_line<'a>(
     detail: Detail,
     workspace: &mut Workspace<'a>,
 ) -> Result<Decision, DecideError> {
+    if line.len() > MAX_TRANSACTION_BYTES {
+        return Err(line_error(format!(
+            "the line is longer than {MAX_TRANSACTION_TEXT}, the limit for one transaction"
+        )));
+    }
     match std::str::from_utf8(line) {
         Ok(text) if !text.trim().is_empty() => decide_text_in(policy, pin, text, detail, workspace),
         Ok(_) => Err(line_error(BLANK.to_string())),

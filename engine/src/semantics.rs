@@ -50,7 +50,7 @@ pub fn in_window<E>(
 /// Whether a rule is beaten: a rule it names in `unless` applied.
 #[inline(always)]
 pub fn beaten<R>(unless: impl IntoIterator<Item = R>, mut applied: impl FnMut(R) -> bool) -> bool {
-    unless.into_iter().any(|rule| applied(rule))
+    unless.into_iter().any(applied)
 }
 
 /// What resolution needs of a concluded value: whether two are the same, and their order (for

@@ -161,17 +161,19 @@ fn symlink_loop(path: &Path) -> bool {
     true
 }
 
+/// Why a path is not a regular file one can read (see [`regular_file`]).
+#[derive(Debug)]
+pub enum NotRegular {
+    /// It cannot be looked at (it does not exist, say).
+    Unreadable(std::io::Error),
+    /// It is something else: what (`a FIFO (named pipe)`, `a symlink loop`, ...).
+    Other(String),
+}
+
 /// Checks that `path` is a regular file (or a symlink to one) without opening it: opening a
-/// FIFO blocks, and a device can be read forever. The error names the path and what it is.
-pub fn check_source(path: &Path) -> Result<std::fs::Metadata, LoadError> {
-    let refuse = |what: String| {
-        LoadError(format!(
-            "cannot load `{}`: it is {what}, not a regular file",
-            path.display()
-        ))
-    };
-    let link = std::fs::symlink_metadata(path)
-        .map_err(|error| LoadError(format!("cannot read `{}`: {error}", path.display())))?;
+/// FIFO blocks, and a device can be read forever. Says what it is when it is something else.
+pub fn regular_file(path: &Path) -> Result<std::fs::Metadata, NotRegular> {
+    let link = std::fs::symlink_metadata(path).map_err(NotRegular::Unreadable)?;
     let is_link = link.file_type().is_symlink();
     let target = || {
         std::fs::read_link(path)
@@ -180,19 +182,35 @@ pub fn check_source(path: &Path) -> Result<std::fs::Metadata, LoadError> {
     };
     match std::fs::metadata(path) {
         Ok(metadata) if metadata.is_file() => Ok(metadata),
-        Ok(metadata) if is_link => Err(refuse(format!(
+        Ok(metadata) if is_link => Err(NotRegular::Other(format!(
             "a symlink to {}{}",
             what_it_is(metadata.file_type()),
             target()
         ))),
-        Ok(metadata) => Err(refuse(what_it_is(metadata.file_type()).to_string())),
-        Err(_) if is_link && symlink_loop(path) => Err(refuse("a symlink loop".to_string())),
-        Err(error) if is_link => Err(refuse(format!("a broken symlink{} ({error})", target()))),
-        Err(error) => Err(LoadError(format!(
-            "cannot read `{}`: {error}",
-            path.display()
+        Ok(metadata) => Err(NotRegular::Other(
+            what_it_is(metadata.file_type()).to_string(),
+        )),
+        Err(_) if is_link && symlink_loop(path) => Err(NotRegular::Other("a symlink loop".into())),
+        Err(error) if is_link => Err(NotRegular::Other(format!(
+            "a broken symlink{} ({error})",
+            target()
         ))),
+        Err(error) => Err(NotRegular::Unreadable(error)),
     }
+}
+
+/// [`regular_file`] for a policy source, with the error that refuses it naming the path and
+/// what it is.
+pub fn check_source(path: &Path) -> Result<std::fs::Metadata, LoadError> {
+    regular_file(path).map_err(|problem| match problem {
+        NotRegular::Unreadable(error) => {
+            LoadError(format!("cannot read `{}`: {error}", path.display()))
+        }
+        NotRegular::Other(what) => LoadError(format!(
+            "cannot load `{}`: it is {what}, not a regular file",
+            path.display()
+        )),
+    })
 }
 
 /// Reads a policy source: a regular file (refused otherwise, see [`check_source`]) of at most

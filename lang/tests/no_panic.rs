@@ -2,7 +2,12 @@
 //! panic. Random and mutated policy sources (the language reference's examples and the check test
 //! cases, with bytes, characters and lines inserted, deleted and duplicated; and plain ASCII soup)
 //! go through splitting, parsing, the whole check and rendering, and the editor's questions
-//! (`ide`) at every position.
+//! (`ide`) at every position, and the formatter. The issue's sources (a chain of 10,000 `not`s, an
+//! `or` of 978 terms, `group G = G`, numbers past the largest decimal) are seeds, checked first.
+//!
+//! This is the fuzz target of policy sources in the front end (`engine/tests/fuzz_policies.rs`
+//! takes generated policies on through compiling, deciding and diffing). 256 cases a property
+//! by default; `PROPTEST_CASES` sets more (`.ci/run` runs a longer hunt).
 
 use std::path::{Path, PathBuf};
 
@@ -198,6 +203,7 @@ fn check_everything(texts: &[String]) {
         for chunk in parse::split(text) {
             let _ = parse::parse_chunk(&chunk.text);
         }
+        let _ = cordon_lang::format::format_file(text);
     }
     let db = Database::default();
     // The first text is one version; the others a second version that amends it.
@@ -260,6 +266,44 @@ fn check_everything(texts: &[String]) {
         if let Some(version) = ide::file_version(&db, workspace, *file) {
             let _ = ide::fact_fields_after(&db, version, &["item".to_string()]);
         }
+    }
+}
+
+/// The issue's sources, through everything, on a thread with the command line's and the
+/// language server's 8 MiB stack (a test thread has 2 MiB).
+#[test]
+fn the_issues_sources_do_not_panic() {
+    let rule = |condition: &str| {
+        format!(
+            "facts {{\n  date: date\n  count: int\n  flag: bool\n}}\n\noutcome {{\n  license_required: bool = false\n}}\n\n\
+             rule deep\n  cite \"15 CFR 742.6(a)(6)(iii)\"\n  when {condition}\n  then license_required = true\n"
+        )
+    };
+    let nots = format!("{}flag", "not ".repeat(10_000));
+    let ors = (0..978)
+        .map(|index| format!("count == {index}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let sources = [
+        rule(&nots),
+        rule(&ors),
+        "group G \"G\" = G\n  cite \"15 CFR 740, Supp. 1\"\n".to_string(),
+        "const a = b\n  cite \"x\"\nconst b = a\n  cite \"x\"\n".to_string(),
+        rule(
+            "count > 79_228_162_514_264_337_593_543_950_336 or count + 1 > 79_228_162_514_264_337_593_543_950_335",
+        ),
+        rule(&format!(
+            "{}count > 1{}",
+            "(".repeat(5_000),
+            ")".repeat(5_000)
+        )),
+    ];
+    for source in sources {
+        let ran = std::thread::Builder::new()
+            .stack_size(8 << 20)
+            .spawn(move || check_everything(&[source]))
+            .map(|thread| thread.join());
+        assert!(matches!(ran, Ok(Ok(()))), "a source of the issue panicked");
     }
 }
 

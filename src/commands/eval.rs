@@ -10,6 +10,7 @@ use serde_json::Value as Json;
 pub(crate) use cordon_engine::batch::split_lines;
 use cordon_engine::batch::{self, BLANK, is_blank, line_error};
 use cordon_engine::{DecideError, Decision, Detail, Policy, Workspace};
+use cordon_lang::load::{NotRegular, regular_file};
 use cordon_records::{Appender, Entry};
 
 use crate::commands::text;
@@ -63,7 +64,7 @@ pub(crate) enum Input {
 /// Reads the facts `path` names. Input that holds nothing but whitespace is an error naming it;
 /// so is a JSON file that is not UTF-8. Lines are left as bytes: one that is not UTF-8 is an
 /// error of its own line.
-pub(crate) fn read_input(path: &PathBuf) -> Result<Input, String> {
+pub(crate) fn read_input(path: &std::path::Path) -> Result<Input, String> {
     if path.as_os_str() == "-" {
         let mut bytes = Vec::new();
         std::io::stdin()
@@ -80,19 +81,67 @@ pub(crate) fn read_input(path: &PathBuf) -> Result<Input, String> {
         }
         return Ok(Input::Lines(bytes));
     }
-    let file = std::fs::File::open(path)
-        .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
+    let file = open_facts_file(path)?;
     if path.extension().is_some_and(|ext| ext == "jsonl") {
-        return Ok(Input::File(file, path.clone()));
+        return Ok(Input::File(file, path.to_path_buf()));
     }
+    read_transaction_file(file, path).map(Input::One)
+}
+
+/// Opens a facts file: a regular file (or a symlink to one), checked before it is opened
+/// (opening a FIFO blocks, and a device can be read forever) and again once it is open. The
+/// error names the file and what it is.
+pub(crate) fn open_facts_file(path: &std::path::Path) -> Result<std::fs::File, String> {
+    let cannot = |reason: &dyn std::fmt::Display| {
+        format!("cannot read facts file `{}`: {reason}", path.display())
+    };
+    let refuse = |what: &str| {
+        cannot(&format!(
+            "it is {what}, not a regular file (facts are read from a regular file, or from \
+             stdin with `--facts -`)"
+        ))
+    };
+    let checked = |problem| match problem {
+        NotRegular::Unreadable(error) => cannot(&error),
+        NotRegular::Other(what) => refuse(&what),
+    };
+    regular_file(path).map_err(checked)?;
+    let file = std::fs::File::open(path).map_err(|error| cannot(&error))?;
+    let metadata = file.metadata().map_err(|error| cannot(&error))?;
+    if !metadata.is_file() {
+        // Replaced by something else between the check and the opening.
+        regular_file(path).map_err(checked)?;
+        return Err(cannot(
+            &"it was replaced, as it was opened, by something that is not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads one transaction from an open facts file: at most
+/// [`batch::MAX_TRANSACTION_BYTES`] (counted as it is read, not only from the file's size),
+/// not blank, in UTF-8.
+pub(crate) fn read_transaction_file(
+    file: std::fs::File,
+    path: &std::path::Path,
+) -> Result<String, String> {
     let mut bytes = Vec::new();
     std::io::BufReader::new(file)
+        .take(batch::MAX_TRANSACTION_BYTES as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(|error| format!("cannot read facts file `{}`: {error}", path.display()))?;
+    if bytes.len() > batch::MAX_TRANSACTION_BYTES {
+        return Err(format!(
+            "facts file `{}` is larger than {}, the limit for one transaction (a batch is a \
+             `.jsonl` file, one transaction a line)",
+            path.display(),
+            batch::MAX_TRANSACTION_TEXT
+        ));
+    }
     if is_blank(&bytes) {
         return Err(empty_file(path));
     }
-    String::from_utf8(bytes).map(Input::One).map_err(|error| {
+    String::from_utf8(bytes).map_err(|error| {
         format!(
             "facts file `{}` is not valid UTF-8 (at byte {})",
             path.display(),
@@ -124,6 +173,9 @@ fn push_error(out: &mut Vec<u8>, number: usize, error: &DecideError, format: For
 const BLOCK: usize = 4 << 20;
 
 /// The next block of whole lines of a file (the last may lack its newline), `None` at the end.
+/// A line longer than [`batch::MAX_TRANSACTION_BYTES`] is kept to that many bytes and one more
+/// (enough for [`batch::decide_line`] to refuse it) and the rest of it is skipped, so no line
+/// holds more than that in memory, whatever the file holds.
 fn next_block(
     file: &mut std::fs::File,
     carry: &mut Vec<u8>,
@@ -134,23 +186,25 @@ fn next_block(
     };
     let mut block = std::mem::take(carry);
     // Read about a block more, and more again while no line has ended in it (a line longer than
-    // a block is read whole).
+    // a block is read whole, up to the limit of one transaction).
     let ended = loop {
         let start = block.len();
-        block.resize(start + BLOCK, 0);
-        let mut filled = start;
-        while filled < block.len() {
-            match file.read(&mut block[filled..]) {
-                Ok(0) => break,
-                Ok(read) => filled += read,
-                Err(problem) if problem.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(problem) => return Err(error(&problem)),
-            }
-        }
-        block.truncate(filled);
-        let ended = filled < start + BLOCK;
+        let filled = fill(file, &mut block, BLOCK).map_err(|problem| error(&problem))?;
+        let ended = filled < BLOCK;
         if ended || block[start..].contains(&b'\n') {
             break ended;
+        }
+        // No line ended in the block, so it is one line (a carried line holds no newline).
+        if block.len() > batch::MAX_TRANSACTION_BYTES {
+            block.truncate(batch::MAX_TRANSACTION_BYTES + 1);
+            match skip_line(file).map_err(|problem| error(&problem))? {
+                Some(rest) => {
+                    block.push(b'\n');
+                    block.extend_from_slice(&rest);
+                    break false;
+                }
+                None => break true,
+            }
         }
     };
     if block.is_empty() {
@@ -161,6 +215,43 @@ fn next_block(
         *carry = block.split_off(end + 1);
     }
     Ok(Some(block))
+}
+
+/// Appends up to `count` bytes of `file` to `block`, fewer only at its end; returns how many.
+fn fill(file: &mut std::fs::File, block: &mut Vec<u8>, count: usize) -> std::io::Result<usize> {
+    let start = block.len();
+    block.resize(start + count, 0);
+    let mut filled = start;
+    while filled < block.len() {
+        match file.read(&mut block[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(problem) if problem.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(problem) => {
+                block.truncate(filled);
+                return Err(problem);
+            }
+        }
+    }
+    block.truncate(filled);
+    Ok(filled - start)
+}
+
+/// Reads past the rest of a line; returns what was read after its newline, or `None` when the
+/// file ends first.
+fn skip_line(file: &mut std::fs::File) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buffer = vec![0; 64 << 10];
+    loop {
+        let read = match file.read(&mut buffer) {
+            Ok(0) => return Ok(None),
+            Ok(read) => read,
+            Err(problem) if problem.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(problem) => return Err(problem),
+        };
+        if let Some(newline) = buffer[..read].iter().position(|byte| *byte == b'\n') {
+            return Ok(Some(buffer[newline + 1..read].to_vec()));
+        }
+    }
 }
 
 /// Decides lines on all cores and returns what to print for them, one record a line in input

@@ -350,9 +350,8 @@ pub fn run(args: &Args) -> Result<ExitCode, String> {
                 return Err(format!("the log has no record {sequence} to correct"));
             }
             let received = cordon_records::now();
-            let text = std::fs::read_to_string(facts).map_err(|error| {
-                format!("cannot read facts file `{}`: {error}", facts.display())
-            })?;
+            let text = crate::commands::eval::open_facts_file(facts)
+                .and_then(|file| crate::commands::eval::read_transaction_file(file, facts))?;
             let policy = Policy::load(policy).map_err(|error| error.to_string())?;
             let decision = cordon_engine::decide_text(
                 &policy,

@@ -146,6 +146,11 @@ impl Interval {
     }
 
     pub fn contains(&self, value: Decimal) -> bool {
+        self.admits(value) && !self.excluded.contains(&value)
+    }
+
+    /// Whether `value` is within the bounds and whole when it must be, the excluded points aside.
+    fn admits(&self, value: Decimal) -> bool {
         let above = match self.low {
             None => true,
             Some((low, true)) => value >= low,
@@ -156,10 +161,7 @@ impl Interval {
             Some((high, true)) => value <= high,
             Some((high, false)) => value < high,
         };
-        above
-            && below
-            && !self.excluded.contains(&value)
-            && (!self.integer || value.fract().is_zero())
+        above && below && (!self.integer || value.fract().is_zero())
     }
 
     /// Narrowed by `x cmp c` (when `fact_left`) or `c cmp x`, answered `truth`; `None` when
@@ -245,7 +247,13 @@ impl Interval {
     /// finds a member whenever the bounds leave that many.
     pub fn member(&self) -> Option<Decimal> {
         let wanted = self.excluded.len() + 1;
-        let inside = |value: &Decimal| self.contains(*value);
+        // Up to `wanted` candidates are each looked up among the excluded points: sorted once,
+        // each look-up is a binary search, not a scan (a chain of `x == c or ...` excludes one
+        // point per term, and a scan per candidate made the search quadratic in the chain).
+        let mut excluded = self.excluded.clone();
+        excluded.sort_unstable();
+        let inside =
+            |value: &Decimal| self.admits(*value) && excluded.binary_search(value).is_err();
         if self.integer {
             // Whole numbers from one bound inwards, starting at the first inside it.
             let (start, step) = match (self.low, self.high) {
