@@ -49,7 +49,7 @@ pub fn in_window<E>(
 
 /// Whether a rule is beaten: a rule it names in `unless` applied.
 #[inline(always)]
-pub fn beaten<R>(unless: impl IntoIterator<Item = R>, mut applied: impl FnMut(R) -> bool) -> bool {
+pub fn beaten<R>(unless: impl IntoIterator<Item = R>, applied: impl FnMut(R) -> bool) -> bool {
     unless.into_iter().any(applied)
 }
 
