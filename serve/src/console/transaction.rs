@@ -500,47 +500,42 @@ fn control(
                 }
             }
         }
-        Type::Bool => html! {
-            div.field {
-                (label) (hint)
-                select id=(id) name=(path) aria-describedby=(described) aria-invalid=[invalid] {
-                    option value="" selected[last.is_empty()] { "— not given —" }
-                    option value="true" selected[last == "true"] { "yes" }
-                    option value="false" selected[last == "false"] { "no" }
-                    @if !matches!(last, "" | "true" | "false") { option value=(last) selected { (last) } }
-                }
-                (error_text)
-            }
-        },
-        Type::Enum(name) => {
-            let variants = hir
-                .enums
-                .get(name)
-                .map(|e| e.variants.clone())
-                .unwrap_or_default();
+        Type::Bool | Type::Enum(_) | Type::Country => {
+            // A choice among the values the schema allows; a value sent that is not one of them
+            // stays selected, so the engine's error about it is shown beside what was sent.
+            let (choices, unknown): (Vec<(String, String)>, String) = match ty {
+                Type::Bool => (
+                    vec![("true".into(), "yes".into()), ("false".into(), "no".into())],
+                    last.to_string(),
+                ),
+                Type::Enum(name) => (
+                    hir.enums
+                        .get(name)
+                        .map(|e| e.variants.iter().map(|v| (v.clone(), v.clone())).collect())
+                        .unwrap_or_default(),
+                    last.to_string(),
+                ),
+                _ => (
+                    countries()
+                        .iter()
+                        .map(|(code, name)| (code.to_string(), format!("{name} ({code})")))
+                        .collect(),
+                    country(last),
+                ),
+            };
+            let sent_other = !last.is_empty() && !choices.iter().any(|(value, _)| value == last);
             html! {
                 div.field {
                     (label) (hint)
                     select id=(id) name=(path) aria-describedby=(described) aria-invalid=[invalid] {
                         option value="" selected[last.is_empty()] { "— not given —" }
-                        @for variant in &variants { option value=(variant) selected[last == variant] { (variant) } }
-                        @if !last.is_empty() && !variants.iter().any(|v| v == last) { option value=(last) selected { (last) } }
+                        @for (value, text) in &choices { option value=(value) selected[last == value] { (text) } }
+                        @if sent_other { option value=(last) selected { (unknown) } }
                     }
                     (error_text)
                 }
             }
         }
-        Type::Country => html! {
-            div.field {
-                (label) (hint)
-                select id=(id) name=(path) aria-describedby=(described) aria-invalid=[invalid] {
-                    option value="" selected[last.is_empty()] { "— not given —" }
-                    @for (code, name) in countries() { option value=(code) selected[last == *code] { (name) " (" (code) ")" } }
-                    @if !last.is_empty() && !countries().iter().any(|(code, _)| *code == last) { option value=(last) selected { (country(last)) } }
-                }
-                (error_text)
-            }
-        },
         Type::Date => html! {
             div.field {
                 (label) (hint)
