@@ -299,21 +299,23 @@ impl Policy {
         let types = convert::Types::import(py)?;
         let policy = &*self.inner;
         let pin = version.as_deref();
-        let decided = if let Ok(text) = facts.cast::<PyString>() {
-            let text = text.to_cow()?.into_owned();
-            py.detach(|| cordon_engine::decide_text(policy, pin, &text, detail))
+        let text = if let Ok(text) = facts.cast::<PyString>() {
+            Some(text.to_cow()?.into_owned())
         } else if let Ok(bytes) = facts.cast::<PyBytes>() {
-            let text = std::str::from_utf8(bytes.as_bytes())
-                .map_err(|error| {
-                    decision_error(
-                        py,
-                        &cordon_engine::batch::line_error(cordon_engine::batch::not_utf8(
-                            bytes.as_bytes(),
-                            &error,
-                        )),
-                    )
-                })?
-                .to_string();
+            let text = std::str::from_utf8(bytes.as_bytes()).map_err(|error| {
+                decision_error(
+                    py,
+                    &cordon_engine::batch::line_error(cordon_engine::batch::not_utf8(
+                        bytes.as_bytes(),
+                        &error,
+                    )),
+                )
+            })?;
+            Some(text.to_string())
+        } else {
+            None
+        };
+        let decided = if let Some(text) = text {
             py.detach(|| cordon_engine::decide_text(policy, pin, &text, detail))
         } else if facts.is_instance_of::<PyDict>() {
             let json = convert::json_of(&types, facts, "").map_err(|problem| {
