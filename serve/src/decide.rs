@@ -8,6 +8,10 @@
 //! an error of its own line. The body is read a block at a time; each block is decided on the
 //! engine's pool (a few blocks ahead of the one being written), so a batch of any length takes
 //! bounded memory and a slow reader slows the batch down rather than filling memory.
+//!
+//! With `--records`, every decision is handed to the appender as it is made (with its trace,
+//! whatever `detail` shows) and answered only once its record is durable: one transaction after
+//! its own record, a batch's block after all of its block's records.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, Request, State};
