@@ -1,13 +1,15 @@
-//! The decision, as the contract's JSON: `policy`, `outcome`, `trace` (and `why_not`).
+//! The decision, as the contract's JSON: `policy`, `outcome`, `trace` (and `why_not`). Takes an
+//! evaluation's [`Scratch`] with its program and facts; gives the [`Decision`] the contract
+//! writes (the trace's entries are built by `explain`).
 
 use serde::Serialize;
 use serde_json::Value as Json;
 
 use cordon_lang::hir::Confidence;
 
-use crate::compile::{OutcomeKind, Program, SlotType};
 use crate::eval::Scratch;
 use crate::facts::{Facts, Slot};
+use crate::program::{OutcomeKind, Program, SlotType};
 use crate::value::{Value, country_code};
 
 /// Which policy version decided, and the hash of its sources.

@@ -1,4 +1,6 @@
-//! Evaluate many: a compiled program applied to one transaction's facts.
+//! Evaluate many: a compiled program applied to one transaction's facts. Takes the [`Program`]
+//! and the [`Facts`]; gives, in a [`Scratch`], which rules applied and the value of each outcome
+//! (then read by `decision` and `explain`), or the error that names the fact it lacked.
 //!
 //! Rules run in the program's order (each after the rules whose outcomes it reads). A rule applies
 //! when the transaction's date is inside its window, no rule it names in `unless` applies, and its
@@ -15,18 +17,17 @@
 //! `answer_group` and `keep_answers`; `apply` as `mark_applied`, `add_member` and
 //! `conclude_value`).
 
-use std::cmp::Ordering;
-
 use jiff::civil::Date;
 
 use cordon_lang::hir::BinaryOp;
 
-use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT};
-use crate::compile::{CompiledConclusion, Ir, OutcomeField, OutcomeKind, Program};
+use crate::answers::{Answers, read};
 use crate::facts::{FactError, Facts, Slot};
-use crate::questions::{Answers, answer, read};
+use crate::program::{
+    ACCEPT, Atom, Code, CompiledConclusion, Ir, Operand, OutcomeField, OutcomeKind, Program, REJECT,
+};
 use crate::semantics::{self, push_candidate};
-use crate::value::{Value, eccn_within, number_order};
+use crate::value::{Value, compare, eccn_within, extreme};
 
 /// The state of one evaluation: which rules applied and what they concluded. A caller deciding
 /// many transactions with one program may reuse it ([`run`] resets it).
@@ -395,7 +396,7 @@ impl<'p: 'a, 'f, 's, 'a> Context<'p, 'f, 's, 'a> {
             return Err(self.error("", format!("the program has no question {index}")));
         };
         let value = self.fact(test.slot())?;
-        match answer(self.program, self.scratch.segment, test, value) {
+        match test.answer(self.program, self.scratch.segment, value) {
             Some(holds) => Ok(holds),
             None => self.truth(value),
         }
@@ -506,47 +507,11 @@ pub fn most_restrictive(program: &Program, field: usize) -> bool {
     )
 }
 
-/// The greater (`max`) or the lesser of two values; the first when they are equal or unordered
-/// and `max`.
-#[inline]
-pub fn extreme<'a>(max: bool, a: Value<'a>, b: Value<'a>) -> Value<'a> {
-    let a_first = match a.compare(b) {
-        Some(Ordering::Less) => !max,
-        _ => max,
-    };
-    if a_first { a } else { b }
-}
-
-#[inline]
-pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
-    // The two comparisons most conditions make, without the general matches below.
-    match (left, right) {
-        (Value::Number(a), Value::Number(b)) => return holds(op, number_order(a, b)),
-        (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) if enum_a == enum_b => {
-            return holds(op, a.cmp(&b));
-        }
-        _ => {}
-    }
-    match op {
-        BinaryOp::Equal => left.equals(right),
-        BinaryOp::NotEqual => !left.equals(right),
-        _ => left
-            .compare(right)
-            .is_some_and(|ordering| holds(op, ordering)),
-    }
-}
-
 /// Makes a vector `len` copies of `value`, keeping its allocation.
 #[inline(always)]
 fn reset<T: Copy>(vec: &mut Vec<T>, len: usize, value: T) {
     vec.clear();
     vec.resize(len, value);
-}
-
-/// Whether two values in this order satisfy a comparison (anything but a comparison does not).
-#[inline]
-pub fn holds(op: BinaryOp, ordering: Ordering) -> bool {
-    op.holds(ordering).unwrap_or(false)
 }
 
 /// Runs every rule of the program on the facts. On success the scratch holds which rules applied

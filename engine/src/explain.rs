@@ -1,12 +1,14 @@
 //! Explanations: which rules decided, with their citations and the facts they read, and for each
 //! outcome that did not happen but might have, the first condition that failed, with its values.
+//! Takes an evaluation's [`Scratch`] with its program and facts; gives the decision's trace and
+//! `why_not` entries.
 
 use cordon_lang::hir::BinaryOp;
 
-use crate::compile::{OutcomeKind, Program};
 use crate::decision::{TraceEntry, WhyNot};
 use crate::eval::{self, Scratch};
 use crate::facts::{Facts, Slot};
+use crate::program::{OutcomeKind, Program};
 use crate::text::grouped;
 use crate::value::{Value, country_code};
 
@@ -303,7 +305,7 @@ fn describe_failure<'a>(
     program: &'a Program,
     facts: &Facts<'a>,
     scratch: &mut Scratch<'a>,
-    conjunct: &'a crate::compile::Conjunct,
+    conjunct: &'a crate::program::Conjunct,
 ) -> String {
     let Some((left_text, left, op, right_text, right)) = &conjunct.sides else {
         return match conjunct.text.strip_prefix("not ") {
@@ -360,7 +362,7 @@ fn describe_failure<'a>(
 /// `a + b * c` with each operand replaced by its value.
 fn arithmetic_with_values(
     text: &str,
-    operands: &[(String, crate::compile::Ir)],
+    operands: &[(String, crate::program::Ir)],
     values: &[String],
 ) -> String {
     let mut result = text.to_string();

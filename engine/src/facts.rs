@@ -1,4 +1,6 @@
 //! Reading a transaction: JSON facts checked against the version's schema, into numbered slots.
+//! Takes a compiled [`Program`]'s schema and a transaction's JSON (a value or text); gives its
+//! [`Facts`], or every fact that does not fit with its path.
 //!
 //! A transaction arrives as a parsed JSON value ([`read`]) or as JSON text ([`read_text`], for
 //! batches): text is read straight into slots through serde, without building a value; both walk
@@ -18,7 +20,7 @@ use serde_json::Value as Json;
 
 use cordon_lang::hir::{FieldMode, Literal};
 
-use crate::compile::{Program, SchemaNode, SlotType};
+use crate::program::{Program, SchemaNode, SlotType};
 use crate::value::{Value, country_index};
 
 /// A problem with a transaction: a fact that does not fit the schema, a fact the decision needs

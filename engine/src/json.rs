@@ -1,4 +1,6 @@
-//! Facts written in the policy language (examples and tests) as the contract's JSON.
+//! Facts written in the policy language (examples and tests) as the contract's JSON. Takes a
+//! test's or example's checked facts; gives the JSON a transaction arrives as, and compares a
+//! decision's outcome with the outcomes a test expects.
 
 use serde_json::{Map, Value as Json};
 

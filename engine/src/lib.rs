@@ -43,17 +43,20 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! Pipeline: [`policy`] loads and checks sources (through `cordon-lang`) and picks a version;
-//! [`compile`] turns it into a flat program, whose conditions [`branch`] lowers to branch code;
-//! [`facts`] reads a transaction against its schema;
-//! [`eval`] runs the rules, resolving each outcome as [`semantics`] states (the one statement the
-//! written Rust and the symbolic run of [`diff`] share); [`explain`] and [`decision`] say what was
-//! decided and why.
+//! Pipeline, each module taking only what the ones before it give: [`value`] the values and their
+//! comparisons; [`program`] the compiled program's data; [`compile`] builds it from a checked
+//! version (lowering expressions, then conditions to branch code, then laying out the questions
+//! about one fact); [`policy`] loads and checks sources (through `cordon-lang`), compiles each
+//! version and picks the one that decides; [`facts`] reads a transaction against the program's
+//! schema; [`answers`] answers the program's questions for it; [`eval`] runs the rules, resolving
+//! each outcome as [`semantics`] states (the one statement the written Rust of [`native`] and the
+//! symbolic run of [`diff`] share); [`decision`] and [`explain`] say what was decided and why; the
+//! functions here put those steps together, and [`batch`], [`testing`] and [`diff`] call them.
 //! Evaluation never runs salsa; values borrow from the transaction and the program, so a rule's
 //! condition is evaluated without allocating.
 
+pub mod answers;
 pub mod batch;
-pub mod branch;
 pub mod compile;
 pub mod decision;
 pub mod diff;
@@ -63,7 +66,7 @@ pub mod facts;
 pub mod json;
 pub mod native;
 pub mod policy;
-pub mod questions;
+pub mod program;
 pub mod semantics;
 pub mod testing;
 pub mod text;
@@ -262,7 +265,7 @@ enum TextRead {
 }
 
 fn read_text<'a>(
-    program: &compile::Program,
+    program: &program::Program,
     text: &'a str,
     facts: &mut facts::Facts<'a>,
     errors: &mut Vec<FactError>,

@@ -1,5 +1,6 @@
 //! Compile to Rust: one version's rules written out as a Rust function, for programs that decide
-//! with a pinned version and want it at the speed of code written by hand.
+//! with a pinned version and want it at the speed of code written by hand. Takes a
+//! [`CompiledVersion`]; gives Rust source, whose runtime is [`runtime`] (the interpreter's steps).
 //!
 //! The function does what [`crate::eval::run`] does, with the interpreter's loops unrolled:
 //! - the question table answered fact by fact into an array on the stack, read with constant
@@ -38,11 +39,11 @@ use jiff::civil::Date;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use crate::CompiledVersion;
-use crate::branch::{ACCEPT, Atom, Code, Operand, REJECT, Target};
-use crate::compile::{CompiledConclusion, Ir, OutcomeKind, Program};
-use crate::policy::digest_name;
-use crate::questions::{How, Packed, unanswered_above};
+use crate::policy::{CompiledVersion, digest_name};
+use crate::program::{
+    ACCEPT, Atom, Code, CompiledConclusion, How, Ir, Operand, OutcomeKind, Packed, Program, REJECT,
+    Target, unanswered_above,
+};
 use crate::value::Value;
 
 /// What generated code uses, in one place.
@@ -53,11 +54,11 @@ pub mod runtime {
 
     pub use super::fingerprint;
     pub use crate::CompiledVersion;
-    pub use crate::compile::Program;
-    pub use crate::eval::{Context, Scratch, compare, extreme};
+    pub use crate::answers::write_group;
+    pub use crate::eval::{Context, Scratch};
     pub use crate::facts::{FactError, Facts};
-    pub use crate::questions::{UNANSWERED, accepts, at_scale, write_group};
-    pub use crate::value::Value;
+    pub use crate::program::{Program, UNANSWERED, accepts, at_scale};
+    pub use crate::value::{Value, compare, extreme};
 }
 
 /// Branch code longer than this is run by the interpreter: its blocks would nest too deep.

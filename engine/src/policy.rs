@@ -1,4 +1,6 @@
 //! Loading a policy directory, choosing the version that decides, and pinning by content hash.
+//! Takes a directory of sources (read and checked through `cordon-lang`); gives a [`Policy`]: each
+//! version checked and compiled once ([`CompiledVersion`]), or the diagnostics that stop it.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,7 +13,8 @@ use cordon_lang::diagnostics::{LocatedDiagnostic, Severity};
 use cordon_lang::hir::{self, InForce};
 use cordon_lang::load;
 
-use crate::compile::{self, Program};
+use crate::compile;
+use crate::program::Program;
 
 /// A checked, compiled policy version, ready to evaluate transactions.
 #[derive(Clone, Debug)]

@@ -1,5 +1,6 @@
 //! Running the tests written in the policy language: each test's facts decided by its version,
-//! and the outcomes it lists compared with the decision.
+//! and the outcomes it lists compared with the decision. Takes a loaded [`Policy`]; gives each
+//! test's result.
 
 use serde_json::Value as Json;
 

@@ -3,11 +3,17 @@
 //! Numbers are `rust_decimal::Decimal` (28 significant digits, no binary floating point), dates are
 //! civil dates, countries and enum values are small indexes. Strings and ECCNs borrow from the
 //! transaction or the compiled policy, so evaluating a rule never allocates.
+//!
+//! Below every pass: takes nothing from the rest of the engine; gives the values and what
+//! comparing two of them means ([`compare`], [`holds`], [`number_order`]), which compile (working
+//! out answers ahead), evaluation and the diff all use.
 
 use std::cmp::Ordering;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
+
+use cordon_lang::hir::BinaryOp;
 
 #[derive(Clone, Copy, Debug)]
 pub enum Value<'a> {
@@ -82,6 +88,43 @@ pub fn number_order(a: Decimal, b: Decimal) -> Ordering {
     } else {
         a.cmp(&b)
     }
+}
+
+/// The greater (`max`) or the lesser of two values; the first when they are equal or unordered
+/// and `max`.
+#[inline]
+pub fn extreme<'a>(max: bool, a: Value<'a>, b: Value<'a>) -> Value<'a> {
+    let a_first = match a.compare(b) {
+        Some(Ordering::Less) => !max,
+        _ => max,
+    };
+    if a_first { a } else { b }
+}
+
+/// Whether two values satisfy a comparison, as a condition compares them.
+#[inline]
+pub fn compare(op: BinaryOp, left: Value<'_>, right: Value<'_>) -> bool {
+    // The two comparisons most conditions make, without the general matches below.
+    match (left, right) {
+        (Value::Number(a), Value::Number(b)) => return holds(op, number_order(a, b)),
+        (Value::Enum(enum_a, a), Value::Enum(enum_b, b)) if enum_a == enum_b => {
+            return holds(op, a.cmp(&b));
+        }
+        _ => {}
+    }
+    match op {
+        BinaryOp::Equal => left.equals(right),
+        BinaryOp::NotEqual => !left.equals(right),
+        _ => left
+            .compare(right)
+            .is_some_and(|ordering| holds(op, ordering)),
+    }
+}
+
+/// Whether two values in this order satisfy a comparison (anything but a comparison does not).
+#[inline]
+pub fn holds(op: BinaryOp, ordering: Ordering) -> bool {
+    op.holds(ordering).unwrap_or(false)
 }
 
 fn lowercase_equals(a: &str, b: &str) -> bool {

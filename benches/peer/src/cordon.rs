@@ -4,9 +4,9 @@
 //! `build.rs` wrote), reusing one scratch, and the outcome read from the scratch the way
 //! `decision::outcome` reads it, into the common form instead of JSON.
 
-use cordon_engine::compile::OutcomeKind;
 use cordon_engine::eval::{self, Scratch};
 use cordon_engine::facts::{self, Facts};
+use cordon_engine::program::OutcomeKind;
 use cordon_engine::value::Value;
 use cordon_engine::{CompiledVersion, Policy};
 

@@ -1,359 +1,32 @@
-//! Compile once: a checked version becomes a flat, position-free program built for evaluation.
+//! Compile once: takes a checked version (`hir::Version`), gives the flat, position-free
+//! [`Program`] that evaluation runs.
 //!
-//! Facts become numbered slots, groups become country bitsets for each stretch of time between
-//! membership changes, enum values and outcome set members become small indexes, definitions of
-//! lists are inlined, rules keep their dependency order. Nothing here reads facts or runs salsa.
+//! Three steps, each over what the one before gave:
+//! 1. here, the declarations are lowered: facts become numbered slots, groups country bitsets for
+//!    each stretch of time between membership changes, enum values and outcome set members small
+//!    indexes, expressions trees over those indexes ([`Ir`]); definitions of lists are inlined and
+//!    rules keep their dependency order;
+//! 2. `branch` lowers each condition to branch code, collecting the questions about one fact into
+//!    the program's table;
+//! 3. `questions` lays that table out by fact and works out the answers of facts that take few
+//!    values.
+//!
+//! Nothing here reads facts or runs salsa.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::civil::Date;
-use rust_decimal::Decimal;
 
 use cordon_lang::hir::{self, BinaryOp, Builtin, Confidence, FieldMode, Literal, Type};
 
-use crate::branch::{self, Code};
-use crate::questions::Questions;
+use crate::program::{
+    Code, CompiledConclusion, CompiledDefine, CompiledRule, CompiledTable, Conjunct, Ir,
+    OutcomeField, OutcomeKind, Program, Questions, RuleSet, SchemaNode, Slot, SlotType,
+};
 use crate::value::{CountrySet, Value, country_index};
 
-/// A compiled expression.
-#[derive(Clone, Debug)]
-pub enum Ir {
-    Literal(Value<'static>),
-    /// A policy string or ECCN literal, by index into [`Program::strings`].
-    StringLiteral(u32, bool),
-    Fact(u16),
-    Outcome(u16),
-    Table(u16),
-    Define(u16),
-    Variable(u16),
-    Not(Box<Ir>),
-    Negate(Box<Ir>),
-    And(Box<Ir>, Box<Ir>),
-    Or(Box<Ir>, Box<Ir>),
-    Compare(BinaryOp, Box<Ir>, Box<Ir>),
-    Arithmetic(BinaryOp, Box<Ir>, Box<Ir>),
-    InGroup(Box<Ir>, u16),
-    InList(Box<Ir>, Vec<Ir>),
-    InFactList(Box<Ir>, u16),
-    InOutcome(Box<Ir>, u16),
-    /// A written value in an outcome set: the field and the member's index.
-    OutcomeHas(u16, u16),
-    WithinList(Box<Ir>, Vec<Ir>),
-    Max(Box<Ir>, Box<Ir>),
-    Min(Box<Ir>, Box<Ir>),
-    Lowercase(Box<Ir>),
-    Present(u16),
-    AnyOf {
-        all: bool,
-        variable: u16,
-        over: Vec<Ir>,
-        body: Box<Ir>,
-    },
-    AnyOfFact {
-        all: bool,
-        variable: u16,
-        slot: u16,
-        body: Box<Ir>,
-    },
-}
-
-impl Ir {
-    /// Calls `f` on this expression and every expression inside it (through [`Ir::map`], which
-    /// reaches each once; the copy it makes is dropped: this is for compiling, not evaluating).
-    pub fn visit(&self, f: &mut impl FnMut(&Ir)) {
-        self.map(&mut |node| {
-            f(node);
-            None
-        });
-    }
-
-    /// A copy with each expression for which `replace` answers replaced by its answer.
-    pub fn map(&self, replace: &mut impl FnMut(&Ir) -> Option<Ir>) -> Ir {
-        if let Some(replaced) = replace(self) {
-            return replaced;
-        }
-        let mut map = |ir: &Ir| Box::new(ir.map(replace));
-        match self {
-            Ir::Literal(_)
-            | Ir::StringLiteral(..)
-            | Ir::Fact(_)
-            | Ir::Outcome(_)
-            | Ir::Table(_)
-            | Ir::Define(_)
-            | Ir::Variable(_)
-            | Ir::OutcomeHas(..)
-            | Ir::Present(_) => self.clone(),
-            Ir::Not(inner) => Ir::Not(map(inner)),
-            Ir::Negate(inner) => Ir::Negate(map(inner)),
-            Ir::Lowercase(inner) => Ir::Lowercase(map(inner)),
-            Ir::InGroup(inner, group) => Ir::InGroup(map(inner), *group),
-            Ir::InFactList(inner, slot) => Ir::InFactList(map(inner), *slot),
-            Ir::InOutcome(inner, field) => Ir::InOutcome(map(inner), *field),
-            Ir::And(a, b) => Ir::And(map(a), map(b)),
-            Ir::Or(a, b) => Ir::Or(map(a), map(b)),
-            Ir::Compare(op, a, b) => Ir::Compare(*op, map(a), map(b)),
-            Ir::Arithmetic(op, a, b) => Ir::Arithmetic(*op, map(a), map(b)),
-            Ir::Max(a, b) => Ir::Max(map(a), map(b)),
-            Ir::Min(a, b) => Ir::Min(map(a), map(b)),
-            Ir::InList(value, items) => {
-                Ir::InList(map(value), items.iter().map(|item| *map(item)).collect())
-            }
-            Ir::WithinList(value, items) => {
-                Ir::WithinList(map(value), items.iter().map(|item| *map(item)).collect())
-            }
-            Ir::AnyOf {
-                all,
-                variable,
-                over,
-                body,
-            } => Ir::AnyOf {
-                all: *all,
-                variable: *variable,
-                over: over.iter().map(|item| *map(item)).collect(),
-                body: map(body),
-            },
-            Ir::AnyOfFact {
-                all,
-                variable,
-                slot,
-                body,
-            } => Ir::AnyOfFact {
-                all: *all,
-                variable: *variable,
-                slot: *slot,
-                body: map(body),
-            },
-        }
-    }
-}
-
-/// How a fact is read from JSON.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SlotType {
-    Bool,
-    /// A number; `minimum` is the least it may be, and whether that value itself is allowed.
-    Number {
-        integer: bool,
-        minimum: Option<(Decimal, bool)>,
-    },
-    Date,
-    Country,
-    String,
-    Eccn,
-    Enum(u16),
-    EccnList,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Slot {
-    /// `item.tpp`
-    pub path: String,
-    pub ty: SlotType,
-    pub mode: FieldMode,
-}
-
-/// The tree of the facts schema: a record's fields, leaves pointing at slots.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SchemaNode {
-    Leaf(u16),
-    Record(Vec<(String, SchemaNode)>),
-}
-
-#[derive(Clone, Debug)]
-pub struct OutcomeField {
-    pub name: String,
-    pub kind: OutcomeKind,
-    /// For an outcome that takes the most restrictive value: the citations of that reading.
-    pub reading: Vec<hir::Citation>,
-}
-
-#[derive(Clone, Debug)]
-pub enum OutcomeKind {
-    /// A single value with its default (`Null` for optional fields). `most_restrictive`: the
-    /// value is the most restrictive (the greatest, in its ordered enum) of the values that no
-    /// other applying rule overrules, instead of the one value they must agree on.
-    Single {
-        default: Value<'static>,
-        enum_index: Option<u16>,
-        most_restrictive: bool,
-    },
-    /// A set whose possible members are listed (at most 64); rules add them by index.
-    Set {
-        members: Vec<Ir>,
-        enum_index: Option<u16>,
-    },
-}
-
-impl OutcomeKind {
-    /// The value before any rule concludes one: a single outcome's default; for a set, whether
-    /// it has a member (`false`).
-    pub fn initial(&self) -> Value<'static> {
-        match self {
-            OutcomeKind::Single { default, .. } => *default,
-            OutcomeKind::Set { .. } => Value::Bool(false),
-        }
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct CompiledConclusion {
-    pub field: u16,
-    /// For sets: the member's index. For single values: the value.
-    pub member: u16,
-    pub value: Ir,
-}
-
-#[derive(Clone, Debug)]
-pub struct CompiledRule {
-    pub name: String,
-    pub citations: Vec<hir::Citation>,
-    pub confidence: Confidence,
-    pub window: (Option<Date>, Option<Date>),
-    pub unless: Vec<u16>,
-    /// The condition, as branch code.
-    pub when: Option<Code>,
-    pub then: Vec<CompiledConclusion>,
-    /// Rules this rule prevails over, directly or not.
-    pub prevails_over: RuleSet,
-    /// The facts the rule reads (directly or through definitions), for the trace.
-    pub reads: Vec<u16>,
-    /// The rule's condition split at its top-level `and`s (through definitions), for
-    /// explaining why a rule did not apply: the first conjunct that fails.
-    pub conjuncts: Vec<Conjunct>,
-}
-
-/// One part of a rule's condition, ready to be explained with the values it compared.
-#[derive(Clone, Debug)]
-pub struct Conjunct {
-    pub text: String,
-    pub ir: Ir,
-    /// For a comparison: each side's text and program, to show the values compared.
-    pub sides: Option<(String, Ir, BinaryOp, String, Ir)>,
-    /// For a side that is arithmetic over facts: its operands, to show the computation.
-    pub operands: Vec<(String, Ir)>,
-}
-
-/// A set of rules as a bitset.
-#[derive(Clone, Debug, Default)]
-pub struct RuleSet(Vec<u64>);
-
-impl RuleSet {
-    pub fn from_indexes(indexes: &BTreeSet<u16>) -> RuleSet {
-        let mut words = Vec::new();
-        for index in indexes {
-            let word = usize::from(*index) / 64;
-            if words.len() <= word {
-                words.resize(word + 1, 0);
-            }
-            words[word] |= 1 << (index % 64);
-        }
-        RuleSet(words)
-    }
-
-    pub fn contains(&self, index: &u16) -> bool {
-        self.0
-            .get(usize::from(*index) / 64)
-            .is_some_and(|word| word & (1 << (index % 64)) != 0)
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct CompiledDefine {
-    pub name: String,
-    pub value: Ir,
-    /// For a yes/no definition: its value as branch code.
-    pub test: Option<Code>,
-}
-
-#[derive(Clone, Debug)]
-pub struct CompiledTable {
-    pub name: String,
-    pub rows: Vec<(Date, Ir)>,
-}
-
-/// A compiled version: everything evaluation needs, nothing else.
-#[derive(Clone, Debug)]
-pub struct Program {
-    pub slots: Vec<Slot>,
-    pub schema: SchemaNode,
-    pub date_slot: u16,
-    pub id_slot: Option<u16>,
-    pub enums: Vec<hir::Enum>,
-    pub strings: Vec<String>,
-    pub outcome: Vec<OutcomeField>,
-    /// Each outcome's value before any rule concludes it: a single outcome's default, a set's
-    /// `false` (it has no member).
-    pub initial: Vec<Value<'static>>,
-    pub defines: Vec<CompiledDefine>,
-    pub tables: Vec<CompiledTable>,
-    /// Membership change dates: segment `i` runs from `segment_starts[i-1]` (or the beginning) to
-    /// the day before `segment_starts[i]`.
-    pub segment_starts: Vec<Date>,
-    /// For each group, its members in each segment.
-    pub groups: Vec<(String, Vec<CountrySet>)>,
-    /// Aliases (code -> target), with their windows.
-    pub aliases: Vec<(u16, u16, Option<Date>, Option<Date>)>,
-    pub rules: Vec<CompiledRule>,
-    pub rule_index: BTreeMap<String, u16>,
-    /// The questions about one fact that conditions ask, answered once per transaction.
-    pub questions: Questions,
-}
-
-impl Program {
-    /// Whether facts read against this program's schema are read exactly as against `other`'s:
-    /// the same slots, the same tree, the same enum values.
-    pub fn reads_like(&self, other: &Program) -> bool {
-        self.slots == other.slots
-            && self.schema == other.schema
-            && self.date_slot == other.date_slot
-            && self.slots.iter().all(|slot| match slot.ty {
-                SlotType::Enum(index) => {
-                    let index = usize::from(index);
-                    self.enums.get(index).map(|e| &e.variants)
-                        == other.enums.get(index).map(|e| &e.variants)
-                }
-                _ => true,
-            })
-    }
-
-    /// A rule's (by index) condition as branch code; `None` for a rule without one.
-    pub fn rule_code(&self, rule: u16) -> Option<&Code> {
-        self.rules.get(usize::from(rule))?.when.as_ref()
-    }
-
-    /// A yes/no definition's (by index) branch code; `None` for other definitions.
-    pub fn define_code(&self, index: u16) -> Option<&Code> {
-        self.defines.get(usize::from(index))?.test.as_ref()
-    }
-
-    /// Whether a value is a country in a group (by index) in a stretch of time (a segment).
-    #[inline]
-    pub fn in_group(&self, group: u16, segment: usize, value: Value<'_>) -> bool {
-        match value {
-            Value::Country(code) => self.groups[usize::from(group)]
-                .1
-                .get(segment)
-                .is_some_and(|set| set.contains(code)),
-            _ => false,
-        }
-    }
-
-    /// The value of a literal program (a set member, a written value).
-    pub fn literal_value(&self, ir: &Ir) -> Value<'_> {
-        match ir {
-            Ir::Literal(value) => *value,
-            Ir::StringLiteral(index, eccn) => {
-                let text = self.strings.get(*index as usize).map_or("", String::as_str);
-                if *eccn {
-                    Value::Eccn(text)
-                } else {
-                    Value::Str(text)
-                }
-            }
-            _ => Value::Null,
-        }
-    }
-}
+mod branch;
+mod questions;
 
 #[derive(Debug)]
 pub struct CompileError(pub String);
@@ -485,7 +158,7 @@ pub fn compile(version: &hir::Version) -> Result<Program, CompileError> {
         });
     }
     compiler.rules()?;
-    Questions::lay_out(&mut compiler.program);
+    questions::lay_out(&mut compiler.program);
     Ok(compiler.program)
 }
 

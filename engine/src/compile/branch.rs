@@ -10,94 +10,19 @@
 //!
 //! The questions about one fact and written values only (`item.kind == ic`, `item.tpp >= 4800`,
 //! `destination in D5`) are the same wherever a condition asks them, so lowering collects them
-//! into one table ([`FactTest`]), and a test only looks its answer up. `crate::questions` lays the
-//! table out by fact and answers it once per transaction, up front.
+//! into one table ([`FactTest`]), and a test only looks its answer up. `super::questions` then lays
+//! the table out by fact, and evaluation answers it once per transaction, up front
+//! (`crate::answers`).
+//!
+//! Takes a condition's [`Ir`] and the program's definitions; gives its [`Code`], and the questions
+//! it asks added to the program's table.
 
 use cordon_lang::hir::BinaryOp;
-use rust_decimal::Decimal;
 
-use crate::compile::{CompiledDefine, Ir};
+use crate::program::{
+    ACCEPT, Atom, Code, CompiledDefine, FactTest, Ir, Operand, REJECT, Target, Test,
+};
 use crate::value::Value;
-
-/// Where a test jumps: the index of the next test, or one of the two ends.
-pub type Target = u16;
-/// The condition holds.
-pub const ACCEPT: Target = u16::MAX;
-/// The condition does not hold.
-pub const REJECT: Target = u16::MAX - 1;
-
-/// A lowered condition: tests in execution order, entered at the first.
-#[derive(Clone, Debug, Default)]
-pub struct Code {
-    pub tests: Vec<Test>,
-}
-
-#[derive(Clone, Debug)]
-pub struct Test {
-    pub atom: Atom,
-    pub on_true: Target,
-    pub on_false: Target,
-}
-
-/// One yes/no question a condition asks. (Kept small: the tests of a condition are read one
-/// after another.)
-#[derive(Clone, Debug)]
-pub enum Atom {
-    /// A question about one fact, answered up front: its index in the program's table.
-    Known(u16),
-    /// A fact compared with a literal of another kind (a text, a date).
-    FactCompare(BinaryOp, u16, Value<'static>),
-    /// A yes/no definition (by index), computed once per transaction.
-    Define(u16),
-    /// A single outcome taken as a condition (`license_required`).
-    Outcome(u16),
-    /// A written member (by index) of an outcome set.
-    OutcomeHas(u16, u16),
-    Compare(Box<(BinaryOp, Operand, Operand)>),
-    /// Anything else, evaluated through the tree.
-    Tree(Box<Ir>),
-}
-
-/// A question about one fact and written values only.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum FactTest {
-    /// A yes/no fact.
-    Truth(u16),
-    /// A fact compared with a number.
-    Number(BinaryOp, u16, Decimal),
-    /// A fact equal (`true`) or not equal (`false`) to an enum value: the slot, the enum's
-    /// index, the value's index.
-    Enum(u16, u16, u16, bool),
-    /// A fact equal (`true`) or not equal (`false`) to a country.
-    Country(u16, u16, bool),
-    /// A fact's country in a group (by index), on the transaction's date.
-    InGroup(u16, u16),
-}
-
-impl FactTest {
-    pub fn slot(self) -> u16 {
-        match self {
-            FactTest::Truth(slot)
-            | FactTest::Number(_, slot, _)
-            | FactTest::Enum(slot, ..)
-            | FactTest::Country(slot, ..)
-            | FactTest::InGroup(slot, _) => slot,
-        }
-    }
-}
-
-/// A value a test reads.
-#[derive(Clone, Debug)]
-pub enum Operand {
-    Literal(Value<'static>),
-    Fact(u16),
-    /// A definition (by index), computed once per transaction.
-    Define(u16),
-    /// A single outcome's value.
-    Outcome(u16),
-    /// Anything else, evaluated through the tree.
-    Tree(Ir),
-}
 
 /// A definition is written into the code that uses it, instead of being computed once and looked
 /// up, when it is at most this many cheap tests: a lookup (a call, a check of the cache) costs
@@ -135,19 +60,6 @@ pub fn lower(ir: &Ir, defines: &[CompiledDefine], table: &mut Vec<FactTest>) -> 
         .collect();
     debug_assert!(tests.is_empty() || flip(entry) == 0);
     Some(Code { tests })
-}
-
-impl Code {
-    /// Points the tests that read answers at the questions' new places (`renumbered[old]`).
-    pub fn renumber_questions(&mut self, renumbered: &[u16]) {
-        for test in &mut self.tests {
-            if let Atom::Known(index) = &mut test.atom
-                && let Some(new) = renumbered.get(usize::from(*index))
-            {
-                *index = *new;
-            }
-        }
-    }
 }
 
 /// Emits `ir` so that it continues at `yes` when it holds and at `no` when it does not; returns
