@@ -1,29 +1,11 @@
 //! The `cordon` binary as engineers call it: exit codes, batches with bad lines, stdin, bad
 //! invocations. Each command's output is asserted, not just its exit code.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-fn cordon(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot start cordon: {error}"));
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.unwrap_or("").as_bytes());
-    }
-    child
-        .wait_with_output()
-        .unwrap_or_else(|error| panic!("cordon did not finish: {error}"))
-}
+mod common;
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{cordon, text};
 
 const EXAMPLE: &str = "examples/h100-to-india.json";
 
@@ -31,7 +13,7 @@ const EXAMPLE: &str = "examples/h100-to-india.json";
 fn eval_prints_the_contract_decision_as_json() {
     let output = cordon(
         &["eval", "--policy", "policies/ear", "--facts", EXAMPLE],
-        None,
+        "",
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let decision: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
@@ -75,7 +57,7 @@ fn a_batch_goes_on_past_bad_lines_and_fails_at_the_end() {
             "-",
             "--no-trace",
         ],
-        Some(&batch),
+        &batch,
     );
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let lines: Vec<serde_json::Value> = text(&output.stdout)
@@ -126,7 +108,7 @@ fn a_batch_file_line_longer_than_a_block_stays_one_line() {
             &path.to_string_lossy(),
             "--no-trace",
         ],
-        None,
+        "",
     );
     let _ = std::fs::remove_file(&path);
     let lines: Vec<serde_json::Value> = text(&output.stdout)
@@ -154,7 +136,7 @@ fn a_field_given_twice_is_an_error_even_beside_an_escaped_text() {
         .replace("PO-2025-0042", "PO\\u002d2025-0042");
     let output = cordon(
         &["eval", "--policy", "policies/ear", "--facts", "-"],
-        Some(&format!("{twice}\n{good}")),
+        &format!("{twice}\n{good}"),
     );
     assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
     let stdout = text(&output.stdout);
@@ -165,7 +147,7 @@ fn a_field_given_twice_is_an_error_even_beside_an_escaped_text() {
 fn a_single_bad_object_exits_non_zero_with_the_error() {
     let output = cordon(
         &["eval", "--policy", "policies/ear", "--facts", "-"],
-        Some(r#"{"date": "2025-06-01", "destination": "XX"}"#),
+        r#"{"date": "2025-06-01", "destination": "XX"}"#,
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(
@@ -227,7 +209,7 @@ fn bad_invocations_are_one_clear_line() {
         ),
     ];
     for (args, expected) in cases {
-        let output = cordon(args, None);
+        let output = cordon(args, "");
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
@@ -237,14 +219,14 @@ fn bad_invocations_are_one_clear_line() {
 
 #[test]
 fn check_and_test_pass_on_the_ear_policy() {
-    let check = cordon(&["check", "policies/ear"], None);
+    let check = cordon(&["check", "policies/ear"], "");
     assert!(check.status.success(), "{}", text(&check.stderr));
     assert!(
         text(&check.stderr).is_empty(),
         "check is silent on valid sources: {}",
         text(&check.stderr)
     );
-    let test = cordon(&["test", "policies/ear"], None);
+    let test = cordon(&["test", "policies/ear"], "");
     assert!(test.status.success(), "{}", text(&test.stdout));
     assert!(text(&test.stdout).contains(" 0 failed"));
 }
@@ -264,7 +246,7 @@ fn text_output_explains_for_people() {
             "text",
             "--explain",
         ],
-        None,
+        "",
     );
     let stdout = text(&output.stdout);
     assert!(output.status.success(), "{}", text(&output.stderr));
@@ -291,7 +273,7 @@ fn diff_text_output_says_what_changed_and_for_whom() {
             "--format",
             "text",
         ],
-        None,
+        "",
     );
     let stdout = text(&output.stdout);
     // Two lines of the corpus cannot be decided: the report is complete, the status says so.
@@ -322,7 +304,7 @@ fn diff_without_a_corpus_exits_zero_even_when_the_rules_changed() {
             "--to",
             "2026-01-15",
         ],
-        None,
+        "",
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
@@ -380,7 +362,7 @@ fn emitted_witnesses_are_passing_tests_of_the_newer_version() {
             "--format",
             "json",
         ],
-        None,
+        "",
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
@@ -409,7 +391,7 @@ fn emitted_witnesses_are_passing_tests_of_the_newer_version() {
             "--facts",
             "-",
         ],
-        Some(&witness),
+        &witness,
     );
     assert!(decided.status.success(), "{}", text(&decided.stderr));
     let decision: serde_json::Value = serde_json::from_slice(&decided.stdout).unwrap_or_default();
@@ -417,14 +399,14 @@ fn emitted_witnesses_are_passing_tests_of_the_newer_version() {
         decision["outcome"]["review_policy"],
         region["to"]["review_policy"]
     );
-    let checked = cordon(&["check", &policy], None);
+    let checked = cordon(&["check", &policy], "");
     assert!(
         checked.status.success(),
         "{}{}",
         text(&checked.stdout),
         text(&checked.stderr)
     );
-    let tested = cordon(&["test", &policy], None);
+    let tested = cordon(&["test", &policy], "");
     let report = text(&tested.stdout);
     assert!(tested.status.success(), "{report}{}", text(&tested.stderr));
     let last = format!("ok      2026-01-15 region_{}", regions.len());
@@ -442,7 +424,7 @@ fn rust_writes_a_pinned_version_as_rust() {
             "--version",
             "2025-01-13",
         ],
-        None,
+        "",
     );
     assert!(output.status.success(), "{}", text(&output.stderr));
     let source = text(&output.stdout);
@@ -467,7 +449,7 @@ fn rust_writes_a_pinned_version_as_rust() {
             "--version",
             "2099-01-01",
         ],
-        None,
+        "",
     );
     assert_eq!(output.status.code(), Some(2));
     assert!(

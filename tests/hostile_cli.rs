@@ -5,9 +5,13 @@
 //! Every run is killed after [`LIMIT`], so a regression that hangs fails instead.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::scratch;
 
 /// How long any run may take.
 const LIMIT: Duration = Duration::from_secs(10);
@@ -148,19 +152,6 @@ fn run_in(program: &[&str], args: &[&str], stdin: &[u8], stdout: Stdout) -> Run 
 
 fn cordon(args: &[&str], stdin: &[u8], stdout: Stdout) -> Run {
     run_in(&[], args, stdin, stdout)
-}
-
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("cordon-hostile-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    let created = std::fs::create_dir_all(&dir);
-    assert!(
-        created.is_ok(),
-        "cannot create {}: {created:?}",
-        dir.display()
-    );
-    dir
 }
 
 fn write(path: &Path, bytes: impl AsRef<[u8]>) {

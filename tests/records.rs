@@ -3,29 +3,13 @@
 //! `records` verify, show, export, stats, replay and prune as engineers call them.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
+
+mod common;
+
+use common::{cordon, scratch, text};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn cordon(args: &[&str]) -> Result<Output, std::io::Error> {
-    Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null())
-        .output()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn temp_dir(name: &str) -> Result<std::path::PathBuf, std::io::Error> {
-    let directory =
-        std::env::temp_dir().join(format!("cordon-cli-records-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&directory);
-    std::fs::create_dir_all(&directory)?;
-    Ok(directory)
-}
 
 /// `count` transactions, one a line, numbered from `first` (`PO-<n>`).
 fn transactions(first: usize, count: usize) -> Result<String, Box<dyn std::error::Error>> {
@@ -60,12 +44,12 @@ fn recorded_ids(
 
 #[test]
 fn a_killed_eval_keeps_every_decision_it_printed() -> TestResult {
-    let directory = temp_dir("crash")?;
+    let directory = scratch("crash");
     let facts = directory.join("orders.jsonl");
     std::fs::write(&facts, transactions(0, 40_000)?)?;
     let url = format!("sqlite:{}", directory.join("records.db").display());
     let key = directory.join("key");
-    let keygen = cordon(&["records", "keygen", &key.to_string_lossy()])?;
+    let keygen = cordon(&["records", "keygen", &key.to_string_lossy()], "");
     assert!(keygen.status.success(), "{}", text(&keygen.stderr));
     let mut child = Command::new(env!("CARGO_BIN_EXE_cordon"))
         .args(["eval", "--policy", "policies/ear", "--no-trace", "--facts"])
@@ -108,20 +92,23 @@ fn a_killed_eval_keeps_every_decision_it_printed() -> TestResult {
     // Restarted, it appends after what survived, and the log verifies.
     let more = directory.join("more.jsonl");
     std::fs::write(&more, transactions(100_000, 100)?)?;
-    let restarted = cordon(&[
-        "eval",
-        "--policy",
-        "policies/ear",
-        "--facts",
-        &more.to_string_lossy(),
-        "--records",
-        &url,
-        "--records-key",
-        &key.to_string_lossy(),
-    ])?;
+    let restarted = cordon(
+        &[
+            "eval",
+            "--policy",
+            "policies/ear",
+            "--facts",
+            &more.to_string_lossy(),
+            "--records",
+            &url,
+            "--records-key",
+            &key.to_string_lossy(),
+        ],
+        "",
+    );
     assert!(restarted.status.success(), "{}", text(&restarted.stderr));
     let public = format!("{}.pub", key.display());
-    let verified = cordon(&["records", "verify", &url, "--key", &public])?;
+    let verified = cordon(&["records", "verify", &url, "--key", &public], "");
     assert!(
         verified.status.success(),
         "{}{}",
@@ -135,7 +122,7 @@ fn a_killed_eval_keeps_every_decision_it_printed() -> TestResult {
 
 #[test]
 fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
-    let directory = temp_dir("commands")?;
+    let directory = scratch("commands");
     let facts = directory.join("orders.jsonl");
     std::fs::write(&facts, transactions(1, 3)?)?;
     let path = directory.join("records.db");
@@ -143,51 +130,57 @@ fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
     let key = directory.join("key");
     let public = format!("{}.pub", key.display());
     assert!(
-        cordon(&["records", "keygen", &key.to_string_lossy()])?
+        cordon(&["records", "keygen", &key.to_string_lossy()], "")
             .status
             .success()
     );
-    let again = cordon(&["records", "keygen", &key.to_string_lossy()])?;
+    let again = cordon(&["records", "keygen", &key.to_string_lossy()], "");
     assert!(text(&again.stderr).contains("never overwritten"));
-    let eval = cordon(&[
-        "eval",
-        "--policy",
-        "policies/ear",
-        "--facts",
-        &facts.to_string_lossy(),
-        "--records",
-        &url,
-        "--records-key",
-        &key.to_string_lossy(),
-    ])?;
+    let eval = cordon(
+        &[
+            "eval",
+            "--policy",
+            "policies/ear",
+            "--facts",
+            &facts.to_string_lossy(),
+            "--records",
+            &url,
+            "--records-key",
+            &key.to_string_lossy(),
+        ],
+        "",
+    );
     assert!(eval.status.success(), "{}", text(&eval.stderr));
     assert_eq!(text(&eval.stdout).lines().count(), 3);
 
-    let verified = cordon(&["records", "verify", &url, "--key", &public])?;
+    let verified = cordon(&["records", "verify", &url, "--key", &public], "");
     assert!(verified.status.success(), "{}", text(&verified.stdout));
     assert!(text(&verified.stdout).contains("3 records verified; 1 checkpoints matched"));
 
-    let shown = cordon(&["records", "show", &url, "PO-2"])?;
+    let shown = cordon(&["records", "show", &url, "PO-2"], "");
     let record: serde_json::Value = serde_json::from_slice(&shown.stdout)?;
     assert_eq!(
         (record["sequence"].as_u64(), record["version"].as_str()),
         (Some(2), Some("2025-05-13"))
     );
 
-    let exported = cordon(&["records", "export", &url, "--since", "2020-01-01"])?;
+    let exported = cordon(&["records", "export", &url, "--since", "2020-01-01"], "");
     assert_eq!(text(&exported.stdout).lines().count(), 3);
-    let none = cordon(&["records", "export", &url, "--until", "2020-01-01"])?;
+    let none = cordon(&["records", "export", &url, "--until", "2020-01-01"], "");
     assert_eq!(text(&none.stdout), "");
 
-    let replayed = cordon(&[
-        "records",
-        "replay",
-        &url,
-        "--policy",
-        "policies/ear",
-        "--version",
-        "2025-01-13",
-    ])?;
+    let replayed = cordon(
+        &[
+            "records",
+            "replay",
+            &url,
+            "--policy",
+            "policies/ear",
+            "--version",
+            "2025-01-13",
+        ],
+        "",
+    );
     let report = text(&replayed.stdout);
     assert!(
         report.contains("3 records decided again under 2025-01-13"),
@@ -200,35 +193,41 @@ fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
     assert!(report.contains("PO-1 (record 1)"), "{report}");
     assert!(report.contains("decided only under 2025-01-13"), "{report}");
 
-    let corrected = cordon(&[
-        "records",
-        "correct",
-        &url,
-        "2",
-        "--policy",
-        "policies/ear",
-        "--facts",
-        "examples/h100-to-india.json",
-        "--records-key",
-        &key.to_string_lossy(),
-    ])?;
+    let corrected = cordon(
+        &[
+            "records",
+            "correct",
+            &url,
+            "2",
+            "--policy",
+            "policies/ear",
+            "--facts",
+            "examples/h100-to-india.json",
+            "--records-key",
+            &key.to_string_lossy(),
+        ],
+        "",
+    );
     assert_eq!(text(&corrected.stdout), "record 4 corrects record 2\n");
     let correction: serde_json::Value =
-        serde_json::from_slice(&cordon(&["records", "show", &url, "4"])?.stdout)?;
+        serde_json::from_slice(&cordon(&["records", "show", &url, "4"], "").stdout)?;
     assert_eq!(correction["corrects"].as_u64(), Some(2));
-    let missing = cordon(&[
-        "records",
-        "correct",
-        &url,
-        "99",
-        "--policy",
-        "policies/ear",
-        "--facts",
-        "examples/h100-to-india.json",
-    ])?;
+    let missing = cordon(
+        &[
+            "records",
+            "correct",
+            &url,
+            "99",
+            "--policy",
+            "policies/ear",
+            "--facts",
+            "examples/h100-to-india.json",
+        ],
+        "",
+    );
     assert!(text(&missing.stderr).contains("no record 99"));
 
-    let refused = cordon(&["records", "prune", &url, "--before", "2025-01-01"])?;
+    let refused = cordon(&["records", "prune", &url, "--before", "2025-01-01"], "");
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("15 CFR 762.6"));
 
@@ -238,14 +237,14 @@ fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
         "DROP TRIGGER records_never_updated;
          UPDATE records SET outcome = '{\"license_required\":false}' WHERE sequence = 2;",
     )?;
-    let tampered = cordon(&["records", "verify", &url, "--key", &public])?;
+    let tampered = cordon(&["records", "verify", &url, "--key", &public], "");
     assert_eq!(tampered.status.code(), Some(1));
     assert!(
         text(&tampered.stdout).contains("record 2 was altered"),
         "{}",
         text(&tampered.stdout)
     );
-    let missing = cordon(&["records", "verify", "sqlite:/nonexistent/records.db"])?;
+    let missing = cordon(&["records", "verify", "sqlite:/nonexistent/records.db"], "");
     assert!(text(&missing.stderr).contains("does not exist"));
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
@@ -253,26 +252,29 @@ fn records_commands_verify_show_export_replay_and_prune() -> TestResult {
 
 #[test]
 fn records_commands_name_what_is_wrong_without_panicking() -> TestResult {
-    let directory = temp_dir("hostile")?;
+    let directory = scratch("hostile");
     let garbage = directory.join("garbage.db");
     std::fs::write(&garbage, "this is not a database, just text\n".repeat(200))?;
     let facts = directory.join("orders.jsonl");
     std::fs::write(&facts, transactions(1, 3)?)?;
     let path = directory.join("records.db");
     let url = format!("sqlite:{}", path.display());
-    let eval = cordon(&[
-        "eval",
-        "--policy",
-        "policies/ear",
-        "--facts",
-        &facts.to_string_lossy(),
-        "--records",
-        &url,
-    ])?;
+    let eval = cordon(
+        &[
+            "eval",
+            "--policy",
+            "policies/ear",
+            "--facts",
+            &facts.to_string_lossy(),
+            "--records",
+            &url,
+        ],
+        "",
+    );
     assert!(eval.status.success(), "{}", text(&eval.stderr));
     let key = directory.join("key");
     assert!(
-        cordon(&["records", "keygen", &key.to_string_lossy()])?
+        cordon(&["records", "keygen", &key.to_string_lossy()], "")
             .status
             .success()
     );
@@ -356,7 +358,7 @@ fn records_commands_name_what_is_wrong_without_panicking() -> TestResult {
     ];
     for (arguments, expected) in cases {
         let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-        let output = cordon(&arguments)?;
+        let output = cordon(&arguments, "");
         let stderr = text(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{arguments:?}: {stderr}");
         assert!(stderr.contains(expected), "{arguments:?}: {stderr}");
@@ -366,7 +368,7 @@ fn records_commands_name_what_is_wrong_without_panicking() -> TestResult {
     connection.execute_batch(
         "DROP TRIGGER records_never_updated; UPDATE records SET chain = x'00' WHERE sequence = 2;",
     )?;
-    let corrupt = cordon(&["records", "verify", &url])?;
+    let corrupt = cordon(&["records", "verify", &url], "");
     assert_eq!(corrupt.status.code(), Some(1), "{}", text(&corrupt.stderr));
     assert!(
         text(&corrupt.stdout)
@@ -449,7 +451,7 @@ fn serve(url: &str) -> Result<(std::process::Child, String), Box<dyn std::error:
 
 #[test]
 fn a_killed_service_keeps_every_decision_it_answered() -> TestResult {
-    let directory = temp_dir("serve")?;
+    let directory = scratch("serve");
     let url = format!("sqlite:{}", directory.join("records.db").display());
     let body = transactions(1, 1)?;
     let (mut child, address) = serve(&url)?;
@@ -506,9 +508,9 @@ fn a_killed_service_keeps_every_decision_it_answered() -> TestResult {
     let after = answered_after_start(&address, &body).ok_or("no answer after the restart")?;
     let _ = child.kill();
     let _ = child.wait();
-    let verified = cordon(&["records", "verify", &url])?;
+    let verified = cordon(&["records", "verify", &url], "");
     assert!(verified.status.success(), "{}", text(&verified.stdout));
-    let shown = cordon(&["records", "show", &url, &after])?;
+    let shown = cordon(&["records", "show", &url, &after], "");
     assert!(shown.status.success(), "{}", text(&shown.stderr));
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
@@ -533,7 +535,7 @@ fn dechunk(body: &str) -> String {
 
 #[test]
 fn a_recorded_batch_answers_each_line_once_its_record_is_durable() -> TestResult {
-    let directory = temp_dir("serve-batch")?;
+    let directory = scratch("serve-batch");
     let url = format!("sqlite:{}", directory.join("records.db").display());
     let mut body = transactions(1, 300)?;
     body.push_str("{not json\n");
@@ -587,7 +589,7 @@ fn a_recorded_batch_answers_each_line_once_its_record_is_durable() -> TestResult
             "the record keeps the trace: {trace}"
         );
     }
-    let verified = cordon(&["records", "verify", &url])?;
+    let verified = cordon(&["records", "verify", &url], "");
     assert!(verified.status.success(), "{}", text(&verified.stdout));
     let _ = std::fs::remove_dir_all(&directory);
     Ok(())
