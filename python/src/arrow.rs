@@ -18,7 +18,7 @@ use arrow_array::types::{
     Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType,
     TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, GenericListArray, OffsetSizeTrait, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use rayon::prelude::*;
 use serde_json::Value as Json;
@@ -245,28 +245,24 @@ fn writer<'a>(array: &'a dyn Array, path: String) -> Result<Writer<'a>, FactErro
             let members = members(array.fields(), array.columns(), &path)?;
             Box::new(move |row, out: &mut Vec<u8>| write_record(&members, row, out))
         }
-        DataType::List(_) => {
-            let array = array.as_list::<i32>();
-            let items = array.values().as_ref();
-            let write = writer(items, format!("{path}[]"))?;
-            let offsets = array.value_offsets();
-            Box::new(move |row, out: &mut Vec<u8>| {
-                let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-                write_items(items, &write, start..end, out)
-            })
-        }
-        DataType::LargeList(_) => {
-            let array = array.as_list::<i64>();
-            let items = array.values().as_ref();
-            let write = writer(items, format!("{path}[]"))?;
-            let offsets = array.value_offsets();
-            Box::new(move |row, out: &mut Vec<u8>| {
-                let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
-                write_items(items, &write, start..end, out)
-            })
-        }
+        DataType::List(_) => list_writer(array.as_list::<i32>(), path)?,
+        DataType::LargeList(_) => list_writer(array.as_list::<i64>(), path)?,
         other => return Err(unsupported(&path, other)),
     })
+}
+
+/// The writer of a list column (32- or 64-bit offsets): each row's items as a JSON array.
+fn list_writer<'a, O: OffsetSizeTrait>(
+    array: &'a GenericListArray<O>,
+    path: String,
+) -> Result<Writer<'a>, FactError> {
+    let items = array.values().as_ref();
+    let write = writer(items, format!("{path}[]"))?;
+    let offsets = array.value_offsets();
+    Ok(Box::new(move |row, out: &mut Vec<u8>| {
+        let range = offsets[row].as_usize()..offsets[row + 1].as_usize();
+        write_items(items, &write, range, out)
+    }))
 }
 
 fn write_items(

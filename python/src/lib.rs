@@ -6,6 +6,7 @@
 //! batch, on all cores. The GIL is released while the engine works. This crate never decides
 //! anything itself: it converts values (`convert.rs`, `arrow.rs`) and errors.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -368,16 +369,16 @@ impl Policy {
             return Ok(decided);
         }
         let types = convert::Types::import(py)?;
-        let text: Vec<u8>;
+        // The text of a `str` batch is borrowed where Python keeps it as UTF-8, and `bytes` always.
+        let text: Cow<'_, str>;
         let mut problems: Vec<Option<EngineFactError>> = Vec::new();
         let lines: Vec<&[u8]>;
         let owned: Vec<Vec<u8>>;
         if let Ok(string) = transactions.cast::<PyString>() {
-            text = string.to_cow()?.as_bytes().to_vec();
-            lines = split_lines(&text);
+            text = string.to_cow()?;
+            lines = split_lines(text.as_bytes());
         } else if let Ok(bytes) = transactions.cast::<PyBytes>() {
-            text = bytes.as_bytes().to_vec();
-            lines = split_lines(&text);
+            lines = split_lines(bytes.as_bytes());
         } else if let Ok(list) = transactions.cast::<PyList>() {
             let mut each = Vec::with_capacity(list.len());
             for item in list.iter() {

@@ -50,3 +50,29 @@ def cli(cordon_bin):
         return [loads(line) for line in done.stdout.splitlines()]
 
     return run
+
+
+def change_text(change):
+    """A change of a `cordon diff` report in the words `Policy.changes` uses."""
+    plain = lambda value: value if isinstance(value, str) else json.dumps(value)
+    if "added" in change:
+        members = [f"-{plain(m)}" for m in change["removed"]] + [f"+{plain(m)}" for m in change["added"]]
+        return f"{change['field']}: {' '.join(members)}"
+    return f"{change['field']}: {plain(change['from'])} -> {plain(change['to'])}"
+
+
+@pytest.fixture(scope="session")
+def cli_changes(cli):
+    """Runs `cordon diff --facts PATH` between two versions and returns its corpus report and the
+    changed lines, {line index: (id, [change in words, ...])}."""
+
+    def run(path, old, new):
+        report = cli("diff", "--policy", POLICY, "--from", old, "--to", new, "--facts", path, "--format", "json", whole=True)["corpus"]
+        changed = {}
+        for group in report["groups"]:
+            words = [change_text(change) for change in group["changes"]]
+            for transaction in group["transactions"]:
+                changed[transaction["line"] - 1] = (transaction.get("id"), words)
+        return report, changed
+
+    return run
