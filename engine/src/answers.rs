@@ -59,8 +59,8 @@ pub fn read(answer: u8) -> Option<bool> {
 }
 
 /// Writes the answers of a group from question `first` on. Groups are written in order, so the
-/// bytes beyond a group (which its packed answers leave unanswered, see [`crate::program::unanswered_above`]) are
-/// written again by the groups that follow.
+/// bytes beyond a group (which its packed answers leave unanswered, see
+/// [`crate::program::unanswered_above`]) are written again by the groups that follow.
 #[inline(always)]
 pub fn write_group(answers: &mut [u8], first: usize, packed: Packed) {
     if let Some(bytes) = answers.get_mut(first..first + GROUP) {

@@ -53,7 +53,7 @@ pub mod runtime {
     pub use rust_decimal::Decimal;
 
     pub use super::fingerprint;
-    pub use crate::CompiledVersion;
+    pub use crate::policy::CompiledVersion;
     pub use crate::answers::write_group;
     pub use crate::eval::{Context, Scratch};
     pub use crate::facts::{FactError, Facts};
