@@ -53,10 +53,10 @@ pub mod runtime {
     pub use rust_decimal::Decimal;
 
     pub use super::fingerprint;
-    pub use crate::policy::CompiledVersion;
     pub use crate::answers::write_group;
     pub use crate::eval::{Context, Scratch};
     pub use crate::facts::{FactError, Facts};
+    pub use crate::policy::CompiledVersion;
     pub use crate::program::{Program, UNANSWERED, accepts, at_scale};
     pub use crate::value::{Value, compare, extreme};
 }

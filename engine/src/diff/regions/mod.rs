@@ -18,6 +18,7 @@
 
 mod domain;
 pub mod emit;
+mod merge;
 mod space;
 mod symbolic;
 pub mod when;
@@ -245,9 +246,14 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
             }
         }
     }
+    // Each change's regions merge apart from the others'.
+    let merged: Vec<_> = groups
+        .par_iter()
+        .map(|(_, (_, _, leaves))| readable(&space, merge(leaves)))
+        .collect();
     let mut regions = Vec::new();
-    for (before, after, leaves) in groups.values() {
-        for (conditions, stated, members) in readable(&space, merge(leaves)) {
+    for ((before, after, _), merged) in groups.values().zip(merged) {
+        for (conditions, stated, members) in merged {
             let number = regions.len() + 1;
             let id = format!("diff-{number}");
             let when = when::clauses(&space, &stated).unwrap_or_else(|message| {
@@ -401,14 +407,12 @@ fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region, known: Known) -
             }
         }
         Err(Stop::Need(atom)) => {
-            let half = |truth| {
-                space
-                    .assume(&region, &atom, truth)
-                    .map(|half| explore(space, scope, half, known.clone()))
-                    .unwrap_or_default()
-            };
-            let empty = |truth| space.assume(&region, &atom, truth).is_none();
-            if empty(true) && empty(false) {
+            let (yes, no) = (
+                space.assume(&region, &atom, true),
+                space.assume(&region, &atom, false),
+            );
+            drop(region);
+            if yes.is_none() && no.is_none() {
                 // A region with a transaction in it cannot split into two empty halves: the
                 // witness search behind `assume` gave up, so this part is not analysed.
                 return Found {
@@ -420,7 +424,11 @@ fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region, known: Known) -
                     )]),
                 };
             }
-            let (yes, no) = rayon::join(|| half(true), || half(false));
+            let half = |half: Option<Region>| {
+                half.map(|half| explore(space, scope, half, known.clone()))
+                    .unwrap_or_default()
+            };
+            let (yes, no) = rayon::join(|| half(yes), || half(no));
             yes.join(no)
         }
         Err(Stop::Fail(message)) => Found {
@@ -450,7 +458,7 @@ fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
             });
         }
     }
-    let mut cubes: Vec<(Vec<u32>, Vec<usize>)> = leaves
+    let cubes: Vec<(Vec<u32>, Vec<usize>)> = leaves
         .iter()
         .enumerate()
         .map(|(index, leaf)| {
@@ -464,94 +472,7 @@ fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
             (literals, vec![index])
         })
         .collect();
-    loop {
-        let before = cubes.len();
-        // Same answers but one, opposite on that one: one region without it.
-        let mut pairs: BTreeMap<(Vec<u32>, u32), usize> = BTreeMap::new();
-        let mut used = vec![false; cubes.len()];
-        let mut next = Vec::new();
-        for index in 0..cubes.len() {
-            if used[index] {
-                continue;
-            }
-            let literals = cubes[index].0.clone();
-            for literal in &literals {
-                let rest: Vec<u32> = literals.iter().filter(|l| *l != literal).copied().collect();
-                let key = (rest, literal / 2);
-                match pairs.get(&key) {
-                    Some(other) if !used[*other] && cubes[*other].0.contains(&(literal ^ 1)) => {
-                        used[*other] = true;
-                        used[index] = true;
-                        let mut members = cubes[*other].1.clone();
-                        members.extend(&cubes[index].1);
-                        next.push((key.0, members));
-                        break;
-                    }
-                    _ => {
-                        pairs.insert(key, index);
-                    }
-                }
-            }
-        }
-        for (index, cube) in cubes.iter().enumerate() {
-            if !used[index] {
-                next.push(cube.clone());
-            }
-        }
-        // A region drops an answer when a region with the opposite answer holds everything else
-        // it would gain.
-        let mut holding: BTreeMap<u32, Vec<usize>> = BTreeMap::new();
-        for (index, (literals, _)) in next.iter().enumerate() {
-            for literal in literals {
-                holding.entry(*literal).or_default().push(index);
-            }
-        }
-        let snapshot: Vec<Vec<u32>> = next.iter().map(|(literals, _)| literals.clone()).collect();
-        for (literals, _) in &mut next {
-            let mut kept = literals.clone();
-            for literal in literals.iter() {
-                let rest: Vec<u32> = kept.iter().filter(|l| *l != literal).copied().collect();
-                let covered = holding
-                    .get(&(literal ^ 1))
-                    .into_iter()
-                    .flatten()
-                    .any(|other| {
-                        snapshot[*other]
-                            .iter()
-                            .filter(|l| **l != (literal ^ 1))
-                            .all(|l| rest.binary_search(l).is_ok())
-                    });
-                if covered {
-                    kept = rest;
-                }
-            }
-            *literals = kept;
-        }
-        // Identical regions become one; regions inside another go.
-        next.sort();
-        let mut merged: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
-        for (literals, members) in next {
-            match merged.last_mut() {
-                Some((last, last_members)) if *last == literals => last_members.extend(members),
-                _ => merged.push((literals, members)),
-            }
-        }
-        merged.sort_by_key(|(literals, _)| literals.len());
-        let mut kept: Vec<(Vec<u32>, Vec<usize>)> = Vec::new();
-        for (literals, members) in merged {
-            let inside = kept
-                .iter_mut()
-                .find(|(outer, _)| outer.iter().all(|l| literals.binary_search(l).is_ok()));
-            match inside {
-                Some((_, outer_members)) => outer_members.extend(members),
-                None => kept.push((literals, members)),
-            }
-        }
-        cubes = kept;
-        if cubes.len() == before {
-            break;
-        }
-    }
+    let cubes = merge::cubes(cubes);
     cubes
         .into_iter()
         .map(|(literals, members)| {
