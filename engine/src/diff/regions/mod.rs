@@ -37,7 +37,7 @@ use crate::CompiledVersion;
 use crate::text::grouped;
 use domain::{Atom, Cmp, Interval, Num, Region};
 use space::{Kind, Space};
-use symbolic::{Outcome, Run, Stop};
+use symbolic::{Outcome, Run, Settled, Stop};
 
 /// The regions where two versions decide differently.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -347,27 +347,31 @@ struct Scope<'f> {
 /// thousands).
 const MOST_SPLITS: usize = 2_000_000;
 
-/// Each side's outcome where it is already known for a whole region (and so for every part of
-/// it): a split for one side does not run the other again.
-type Known = [Option<Arc<Outcome>>; 2];
+/// What each side has settled for a whole region (and so for every part of it): its outcome, or
+/// the rules run before it stopped. A split for one side does not run the other again, nor
+/// either side's rules that were settled before the split.
+type Known<'v> = [Option<Arc<Result<Outcome, Settled<'v>>>>; 2];
 
-fn explore(space: &Space<'_>, scope: &Scope<'_>, region: Region, known: Known) -> Found {
-    let run = |side: usize| match &known[side] {
-        Some(outcome) => Ok(Arc::clone(outcome)),
-        None => Run::new(space, side, &region)
-            .only(&scope.cones[side])
-            .outcome()
-            .map(Arc::new),
+fn explore<'v>(space: &Space<'v>, scope: &Scope<'_>, region: Region, known: Known<'v>) -> Found {
+    let run = |side: usize| {
+        let run = match known[side].as_deref() {
+            Some(Ok(outcome)) => return Ok(outcome.clone()),
+            Some(Err(settled)) => Run::resume(space, side, &region, settled.clone()),
+            None => Run::new(space, side, &region),
+        };
+        run.only(&scope.cones[side]).outcome()
     };
     let mut known: Known = [None, None];
     let decided = match (run(0), run(1)) {
-        (Ok(from), Ok(to)) => Ok(((*from).clone(), (*to).clone())),
-        (Err(stop), to) => {
-            known[1] = to.ok();
+        (Ok(from), Ok(to)) => Ok((from, to)),
+        (Err((stop, settled)), to) => {
+            known[0] = Some(Arc::new(Err(settled)));
+            known[1] = Some(Arc::new(to.map_err(|(_, settled)| settled)));
             Err(stop)
         }
-        (Ok(from), Err(stop)) => {
-            known[0] = Some(from);
+        (Ok(from), Err((stop, settled))) => {
+            known[0] = Some(Arc::new(Ok(from)));
+            known[1] = Some(Arc::new(Err(settled)));
             Err(stop)
         }
     };

@@ -56,28 +56,60 @@ pub struct Run<'s, 'v> {
     side: usize,
     version: &'v hir::Version,
     region: &'s Region,
-    defines: HashMap<&'v str, Val>,
     variables: Vec<(String, Val)>,
-    applied: Vec<bool>,
-    sets: HashMap<&'v str, BTreeSet<String>>,
-    candidates: HashMap<&'v str, Vec<(usize, Val)>>,
+    settled: Settled<'v>,
     /// The rules to run (those an outcome field depends on); all when `None`.
     only: Option<&'s BTreeSet<usize>>,
 }
 
+/// What a run has settled for every transaction of its region: the rules before `next` (which
+/// applied, what they concluded) and the defines it evaluated. A region's answers only narrow as
+/// it is split, so what is settled for a region is settled for each of its parts, and a run over
+/// a part goes on from where the run over the whole stopped ([`Run::resume`]).
+#[derive(Clone)]
+pub struct Settled<'v> {
+    /// The first rule not yet run.
+    next: usize,
+    /// Whether the region's facts were checked against the version's schema ([`Run::refused`]).
+    admitted: bool,
+    defines: HashMap<&'v str, Val>,
+    applied: Vec<bool>,
+    sets: HashMap<&'v str, BTreeSet<String>>,
+    candidates: HashMap<&'v str, Vec<(usize, Val)>>,
+}
+
 impl<'s, 'v> Run<'s, 'v> {
     pub fn new(space: &'s Space<'v>, side: usize, region: &'s Region) -> Run<'s, 'v> {
-        let version = space.versions[side];
+        let rules = space.versions[side].rules.len();
+        Run::resume(
+            space,
+            side,
+            region,
+            Settled {
+                next: 0,
+                admitted: false,
+                defines: HashMap::default(),
+                applied: vec![false; rules],
+                sets: HashMap::default(),
+                candidates: HashMap::default(),
+            },
+        )
+    }
+
+    /// A run over `region` that goes on from what a run over a region holding it settled.
+    pub fn resume(
+        space: &'s Space<'v>,
+        side: usize,
+        region: &'s Region,
+        settled: Settled<'v>,
+    ) -> Run<'s, 'v> {
         Run {
             space,
             side,
-            version,
+            version: space.versions[side],
             region,
-            defines: HashMap::default(),
             variables: Vec::new(),
-            applied: vec![false; version.rules.len()],
-            sets: HashMap::default(),
-            candidates: HashMap::default(),
+            settled,
             only: None,
         }
     }
@@ -152,20 +184,31 @@ impl<'s, 'v> Run<'s, 'v> {
         Ok(None)
     }
 
-    /// Runs every rule; the outcome, or the atom the region must be split on.
-    pub fn outcome(mut self) -> Result<Outcome, Stop> {
-        if let Some(refusal) = self.refused()? {
-            return Ok(Err(refusal));
+    /// Runs every rule; the outcome, or why the run stopped with what it settled before.
+    pub fn outcome(mut self) -> Result<Outcome, (Stop, Settled<'v>)> {
+        match self.run() {
+            Ok(outcome) => Ok(outcome),
+            Err(stop) => Err((stop, self.settled)),
+        }
+    }
+
+    fn run(&mut self) -> Result<Outcome, Stop> {
+        if !self.settled.admitted {
+            if let Some(refusal) = self.refused()? {
+                return Ok(Err(refusal));
+            }
+            self.settled.admitted = true;
         }
         let version = self.version;
-        for (index, rule) in version.rules.iter().enumerate() {
+        for (index, rule) in version.rules.iter().enumerate().skip(self.settled.next) {
+            self.settled.next = index;
             if self.only.is_some_and(|only| !only.contains(&index)) {
                 continue;
             }
             let beaten = semantics::beaten(&rule.unless, |name| {
                 self.space.rule_index[self.side]
                     .get(name)
-                    .is_some_and(|other| self.applied[*other])
+                    .is_some_and(|other| self.settled.applied[*other])
             });
             if beaten {
                 continue;
@@ -193,35 +236,53 @@ impl<'s, 'v> Run<'s, 'v> {
             if !holds {
                 continue;
             }
-            self.applied[index] = true;
+            // Every value first: a run that stops on one has settled nothing of the rule.
+            let mut concluded = Vec::with_capacity(rule.then.len());
             for conclusion in &rule.then {
-                let field = conclusion.field.as_str();
-                if conclusion.add {
-                    let member = match cordon_lang::check::literal_of(&conclusion.value) {
-                        Some(literal) => literal_key(&literal),
+                concluded.push(if conclusion.add {
+                    match cordon_lang::check::literal_of(&conclusion.value) {
+                        Some(literal) => Ok(literal_key(&literal)),
                         None => {
                             return Ok(Err(format!("rule `{}` adds a computed value", rule.name)));
                         }
-                    };
-                    self.sets.entry(field).or_default().insert(member);
+                    }
                 } else {
-                    let value = self.eval(&conclusion.value)?;
-                    self.candidates
+                    Err(self.eval(&conclusion.value)?)
+                });
+            }
+            self.settled.applied[index] = true;
+            for (conclusion, value) in rule.then.iter().zip(concluded) {
+                let field = conclusion.field.as_str();
+                match value {
+                    Ok(member) => {
+                        self.settled.sets.entry(field).or_default().insert(member);
+                    }
+                    Err(value) => self
+                        .settled
+                        .candidates
                         .entry(field)
                         .or_default()
-                        .push((index, value));
+                        .push((index, value)),
                 }
             }
         }
+        self.settled.next = version.rules.len();
         let mut outcome = Vec::new();
         for field in &version.outcome.fields {
             let value = if matches!(field.ty, Type::Set(_) | Type::List(_)) {
-                let members = self.sets.remove(field.name.as_str()).unwrap_or_default();
+                let members = self
+                    .settled
+                    .sets
+                    .get(field.name.as_str())
+                    .cloned()
+                    .unwrap_or_default();
                 Json::Array(members.into_iter().map(Json::String).collect())
             } else {
                 let candidates = self
+                    .settled
                     .candidates
-                    .remove(field.name.as_str())
+                    .get(field.name.as_str())
+                    .cloned()
                     .unwrap_or_default();
                 let json: Vec<(usize, Json)> = candidates
                     .into_iter()
@@ -241,6 +302,7 @@ impl<'s, 'v> Run<'s, 'v> {
             outcome.push((field.name.clone(), value));
         }
         let applied = self
+            .settled
             .applied
             .iter()
             .enumerate()
@@ -350,14 +412,16 @@ impl<'s, 'v> Run<'s, 'v> {
                 Val::Null
             }
             Expr::Define(name) => {
-                if let Some(value) = self.defines.get(name.as_str()) {
+                if let Some(value) = self.settled.defines.get(name.as_str()) {
                     return Ok(value.clone());
                 }
                 let Some(define) = self.version.defines.get(name) else {
                     return Ok(Val::Null);
                 };
                 let value = self.eval(&define.value)?;
-                self.defines.insert(define.name.as_str(), value.clone());
+                self.settled
+                    .defines
+                    .insert(define.name.as_str(), value.clone());
                 value
             }
             Expr::Group(name) => return Err(Stop::Fail(format!("group `{name}` used as a value"))),
@@ -517,7 +581,7 @@ impl<'s, 'v> Run<'s, 'v> {
     }
 
     fn outcome_value(&self, name: &str) -> Val {
-        if let Some(members) = self.sets.get(name) {
+        if let Some(members) = self.settled.sets.get(name) {
             return Val::List(
                 members
                     .iter()
@@ -531,7 +595,12 @@ impl<'s, 'v> Run<'s, 'v> {
         if matches!(field.ty, Type::Set(_) | Type::List(_)) {
             return Val::List(Vec::new());
         }
-        let candidates = self.candidates.get(name).cloned().unwrap_or_default();
+        let candidates = self
+            .settled
+            .candidates
+            .get(name)
+            .cloned()
+            .unwrap_or_default();
         let json: Vec<(usize, Json)> = candidates
             .iter()
             .filter_map(|(rule, value)| Some((*rule, concrete_json(value).ok()?)))
