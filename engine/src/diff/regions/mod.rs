@@ -350,13 +350,13 @@ const MOST_SPLITS: usize = 2_000_000;
 /// What each side has settled for a whole region (and so for every part of it): its outcome, or
 /// the rules run before it stopped. A split for one side does not run the other again, nor
 /// either side's rules that were settled before the split.
-type Known<'v> = [Option<Arc<Result<Outcome, Settled<'v>>>>; 2];
+type Known<'v> = [Option<Arc<Result<Outcome, Box<Settled<'v>>>>>; 2];
 
 fn explore<'v>(space: &Space<'v>, scope: &Scope<'_>, region: Region, known: Known<'v>) -> Found {
     let run = |side: usize| {
         let run = match known[side].as_deref() {
             Some(Ok(outcome)) => return Ok(outcome.clone()),
-            Some(Err(settled)) => Run::resume(space, side, &region, settled.clone()),
+            Some(Err(settled)) => Run::resume(space, side, &region, (**settled).clone()),
             None => Run::new(space, side, &region),
         };
         run.only(&scope.cones[side]).outcome()

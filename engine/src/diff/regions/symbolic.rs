@@ -185,10 +185,10 @@ impl<'s, 'v> Run<'s, 'v> {
     }
 
     /// Runs every rule; the outcome, or why the run stopped with what it settled before.
-    pub fn outcome(mut self) -> Result<Outcome, (Stop, Settled<'v>)> {
+    pub fn outcome(mut self) -> Result<Outcome, (Stop, Box<Settled<'v>>)> {
         match self.run() {
             Ok(outcome) => Ok(outcome),
-            Err(stop) => Err((stop, self.settled)),
+            Err(stop) => Err((stop, Box::new(self.settled))),
         }
     }
 
