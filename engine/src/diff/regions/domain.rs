@@ -2,6 +2,7 @@
 //! what a region's answers say about each fact (its domain), down to one concrete witness.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use jiff::civil::Date;
 use rust_decimal::Decimal;
@@ -439,8 +440,8 @@ pub fn interval_text(
 /// What a region knows about each fact.
 #[derive(Clone, Debug)]
 pub struct Region {
-    /// The answers, in the order they were asked.
-    pub answers: Vec<(Atom, bool)>,
+    /// The answers, shared with the regions this one was split from.
+    pub answers: Answers,
     /// The dates left (both ends included).
     pub dates: (Date, Date),
     pub bools: BTreeMap<String, bool>,
@@ -455,7 +456,7 @@ pub struct Region {
 impl Region {
     pub fn everything() -> Region {
         Region {
-            answers: Vec::new(),
+            answers: Answers::default(),
             dates: (Date::MIN, Date::MAX),
             bools: BTreeMap::new(),
             present: BTreeMap::new(),
@@ -469,6 +470,30 @@ impl Region {
     /// The answer to `atom` if the region has given it, directly or not.
     pub fn answer(&self, atom: &Atom) -> Option<bool> {
         self.complex.get(atom).copied()
+    }
+}
+
+/// The answers a region was narrowed by: the last one and those before it, which the regions it
+/// was split from share (a split does not copy them).
+#[derive(Clone, Debug, Default)]
+pub struct Answers(Option<Arc<(Atom, bool, Answers)>>);
+
+impl Answers {
+    /// These answers and one more.
+    pub fn and(&self, atom: Atom, truth: bool) -> Answers {
+        Answers(Some(Arc::new((atom, truth, self.clone()))))
+    }
+
+    /// The answers in the order they were given.
+    pub fn in_order(&self) -> Vec<(Atom, bool)> {
+        let mut all = Vec::new();
+        let mut next = &self.0;
+        while let Some(answer) = next {
+            all.push((answer.0.clone(), answer.1));
+            next = &answer.2.0;
+        }
+        all.reverse();
+        all
     }
 }
 

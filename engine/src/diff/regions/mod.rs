@@ -175,9 +175,11 @@ pub fn project(from: &Json, to: &Json, outcome: &[(String, Json)]) -> Json {
     )
 }
 
-/// A region where both versions have decided, and decide differently.
+/// A region where both versions have decided, and decide differently: its answers, in the order
+/// they were asked (the region itself is rebuilt from them when a witness is wanted, see
+/// [`Space::replay`]; tens of thousands of leaves would hold hundreds of megabytes).
 struct Leaf {
-    region: Region,
+    answers: Vec<(Atom, bool)>,
     from: Outcome,
     to: Outcome,
 }
@@ -260,10 +262,10 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
                 caveats.push(format!("region `{id}` has no `when`: {message}"));
                 Vec::new()
             });
-            let Some((_, witness)) = members
-                .iter()
-                .find_map(|leaf| Some((leaf, witness::witness(&space, &leaf.region, &id)?)))
-            else {
+            let Some((_, witness)) = members.iter().find_map(|leaf| {
+                let region = space.replay(&leaf.answers)?;
+                Some((leaf, witness::witness(&space, &region, &id)?))
+            }) else {
                 caveats.push(format!(
                     "no transaction was found in a region that decides differently: {}",
                     conditions.join("; ")
@@ -387,7 +389,11 @@ fn explore<'v>(space: &Space<'v>, scope: &Scope<'_>, region: Region, known: Know
             let differ = field(&from) != field(&to);
             Found {
                 leaves: if differ {
-                    vec![Leaf { region, from, to }]
+                    vec![Leaf {
+                        answers: region.answers.in_order(),
+                        from,
+                        to,
+                    }]
                 } else {
                     Vec::new()
                 },
@@ -455,7 +461,7 @@ fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
     let mut atoms: BTreeMap<&Atom, u32> = BTreeMap::new();
     let mut names: Vec<&Atom> = Vec::new();
     for leaf in leaves {
-        for (atom, _) in &leaf.region.answers {
+        for (atom, _) in &leaf.answers {
             atoms.entry(atom).or_insert_with(|| {
                 names.push(atom);
                 (names.len() - 1) as u32
@@ -467,7 +473,6 @@ fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
         .enumerate()
         .map(|(index, leaf)| {
             let mut literals: Vec<u32> = leaf
-                .region
                 .answers
                 .iter()
                 .map(|(atom, truth)| atoms[atom] * 2 + u32::from(*truth))
@@ -485,7 +490,7 @@ fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
                 .map(|l| (names[(l / 2) as usize].clone(), l % 2 == 1))
                 .collect();
             let mut members: Vec<&Leaf> = members.into_iter().map(|index| leaves[index]).collect();
-            members.sort_by_key(|leaf| leaf.region.answers.len());
+            members.sort_by_key(|leaf| leaf.answers.len());
             (answers, members)
         })
         .collect()

@@ -376,10 +376,20 @@ impl<'v> Space<'v> {
         })
     }
 
+    /// The region `answers` leave, given one at a time in order as [`Space::assume`] takes them
+    /// (`None` when it is empty).
+    pub fn replay(&self, answers: &[(Atom, bool)]) -> Option<Region> {
+        answers
+            .iter()
+            .try_fold(Region::everything(), |region, (atom, truth)| {
+                self.assume(&region, atom, *truth)
+            })
+    }
+
     /// The region narrowed by one more answer; `None` when nothing is left of it.
     pub fn assume(&self, region: &Region, atom: &Atom, truth: bool) -> Option<Region> {
         let mut next = region.clone();
-        next.answers.push((atom.clone(), truth));
+        next.answers = next.answers.and(atom.clone(), truth);
         match atom {
             Atom::DateBefore(date) => {
                 if truth {
