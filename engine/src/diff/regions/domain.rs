@@ -441,7 +441,7 @@ pub fn interval_text(
 #[derive(Clone, Debug)]
 pub struct Region {
     /// The answers, shared with the regions this one was split from.
-    pub answers: Answers,
+    pub answers: Asked,
     /// The dates left (both ends included).
     pub dates: (Date, Date),
     pub bools: BTreeMap<String, bool>,
@@ -456,7 +456,7 @@ pub struct Region {
 impl Region {
     pub fn everything() -> Region {
         Region {
-            answers: Answers::default(),
+            answers: Asked::default(),
             dates: (Date::MIN, Date::MAX),
             bools: BTreeMap::new(),
             present: BTreeMap::new(),
@@ -476,21 +476,39 @@ impl Region {
 /// The answers a region was narrowed by: the last one and those before it, which the regions it
 /// was split from share (a split does not copy them).
 #[derive(Clone, Debug, Default)]
-pub struct Answers(Option<Arc<(Atom, bool, Answers)>>);
+pub struct Asked(Option<Arc<Answer>>);
 
-impl Answers {
+#[derive(Debug)]
+struct Answer {
+    atom: Atom,
+    truth: bool,
+    before: Asked,
+    /// How many answers, this one included.
+    count: usize,
+}
+
+impl Asked {
     /// These answers and one more.
-    pub fn and(&self, atom: Atom, truth: bool) -> Answers {
-        Answers(Some(Arc::new((atom, truth, self.clone()))))
+    pub fn and(&self, atom: Atom, truth: bool) -> Asked {
+        Asked(Some(Arc::new(Answer {
+            atom,
+            truth,
+            before: self.clone(),
+            count: self.len() + 1,
+        })))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |answer| answer.count)
     }
 
     /// The answers in the order they were given.
-    pub fn in_order(&self) -> Vec<(Atom, bool)> {
-        let mut all = Vec::new();
+    pub fn in_order(&self) -> Vec<(&Atom, bool)> {
+        let mut all = Vec::with_capacity(self.len());
         let mut next = &self.0;
         while let Some(answer) = next {
-            all.push((answer.0.clone(), answer.1));
-            next = &answer.2.0;
+            all.push((&answer.atom, answer.truth));
+            next = &answer.before.0;
         }
         all.reverse();
         all

@@ -29,23 +29,28 @@ pub fn cubes(mut cubes: Vec<Cube>) -> Vec<Cube> {
 }
 
 /// Same answers but one, opposite on that one: one cube without it. Each cube pairs at most once
-/// a pass.
+/// a pass. Cubes are found by a hash of their answers but one (the sum of a hash of each answer,
+/// so that leaving one out is a subtraction), and a pair is taken only once its answers are
+/// compared.
 fn pair(cubes: &[Cube]) -> Vec<Cube> {
-    let mut pairs: HashMap<(Vec<u32>, u32), usize> = HashMap::default();
+    let mut pairs: HashMap<(u64, u32), usize> = HashMap::default();
     let mut used = vec![false; cubes.len()];
     let mut next = Vec::new();
     for index in 0..cubes.len() {
         let literals = &cubes[index].0;
+        let whole = literals
+            .iter()
+            .fold(0u64, |sum, l| sum.wrapping_add(mix(*l)));
         for literal in literals {
-            let rest: Vec<u32> = literals.iter().filter(|l| *l != literal).copied().collect();
-            let key = (rest, literal / 2);
+            let key = (whole.wrapping_sub(mix(*literal)), literal / 2);
             match pairs.get(&key) {
-                Some(&other) if !used[other] && cubes[other].0.contains(&(literal ^ 1)) => {
+                Some(&other) if !used[other] && turned(&cubes[other].0, literals, *literal) => {
                     used[other] = true;
                     used[index] = true;
                     let mut members = cubes[other].1.clone();
                     members.extend(&cubes[index].1);
-                    next.push((key.0, members));
+                    let rest = literals.iter().filter(|l| *l != literal).copied().collect();
+                    next.push((rest, members));
                     break;
                 }
                 _ => {
@@ -60,6 +65,24 @@ fn pair(cubes: &[Cube]) -> Vec<Cube> {
         }
     }
     next
+}
+
+/// Whether `other` is `literals` with `literal` turned to the opposite answer.
+fn turned(other: &[u32], literals: &[u32], literal: u32) -> bool {
+    other.len() == literals.len()
+        && other.binary_search(&(literal ^ 1)).is_ok()
+        && literals
+            .iter()
+            .filter(|l| **l != literal)
+            .all(|l| other.binary_search(l).is_ok())
+}
+
+/// A well-spread hash of an answer (splitmix64's finaliser).
+fn mix(literal: u32) -> u64 {
+    let mut x = u64::from(literal).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
 }
 
 /// A cube drops an answer when a cube with the opposite answer holds everything else it would

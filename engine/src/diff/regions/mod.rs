@@ -29,13 +29,14 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 use rust_decimal::Decimal;
+use rustc_hash::FxHashMap as HashMap;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 
 use super::corpus::{FieldChange, outcome_changes};
 use crate::CompiledVersion;
 use crate::text::grouped;
-use domain::{Atom, Cmp, Interval, Num, Region};
+use domain::{Asked, Atom, Cmp, Interval, Num, Region};
 use space::{Kind, Space};
 use symbolic::{Outcome, Run, Settled, Stop};
 
@@ -179,9 +180,9 @@ pub fn project(from: &Json, to: &Json, outcome: &[(String, Json)]) -> Json {
 /// they were asked (the region itself is rebuilt from them when a witness is wanted, see
 /// [`Space::replay`]; tens of thousands of leaves would hold hundreds of megabytes).
 struct Leaf {
-    answers: Vec<(Atom, bool)>,
-    from: Outcome,
-    to: Outcome,
+    answers: Asked,
+    from: Arc<Outcome>,
+    to: Arc<Outcome>,
 }
 
 #[derive(Default)]
@@ -226,7 +227,12 @@ pub fn exhaustive(from: &CompiledVersion, to: &CompiledVersion) -> Exhaustive {
             };
             (
                 *field,
-                explore(&space, &scope, Region::everything(), [None, None]),
+                explore(
+                    &space,
+                    &scope,
+                    Region::everything(),
+                    [Known::Nothing, Known::Nothing],
+                ),
             )
         })
         .collect();
@@ -349,33 +355,42 @@ struct Scope<'f> {
 /// thousands).
 const MOST_SPLITS: usize = 2_000_000;
 
-/// What each side has settled for a whole region (and so for every part of it): its outcome, or
-/// the rules run before it stopped. A split for one side does not run the other again, nor
-/// either side's rules that were settled before the split.
-type Known<'v> = [Option<Arc<Result<Outcome, Box<Settled<'v>>>>>; 2];
+/// What one side has settled for a whole region (and so for every part of it). A split for one
+/// side does not run the other again, nor either side's rules that were settled before the split.
+#[derive(Clone)]
+enum Known<'v> {
+    Nothing,
+    /// The side's outcome.
+    Decided(Arc<Outcome>),
+    /// The rules run before the side stopped.
+    Settled(Arc<Settled<'v>>),
+}
 
-fn explore<'v>(space: &Space<'v>, scope: &Scope<'_>, region: Region, known: Known<'v>) -> Found {
+fn explore<'v>(
+    space: &Space<'v>,
+    scope: &Scope<'_>,
+    region: Region,
+    known: [Known<'v>; 2],
+) -> Found {
     let run = |side: usize| {
-        let run = match known[side].as_deref() {
-            Some(Ok(outcome)) => return Ok(outcome.clone()),
-            Some(Err(settled)) => Run::resume(space, side, &region, (**settled).clone()),
-            None => Run::new(space, side, &region),
+        let run = match &known[side] {
+            Known::Decided(outcome) => return Ok(Arc::clone(outcome)),
+            Known::Settled(settled) => Run::resume(space, side, &region, (**settled).clone()),
+            Known::Nothing => Run::new(space, side, &region),
         };
-        run.only(&scope.cones[side]).outcome()
+        run.only(&scope.cones[side]).outcome().map(Arc::new)
     };
-    let mut known: Known = [None, None];
-    let decided = match (run(0), run(1)) {
-        (Ok(from), Ok(to)) => Ok((from, to)),
-        (Err((stop, settled)), to) => {
-            known[0] = Some(Arc::new(Err(settled)));
-            known[1] = Some(Arc::new(to.map_err(|(_, settled)| settled)));
-            Err(stop)
+    let settled = |settled: Box<Settled<'v>>| Known::Settled(Arc::from(settled));
+    let (known, decided) = match (run(0), run(1)) {
+        (Ok(from), Ok(to)) => ([Known::Nothing, Known::Nothing], Ok((from, to))),
+        (Err((stop, from)), to) => {
+            let to = match to {
+                Ok(to) => Known::Decided(to),
+                Err((_, to)) => settled(to),
+            };
+            ([settled(from), to], Err(stop))
         }
-        (Ok(from), Err((stop, settled))) => {
-            known[0] = Some(Arc::new(Ok(from)));
-            known[1] = Some(Arc::new(Err(settled)));
-            Err(stop)
-        }
+        (Ok(from), Err((stop, to))) => ([Known::Decided(from), settled(to)], Err(stop)),
     };
     match decided {
         Ok((from, to)) => {
@@ -390,7 +405,7 @@ fn explore<'v>(space: &Space<'v>, scope: &Scope<'_>, region: Region, known: Know
             Found {
                 leaves: if differ {
                     vec![Leaf {
-                        answers: region.answers.in_order(),
+                        answers: region.answers,
                         from,
                         to,
                     }]
@@ -458,24 +473,25 @@ type Answers = BTreeSet<(Atom, bool)>;
 /// regions with the opposite answer cover what it gains; regions inside others go.
 fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
     // Answers as numbers: atom * 2 + truth.
-    let mut atoms: BTreeMap<&Atom, u32> = BTreeMap::new();
+    let mut atoms: HashMap<&Atom, u32> = HashMap::default();
     let mut names: Vec<&Atom> = Vec::new();
-    for leaf in leaves {
-        for (atom, _) in &leaf.answers {
+    let asked: Vec<Vec<(&Atom, bool)>> =
+        leaves.iter().map(|leaf| leaf.answers.in_order()).collect();
+    for answers in &asked {
+        for (atom, _) in answers {
             atoms.entry(atom).or_insert_with(|| {
                 names.push(atom);
                 (names.len() - 1) as u32
             });
         }
     }
-    let cubes: Vec<(Vec<u32>, Vec<usize>)> = leaves
+    let cubes: Vec<(Vec<u32>, Vec<usize>)> = asked
         .iter()
         .enumerate()
-        .map(|(index, leaf)| {
-            let mut literals: Vec<u32> = leaf
-                .answers
+        .map(|(index, answers)| {
+            let mut literals: Vec<u32> = answers
                 .iter()
-                .map(|(atom, truth)| atoms[atom] * 2 + u32::from(*truth))
+                .map(|(atom, truth)| atoms[*atom] * 2 + u32::from(*truth))
                 .collect();
             literals.sort_unstable();
             (literals, vec![index])

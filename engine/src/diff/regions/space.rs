@@ -9,7 +9,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use cordon_lang::hir::{self, Expr, FieldMode, Literal, Type};
 
-use super::domain::{Atom, Cmp, Interval, Num, Region, shift};
+use super::domain::{Asked, Atom, Cmp, Interval, Num, Region, shift};
 use crate::value::{CountrySet, country_code, country_index, eccn_within};
 
 /// Facts by path, in schema order.
@@ -378,11 +378,12 @@ impl<'v> Space<'v> {
 
     /// The region `answers` leave, given one at a time in order as [`Space::assume`] takes them
     /// (`None` when it is empty).
-    pub fn replay(&self, answers: &[(Atom, bool)]) -> Option<Region> {
+    pub fn replay(&self, answers: &Asked) -> Option<Region> {
         answers
-            .iter()
+            .in_order()
+            .into_iter()
             .try_fold(Region::everything(), |region, (atom, truth)| {
-                self.assume(&region, atom, *truth)
+                self.assume(&region, atom, truth)
             })
     }
 
