@@ -444,13 +444,15 @@ pub struct Region {
     pub answers: Asked,
     /// The dates left (both ends included).
     pub dates: (Date, Date),
-    pub bools: BTreeMap<String, bool>,
-    pub present: BTreeMap<String, bool>,
-    pub enums: BTreeMap<String, BTreeSet<String>>,
-    pub countries: BTreeMap<String, CountrySet>,
-    pub numbers: BTreeMap<String, Interval>,
+    // Each map is shared with the regions this one was split from until an answer changes it
+    // (`Arc::make_mut`): a split copies only the map its answer narrows.
+    pub bools: Arc<BTreeMap<String, bool>>,
+    pub present: Arc<BTreeMap<String, bool>>,
+    pub enums: Arc<BTreeMap<String, BTreeSet<String>>>,
+    pub countries: Arc<BTreeMap<String, CountrySet>>,
+    pub numbers: Arc<BTreeMap<String, Interval>>,
     /// Answers checked only when a witness is built (comparisons of several facts, texts, lists).
-    pub complex: BTreeMap<Atom, bool>,
+    pub complex: Arc<BTreeMap<Atom, bool>>,
 }
 
 impl Region {
@@ -458,12 +460,12 @@ impl Region {
         Region {
             answers: Asked::default(),
             dates: (Date::MIN, Date::MAX),
-            bools: BTreeMap::new(),
-            present: BTreeMap::new(),
-            enums: BTreeMap::new(),
-            countries: BTreeMap::new(),
-            numbers: BTreeMap::new(),
-            complex: BTreeMap::new(),
+            bools: Arc::default(),
+            present: Arc::default(),
+            enums: Arc::default(),
+            countries: Arc::default(),
+            numbers: Arc::default(),
+            complex: Arc::default(),
         }
     }
 

@@ -372,16 +372,20 @@ fn explore<'v>(
     region: Region,
     known: [Known<'v>; 2],
 ) -> Found {
-    let run = |side: usize| {
-        let run = match &known[side] {
-            Known::Decided(outcome) => return Ok(Arc::clone(outcome)),
-            Known::Settled(settled) => Run::resume(space, side, &region, (**settled).clone()),
+    let run = |side: usize, known: Known<'v>| {
+        let run = match known {
+            Known::Decided(outcome) => return Ok(outcome),
+            // The last part of a region to run takes what was settled instead of copying it.
+            Known::Settled(settled) => {
+                Run::resume(space, side, &region, Arc::unwrap_or_clone(settled))
+            }
             Known::Nothing => Run::new(space, side, &region),
         };
         run.only(&scope.cones[side]).outcome().map(Arc::new)
     };
     let settled = |settled: Box<Settled<'v>>| Known::Settled(Arc::from(settled));
-    let (known, decided) = match (run(0), run(1)) {
+    let [from, to] = known;
+    let (known, decided) = match (run(0, from), run(1, to)) {
         (Ok(from), Ok(to)) => ([Known::Nothing, Known::Nothing], Ok((from, to))),
         (Err((stop, from)), to) => {
             let to = match to {
@@ -449,11 +453,12 @@ fn explore<'v>(
                     )]),
                 };
             }
-            let half = |half: Option<Region>| {
-                half.map(|half| explore(space, scope, half, known.clone()))
+            let half = |half: Option<Region>, known: [Known<'v>; 2]| {
+                half.map(|half| explore(space, scope, half, known))
                     .unwrap_or_default()
             };
-            let (yes, no) = rayon::join(|| half(yes), || half(no));
+            let copy = known.clone();
+            let (yes, no) = rayon::join(|| half(yes, copy), || half(no, known));
             yes.join(no)
         }
         Err(Stop::Fail(message)) => Found {

@@ -2,6 +2,7 @@
 //! groups change, the groups' members on each side, and how a region is narrowed by an answer.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use jiff::civil::Date;
@@ -401,11 +402,11 @@ impl<'v> Space<'v> {
                 (next.dates.0 <= next.dates.1).then_some(next)
             }
             Atom::Bool(fact) => {
-                next.bools.insert(fact.clone(), truth);
+                Arc::make_mut(&mut next.bools).insert(fact.clone(), truth);
                 Some(next)
             }
             Atom::Present(fact) => {
-                next.present.insert(fact.clone(), truth);
+                Arc::make_mut(&mut next.present).insert(fact.clone(), truth);
                 Some(next)
             }
             Atom::EnumIs(fact, value) => {
@@ -415,7 +416,7 @@ impl<'v> Space<'v> {
                 } else {
                     values.remove(value);
                 }
-                next.enums.insert(fact.clone(), values.clone());
+                Arc::make_mut(&mut next.enums).insert(fact.clone(), values.clone());
                 (!values.is_empty()).then_some(next)
             }
             Atom::InGroup { fact, side, group } => {
@@ -433,16 +434,16 @@ impl<'v> Space<'v> {
                     let interval = self
                         .interval(region, &fact)
                         .narrow(*cmp, constant, fact_left, truth)?;
-                    next.numbers.insert(fact, interval);
+                    Arc::make_mut(&mut next.numbers).insert(fact, interval);
                     Some(next)
                 }
                 None => {
-                    next.complex.insert(atom.clone(), truth);
+                    Arc::make_mut(&mut next.complex).insert(atom.clone(), truth);
                     Some(next)
                 }
             },
             Atom::Text { fact, .. } | Atom::List { fact, .. } | Atom::Contains { fact, .. } => {
-                next.complex.insert(atom.clone(), truth);
+                Arc::make_mut(&mut next.complex).insert(atom.clone(), truth);
                 // Dropped only when it is proved that no transaction is left; when neither a
                 // transaction nor the proof is found the region is kept (and a region of it that
                 // decides differently without a witness is a caveat).
@@ -468,7 +469,7 @@ impl<'v> Space<'v> {
         } else {
             current.difference(members)
         };
-        next.countries.insert(fact.to_string(), narrowed);
+        Arc::make_mut(&mut next.countries).insert(fact.to_string(), narrowed);
         (!narrowed.is_empty()).then_some(next)
     }
 }

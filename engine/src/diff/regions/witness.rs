@@ -486,7 +486,7 @@ mod tests {
     fn region(answers: &[(&str, bool, bool)]) -> Region {
         let mut region = Region::everything();
         for (text, any_case, truth) in answers {
-            region.complex.insert(
+            std::sync::Arc::make_mut(&mut region.complex).insert(
                 Atom::Text {
                     fact: "item.model".to_string(),
                     text: text.to_string(),
