@@ -270,23 +270,21 @@ impl<'s, 'v> Run<'s, 'v> {
         let mut outcome = Vec::new();
         for field in &version.outcome.fields {
             let value = if matches!(field.ty, Type::Set(_) | Type::List(_)) {
-                let members = self
-                    .settled
-                    .sets
-                    .get(field.name.as_str())
-                    .cloned()
-                    .unwrap_or_default();
-                Json::Array(members.into_iter().map(Json::String).collect())
+                let members = self.settled.sets.get(field.name.as_str());
+                Json::Array(
+                    members
+                        .into_iter()
+                        .flatten()
+                        .cloned()
+                        .map(Json::String)
+                        .collect(),
+                )
             } else {
-                let candidates = self
-                    .settled
-                    .candidates
-                    .get(field.name.as_str())
-                    .cloned()
-                    .unwrap_or_default();
+                let candidates = self.settled.candidates.get(field.name.as_str());
                 let json: Vec<(usize, Json)> = candidates
                     .into_iter()
-                    .map(|(rule, value)| Ok((rule, concrete_json(&value)?)))
+                    .flatten()
+                    .map(|(rule, value)| Ok((*rule, concrete_json(value)?)))
                     .collect::<Eval<_>>()?;
                 if let Some(message) = self.conflict(&json, field) {
                     return Ok(Err(message));
