@@ -914,3 +914,65 @@ fn number_text(value: Decimal) -> String {
     }
     grouped(normal)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::Policy;
+
+    type Ran<'v> = Result<Outcome, (Stop, Box<Settled<'v>>)>;
+
+    /// What a run gave: its outcome, or why it stopped.
+    fn gave(ran: &Ran<'_>) -> String {
+        match ran {
+            Ok(outcome) => format!("{outcome:?}"),
+            Err((stop, _)) => format!("{stop:?}"),
+        }
+    }
+
+    /// Every part of a region, run on from what the run over the whole settled, gives what a run
+    /// from the first rule gives: the same outcome, or the same question to split on. Checked over
+    /// the whole tree of splits of each version of a pair, resuming down the tree as
+    /// [`explore`] does.
+    #[test]
+    fn a_run_resumed_from_its_whole_region_gives_what_a_run_from_the_start_gives() {
+        let policy = Policy::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../policies/ear"))
+            .expect("policies/ear loads");
+        let (from, to) = match (policy.pinned("2024-12-02"), policy.pinned("2025-01-13")) {
+            (Ok(from), Ok(to)) => (from, to),
+            _ => panic!("the EAR versions load"),
+        };
+        let space = Space::new(&from.hir, &to.hir);
+        let mut compared = 0;
+        for side in 0..2 {
+            let mut pending: Vec<(Region, Option<Settled>)> = vec![(Region::everything(), None)];
+            while let Some((region, settled)) = pending.pop() {
+                let fresh = Run::new(&space, side, &region).outcome();
+                let ran = match settled {
+                    Some(settled) => {
+                        let resumed = Run::resume(&space, side, &region, settled).outcome();
+                        assert_eq!(
+                            gave(&resumed),
+                            gave(&fresh),
+                            "side {side}, region {:?}",
+                            region.answers.in_order()
+                        );
+                        compared += 1;
+                        resumed
+                    }
+                    None => fresh,
+                };
+                if let Err((Stop::Need(atom), settled)) = ran {
+                    for truth in [true, false] {
+                        if let Some(part) = space.assume(&region, &atom, truth) {
+                            pending.push((part, Some((*settled).clone())));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 1_000, "only {compared} parts compared");
+    }
+}
