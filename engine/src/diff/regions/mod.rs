@@ -440,6 +440,7 @@ fn explore<'v>(
                 space.assume(&region, &atom, true),
                 space.assume(&region, &atom, false),
             );
+            // The halves hold what they need of it.
             drop(region);
             if yes.is_none() && no.is_none() {
                 // A region with a transaction in it cannot split into two empty halves: the
@@ -473,9 +474,8 @@ fn explore<'v>(
 
 type Answers = BTreeSet<(Atom, bool)>;
 
-/// Merges regions into fewer, larger ones, each still inside the union: two regions that differ
-/// only in the answer to one question become one without it; a region drops an answer when the
-/// regions with the opposite answer cover what it gains; regions inside others go.
+/// Merges regions into fewer, larger ones, each still inside the union: the leaves' answers
+/// numbered as cubes and merged by [`merge::cubes`].
 fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
     // Answers as numbers: atom * 2 + truth.
     let mut atoms: HashMap<&Atom, u32> = HashMap::default();
@@ -490,7 +490,7 @@ fn merge<'l>(leaves: &[&'l Leaf]) -> Vec<(Answers, Vec<&'l Leaf>)> {
             });
         }
     }
-    let cubes: Vec<(Vec<u32>, Vec<usize>)> = asked
+    let cubes: Vec<merge::Cube> = asked
         .iter()
         .enumerate()
         .map(|(index, answers)| {

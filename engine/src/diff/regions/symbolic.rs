@@ -47,6 +47,12 @@ enum Val {
     FactList(String),
 }
 
+/// What one conclusion of a rule gives: a member added to a set, or a value for a field.
+enum Concluded {
+    Member(String),
+    Value(Val),
+}
+
 /// The outcome of one side: the contract's outcome fields and the rules that applied, or why
 /// evaluation failed.
 pub type Outcome = Result<(Vec<(String, Json)>, Vec<usize>), String>;
@@ -241,23 +247,23 @@ impl<'s, 'v> Run<'s, 'v> {
             for conclusion in &rule.then {
                 concluded.push(if conclusion.add {
                     match cordon_lang::check::literal_of(&conclusion.value) {
-                        Some(literal) => Ok(literal_key(&literal)),
+                        Some(literal) => Concluded::Member(literal_key(&literal)),
                         None => {
                             return Ok(Err(format!("rule `{}` adds a computed value", rule.name)));
                         }
                     }
                 } else {
-                    Err(self.eval(&conclusion.value)?)
+                    Concluded::Value(self.eval(&conclusion.value)?)
                 });
             }
             self.settled.applied[index] = true;
-            for (conclusion, value) in rule.then.iter().zip(concluded) {
+            for (conclusion, concluded) in rule.then.iter().zip(concluded) {
                 let field = conclusion.field.as_str();
-                match value {
-                    Ok(member) => {
+                match concluded {
+                    Concluded::Member(member) => {
                         self.settled.sets.entry(field).or_default().insert(member);
                     }
-                    Err(value) => self
+                    Concluded::Value(value) => self
                         .settled
                         .candidates
                         .entry(field)
@@ -597,17 +603,16 @@ impl<'s, 'v> Run<'s, 'v> {
             .settled
             .candidates
             .get(name)
-            .cloned()
-            .unwrap_or_default();
+            .map_or(&[][..], Vec::as_slice);
         let json: Vec<(usize, Json)> = candidates
             .iter()
             .filter_map(|(rule, value)| Some((*rule, concrete_json(value).ok()?)))
             .collect();
         match self.resolve(&json, field) {
             Some(value) => candidates
-                .into_iter()
+                .iter()
                 .find(|(_, candidate)| concrete_json(candidate).ok().as_ref() == Some(&value))
-                .map_or(Val::Null, |(_, value)| value),
+                .map_or(Val::Null, |(_, value)| value.clone()),
             None => match &field.mode {
                 FieldMode::Default(literal) => self.literal(literal),
                 _ => Val::Null,
